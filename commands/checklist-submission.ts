@@ -1,0 +1,146 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import type { AppContext } from '../src/app/context.js';
+import type { Deployment } from '../src/domain/deployment.js';
+import { mayDeploy } from '../src/domain/policy.js';
+import { describeError } from '../src/errors.js';
+import { checklistOf, StrategySchema, type ServiceConfig } from '../src/runbook/catalog.js';
+import { expectedSeconds, planSteps } from '../src/runbook/plan.js';
+import { announcement } from '../views/announcement.js';
+import {
+  CHECKLIST_CALLBACK,
+  CONFIRM_ACTION,
+  ITEM_BLOCK_PREFIX,
+  JUSTIFICATION_BLOCK,
+  STRATEGY_BLOCK,
+  SUMMARY_BLOCK,
+  TICKET_BLOCK,
+  VALUE_ACTION,
+} from '../views/checklist-modal.js';
+import { statusLine } from '../views/status-line.js';
+import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
+import { VERSION_PATTERN } from './deploy-text.js';
+
+const RequestSchema = z.object({
+  service: z.string(),
+  version: z.string().regex(VERSION_PATTERN),
+  strategy: StrategySchema,
+  hotfix: z.boolean(),
+  origin: z.string(),
+});
+
+export const TICKET_PATTERN = /^DEPLOY-\d{1,9}$/;
+
+type StateValues = Record<string, Record<string, { selected_options?: { value: string }[] | null; value?: string | null; selected_option?: { value: string } | null }>>;
+
+export interface ChecklistAnswers {
+  summary: string;
+  ticket: string;
+  strategy: string;
+  justification?: string;
+  confirmed: boolean[];
+}
+
+export const readAnswers = (values: StateValues, itemCount: number): ChecklistAnswers => ({
+  summary: (values[SUMMARY_BLOCK]?.[VALUE_ACTION]?.value ?? '').trim(),
+  ticket: (values[TICKET_BLOCK]?.[VALUE_ACTION]?.value ?? '').trim(),
+  strategy: values[STRATEGY_BLOCK]?.[VALUE_ACTION]?.selected_option?.value ?? '',
+  justification: values[JUSTIFICATION_BLOCK]?.[VALUE_ACTION]?.value?.trim() || undefined,
+  confirmed: Array.from({ length: itemCount }, (_, i) =>
+    (values[`${ITEM_BLOCK_PREFIX}${i}`]?.[CONFIRM_ACTION]?.selected_options ?? []).some((o) => o.value === 'confirmed'),
+  ),
+});
+
+/** Inline errors for the modal (`response_action: errors`), keyed by block id. */
+export function answerErrors(answers: ChecklistAnswers, hotfix: boolean, name: string, service: ServiceConfig): Record<string, string> {
+  const errors: Record<string, string> = {};
+  answers.confirmed.forEach((ok, i) => {
+    if (!ok) errors[`${ITEM_BLOCK_PREFIX}${i}`] = 'Confirm this item before deploying';
+  });
+  if (!answers.summary) errors[SUMMARY_BLOCK] = 'Describe what changes';
+  if (!TICKET_PATTERN.test(answers.ticket)) errors[TICKET_BLOCK] = 'Give the approved change ticket as DEPLOY-<number>, e.g. DEPLOY-123';
+  const strategy = StrategySchema.safeParse(answers.strategy);
+  if (!strategy.success) errors[STRATEGY_BLOCK] = 'Choose blue-green, canary or rolling';
+  else {
+    const mismatch = strategyMismatch(name, service, strategy.data);
+    if (mismatch) errors[STRATEGY_BLOCK] = mismatch;
+  }
+  if (hotfix && !answers.justification) errors[JUSTIFICATION_BLOCK] = 'A hotfix needs a justification';
+  return errors;
+}
+
+export function registerChecklistSubmission(app: App, ctx: AppContext): void {
+  app.view(CHECKLIST_CALLBACK, async ({ ack, body, view, client }) => {
+    const user = body.user.id;
+    const request = RequestSchema.safeParse(JSON.parse(view.private_metadata || 'null'));
+    const service = request.success ? ctx.catalog.services[request.data.service] : undefined;
+    if (!request.success || !service) {
+      await ack({ response_action: 'errors', errors: { [SUMMARY_BLOCK]: 'This form is out of date; run /deploy again' } });
+      return;
+    }
+    const { service: name, version, hotfix, origin } = request.data;
+    const items = checklistOf(ctx.catalog, service);
+    const answers = readAnswers(view.state.values as StateValues, items.length);
+    const errors = answerErrors(answers, hotfix, name, service);
+    if (!mayDeploy(ctx.catalog, service, user)) errors[SUMMARY_BLOCK] = `You are not a deployer of ${name}`;
+    if (Object.keys(errors).length > 0) {
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    const strategy = StrategySchema.parse(answers.strategy);
+    const now = ctx.clock();
+    const draft: Deployment = {
+      id: newDeploymentId(name, now),
+      service: name,
+      version,
+      image: `${service.workload.image}:${version}`,
+      strategy,
+      hotfix,
+      requester: user,
+      requestedAt: now,
+      checklist: items.map((item) => ({ item, confirmedBy: user, confirmedAt: now })),
+      ticket: answers.ticket,
+      changeSummary: answers.summary,
+      justification: answers.justification,
+      channel: ctx.catalog.slack.channel,
+      phase: 'awaiting-approval',
+      steps: planSteps(service, strategy),
+      stepIndex: 0,
+      stepRecords: [],
+      fence: 0,
+    };
+    // The modal may have stayed open a while: a freeze, a rollback or the window may have come since.
+    const refusal = await deployRefusal(ctx, name, version, hotfix);
+    if (refusal) {
+      await ack({ response_action: 'errors', errors: { [SUMMARY_BLOCK]: refusal.replace(/<[^>]*\|([^>]*)>/g, '$1').replace(/<@(\w+)>/g, '@$1').slice(0, 2000) } });
+      return;
+    }
+    const created = await ctx.store.create(draft, {
+      at: now,
+      actor: user,
+      type: 'requested',
+      detail: `${name} ${version} (${strategy}${hotfix ? ', HOTFIX' : ''}) ${answers.ticket}`,
+      data: { checklist: draft.checklist, hotfix, justification: answers.justification },
+    });
+    if (!created.created) {
+      await ack({ response_action: 'errors', errors: { [SUMMARY_BLOCK]: `${name} already has an active deployment (${created.activeId})` } });
+      return;
+    }
+    await ack();
+    const d = created.deployment;
+    try {
+      const message = announcement(d, { onCall: ctx.catalog.slack.onCall, expectedSeconds: expectedSeconds(d.steps), statusLine: statusLine(d, now) });
+      const posted = await client.chat.postMessage({ channel: d.channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
+      const announced: Deployment = { ...d, announcementTs: posted.ts as string };
+      await ctx.store.save(announced);
+      await ctx.store.appendEvent(d.id, { at: ctx.clock(), actor: 'switchyard', type: 'announced', detail: `${d.channel} ${posted.ts}` });
+      await ctx.queue.add(d.id);
+    } catch (error) {
+      ctx.log.error({ err: error, deploymentId: d.id }, 'could not announce the deployment');
+      await ctx.store.discard(d);
+      await client.chat
+        .postEphemeral({ channel: origin, user, text: `:warning: ${name} ${version} was not requested: the announcement could not be posted (${describeError(error)}). Nothing was created; try again.` })
+        .catch((e: unknown) => ctx.log.warn({ err: e }, 'could not tell the requester'));
+    }
+  });
+}

@@ -1,0 +1,87 @@
+import type { App } from '@slack/bolt';
+import { randomBytes } from 'node:crypto';
+import type { AppContext } from '../src/app/context.js';
+import { windowRefusal } from '../src/domain/deploy-window.js';
+import { mayDeploy } from '../src/domain/policy.js';
+import { describeError } from '../src/errors.js';
+import { checklistOf, type ServiceConfig, type Strategy } from '../src/runbook/catalog.js';
+import { checklistModal } from '../views/checklist-modal.js';
+import { planReport } from '../views/reports.js';
+import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
+import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
+
+export const newDeploymentId = (service: string, now: number): string => `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+
+const pairedStrategy = (service: ServiceConfig): boolean => 'blue' in service.workload.deployments;
+
+/** Why this service cannot be deployed with this strategy, if it cannot. */
+export function strategyMismatch(name: string, service: ServiceConfig, strategy: Strategy): string | undefined {
+  if (strategy === 'rolling' && pairedStrategy(service)) return `${name} has a blue/green pair; deploy it with blue-green or canary`;
+  if (strategy !== 'rolling' && !pairedStrategy(service)) return `${name} has one Deployment; it can only be deployed with rolling`;
+  return undefined;
+}
+
+/** Checks that need Redis or the clock, done after the ack: freeze, busy service, blocked version, window. */
+export async function deployRefusal(ctx: AppContext, service: string, version: string, hotfix: boolean): Promise<string | undefined> {
+  const refusal = await stateRefusal(ctx, service, version);
+  if (refusal) return refusal;
+  return hotfix ? undefined : windowRefusal(ctx.catalog.window, ctx.clock());
+}
+
+export function registerDeploy(app: App, ctx: AppContext): void {
+  app.command('/deploy', async ({ command, ack, respond, client }) => {
+    const parsed = parseDeployText(command.text, ctx.catalog);
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.kind === 'help') {
+      await ack({ response_type: 'ephemeral', text: DEPLOY_USAGE });
+      return;
+    }
+    if (cmd.kind !== 'deploy') {
+      const refusal = adminRefusal(ctx, cmd, command.user_id);
+      if (refusal) {
+        await ack({ response_type: 'ephemeral', text: `:no_entry: ${refusal}` });
+        return;
+      }
+      await ack();
+      const text = await runAdminCommand(ctx, cmd, command.user_id).catch((error: unknown) => `:warning: ${describeError(error)}`);
+      await respond({ response_type: 'ephemeral', text });
+      return;
+    }
+    const service = ctx.catalog.services[cmd.service] as ServiceConfig;
+    const strategy = cmd.strategy ?? service.strategy;
+    const refusal = !mayDeploy(ctx.catalog, service, command.user_id)
+      ? `you are not a deployer of ${cmd.service}; ask one of its deployers or a release manager`
+      : strategyMismatch(cmd.service, service, strategy);
+    if (refusal) {
+      await ack({ response_type: 'ephemeral', text: `:no_entry: ${refusal}` });
+      return;
+    }
+    if (cmd.dryRun) {
+      await ack({ response_type: 'in_channel', text: planReport(cmd.service, service, strategy, cmd.version, ctx.catalog) });
+      return;
+    }
+    // Slack needs the ack within 3 s and the trigger_id expires 3 s after the command: ack first.
+    await ack();
+    try {
+      const stateRefused = await deployRefusal(ctx, cmd.service, cmd.version, cmd.hotfix);
+      if (stateRefused) {
+        await respond({ response_type: 'ephemeral', text: `:no_entry: ${stateRefused}` });
+        return;
+      }
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: checklistModal(
+          { service: cmd.service, version: cmd.version, strategy, hotfix: cmd.hotfix, origin: command.channel_id },
+          checklistOf(ctx.catalog, service),
+        ),
+      });
+    } catch (error) {
+      ctx.log.error({ err: error, service: cmd.service }, 'could not open the checklist');
+      await respond({ response_type: 'ephemeral', text: `:warning: could not open the checklist: ${describeError(error)}` });
+    }
+  });
+}

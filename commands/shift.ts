@@ -1,0 +1,75 @@
+import type { App } from '@slack/bolt';
+import type { AppContext } from '../src/app/context.js';
+import { firstShiftIndex } from '../src/domain/deployment.js';
+import { describeStep } from '../src/domain/steps.js';
+import { mayDeploy } from '../src/domain/policy.js';
+import { describeError } from '../src/errors.js';
+import { escapeText } from '../views/text.js';
+
+const USAGE = 'Usage: `/shift &lt;service&gt; &lt;percent 0-100&gt;` or `/shift &lt;service&gt; resume`';
+
+export type ShiftCommand = { service: string; weight: number } | { service: string; resume: true };
+
+/** Parses `/shift` text; errors name what was wrong and what is accepted. */
+export function parseShift(text: string, services: readonly string[]): { ok: true; command: ShiftCommand } | { ok: false; error: string } {
+  const [service, value, ...extra] = text.trim().split(/\s+/).filter(Boolean);
+  if (!service || !services.includes(service)) {
+    return { ok: false, error: `${service ? `unknown service \`${escapeText(service.slice(0, 40))}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}` };
+  }
+  if (extra.length > 0 || value === undefined) return { ok: false, error: USAGE };
+  if (value === 'resume') return { ok: true, command: { service, resume: true } };
+  const weight = Number(value.replace(/%$/, ''));
+  if (!/^\d{1,3}%?$/.test(value) || !Number.isInteger(weight) || weight < 0 || weight > 100) {
+    return { ok: false, error: `\`${escapeText(value.slice(0, 20))}\` is not a percentage; give a whole number from 0 to 100, or resume` };
+  }
+  return { ok: true, command: { service, weight } };
+}
+
+/** `/shift`: records a hold (or its end) for the worker; the worker moves the weights. */
+export function registerShift(app: App, ctx: AppContext): void {
+  app.command('/shift', async ({ command, ack, respond }) => {
+    const parsed = parseShift(command.text, Object.keys(ctx.catalog.services));
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      return;
+    }
+    const { service } = parsed.command;
+    const config = ctx.catalog.services[service];
+    if (!config || !mayDeploy(ctx.catalog, config, command.user_id)) {
+      await ack({ response_type: 'ephemeral', text: `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may` });
+      return;
+    }
+    await ack();
+    try {
+      await respond({ response_type: 'ephemeral', text: await shift(ctx, parsed.command, command.user_id) });
+    } catch (error) {
+      ctx.log.error({ err: error, service }, 'shift failed');
+      await respond({ response_type: 'ephemeral', text: `:warning: could not shift ${service}: ${describeError(error)}` });
+    }
+  });
+}
+
+async function shift(ctx: AppContext, command: ShiftCommand, user: string): Promise<string> {
+  const d = await ctx.store.active(command.service);
+  if (!d) return `${command.service} has no active deployment to shift.`;
+  if (d.strategy === 'rolling') return `${command.service} ${d.version} is a rolling deployment; it has no traffic weights to shift.`;
+  if (d.phase === 'rolling-back') return `${command.service} ${d.version} is being rolled back; its traffic is going back to ${d.liveColor ?? 'the previous colour'}.`;
+  if (d.phase !== 'running' && d.phase !== 'paused') return `${command.service} ${d.version} is ${d.phase}; nothing to shift yet.`;
+  const first = firstShiftIndex(d);
+  if (first < 0 || d.stepIndex < first) {
+    const step = d.steps[d.stepIndex];
+    return `${command.service} ${d.version} has not reached the traffic shift yet (now: ${step ? describeStep(step) : d.phase}).`;
+  }
+  const now = ctx.clock();
+  if ('resume' in command) {
+    const cleared = await ctx.store.clearHold(d.id);
+    if (!cleared) return `${command.service} ${d.version} is not held; it progresses by itself.`;
+    await ctx.store.appendEvent(d.id, { at: now, actor: user, type: 'hold-released' });
+    await ctx.queue.wake(d.id);
+    return `▶️ ${command.service} ${d.version} continues from where it is held.`;
+  }
+  await ctx.store.requestHold(d.id, { weight: command.weight, by: user, at: now });
+  await ctx.store.appendEvent(d.id, { at: now, actor: user, type: 'hold-requested', detail: `${command.weight}%` });
+  await ctx.queue.wake(d.id);
+  return `🎚️ ${command.service} ${d.version}: ${command.weight}% on ${d.newColor}, held there until \`/shift ${command.service} resume\`.`;
+}

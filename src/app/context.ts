@@ -1,0 +1,16 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DeploymentQueue } from '../queue/deployment-queue.js';
+import type { Catalog } from '../runbook/catalog.js';
+import type { DeploymentStore } from '../store/deployment-store.js';
+
+/** What the Slack handlers share: they read and record, the worker acts. */
+export interface AppContext {
+  catalog: Catalog;
+  store: DeploymentStore;
+  queue: DeploymentQueue;
+  redis: Redis;
+  log: Logger;
+  clock: () => number;
+  version: string;
+}

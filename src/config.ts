@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { ConfigInvalid } from './errors.js';
+import { formatPath } from './runbook/catalog.js';
+
+const optionalUrl = (hint: string) => z.url({ error: `must be a URL such as ${hint}` }).optional();
+const positiveInt = (fallback: number) => z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be more than 0').default(fallback);
+
+const EnvSchema = z.object({
+  SLACK_BOT_TOKEN: z.string({ error: 'is required (xoxb-…)' }).min(1, 'is required (xoxb-…)'),
+  SLACK_SIGNING_SECRET: z.string({ error: 'is required' }).min(1, 'is required'),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must start with xapp- (an app-level token)').optional(),
+  SLACK_API_URL: optionalUrl('https://slack.com/api/').refine((u) => u === undefined || u.endsWith('/api/'), 'must end in /api/'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+  SERVICES_FILE: z.string().min(1).default('services.yaml'),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0, 'must be 0..65535').max(65535, 'must be 0..65535').default(3000),
+  DD_API_KEY: z.string().optional(),
+  DD_APP_KEY: z.string().optional(),
+  DD_SITE: z.string().default('datadoghq.com'),
+  DATADOG_API_URL: optionalUrl('http://127.0.0.1:8126'),
+  /** Key prefix in Redis and BullMQ queue prefix; lets several installs (or tests) share one Redis. */
+  SWITCHYARD_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('switchyard'),
+  /** How many deployments one worker process runs at once. */
+  WORKER_CONCURRENCY: positiveInt(50),
+  /** BullMQ lock and stall check; a killed worker's deployment resumes within about their sum. */
+  WORKER_LOCK_MS: positiveInt(10_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt(5_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+/** Parses the environment; throws one line per bad variable, naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = EnvSchema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${formatPath(issue.path)} ${issue.message}`);
+    throw new ConfigInvalid(`invalid environment: ${lines.join('; ')}`);
+  }
+  return result.data;
+}

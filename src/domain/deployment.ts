@@ -1,0 +1,159 @@
+import type { Strategy } from '../runbook/catalog.js';
+import type { Color, Weights } from './color.js';
+import type { GateRun, GateTally } from './gates.js';
+import type { Step } from './steps.js';
+
+/** Where a deployment is in its life. */
+export type Phase =
+  /** Announced with Approve / Reject buttons; nothing runs until a release manager decides. */
+  | 'awaiting-approval'
+  /** Approved: the worker walks the steps. */
+  | 'running'
+  /** Gates could not be read too many times in a row: holding where it is until someone resumes or rolls back. */
+  | 'paused'
+  /** Traffic is being restored to the previous version. */
+  | 'rolling-back'
+  /** Every step done: the new version serves all traffic. Terminal. */
+  | 'succeeded'
+  /** Traffic is back on the previous version. Terminal. */
+  | 'rolled-back'
+  /** Stopped before any traffic moved to the new version. Terminal. */
+  | 'failed'
+  /** A release manager said no. Terminal. */
+  | 'rejected'
+  /** Nobody decided within the approval timeout. Terminal. */
+  | 'expired';
+
+const TERMINAL: ReadonlySet<Phase> = new Set(['succeeded', 'rolled-back', 'failed', 'rejected', 'expired']);
+export const isTerminal = (phase: Phase): boolean => TERMINAL.has(phase);
+
+/** Who confirmed a checklist item, and when (ms since epoch). */
+export interface Attestation {
+  item: string;
+  confirmedBy: string;
+  confirmedAt: number;
+}
+
+/**
+ * What a person (or the worker, for expiry) decided about an announced deployment. Only the
+ * first decision counts: Redis keeps it with HSETNX, so a double click or two managers at
+ * once have one effect.
+ */
+export interface Decision {
+  kind: 'approve' | 'reject' | 'expire';
+  by: string;
+  at: number;
+  reason?: string;
+}
+
+/** A request to roll back; the first one's timestamp is kept. */
+export interface RollbackIntent {
+  by: string;
+  at: number;
+  reason: string;
+}
+
+/** Someone asked a paused deployment to go on, or acknowledged an alert. */
+export interface PersonIntent {
+  by: string;
+  at: number;
+}
+
+/** `/shift <service> <percent>`: hold the new colour at this weight until `/shift <service> resume`. */
+export interface HoldIntent extends PersonIntent {
+  weight: number;
+}
+
+export interface Intents {
+  decision?: Decision;
+  rollback?: RollbackIntent;
+  resume?: PersonIntent;
+  hold?: HoldIntent;
+}
+
+export type StepOutcome = 'ok' | 'failed';
+
+export interface StepRecord {
+  startedAt?: number;
+  endedAt?: number;
+  outcome?: StepOutcome;
+  detail?: string;
+  /** Times a retriable provider error interrupted this step. */
+  retries?: number;
+}
+
+export interface Deployment {
+  id: string;
+  service: string;
+  version: string;
+  image: string;
+  strategy: Strategy;
+  hotfix: boolean;
+  requester: string;
+  requestedAt: number;
+  checklist: Attestation[];
+  ticket: string;
+  changeSummary: string;
+  justification?: string;
+  /** Channel of the announcement and its thread (#deployments). */
+  channel: string;
+  announcementTs?: string;
+  phase: Phase;
+  steps: Step[];
+  stepIndex: number;
+  stepRecords: StepRecord[];
+  approver?: string;
+  approvedAt?: number;
+  decidedAt?: number;
+  rejectReason?: string;
+  liveColor?: Color;
+  newColor?: Color;
+  previousVersion?: string;
+  previousImage?: string;
+  /** The weights the worker last set and verified. */
+  weights?: Weights;
+  /** When the new version first took all the traffic (DORA lead time). */
+  fullTrafficAt?: number;
+  /** Gate breaches and inconclusive runs counted so far (Argo Rollouts' failureLimit / inconclusiveLimit). */
+  gateTally?: GateTally;
+  lastGateRun?: GateRun;
+  /** The `/shift` hold the worker has applied, while it lasts. */
+  held?: HoldIntent;
+  pausedAt?: number;
+  pauseReason?: string;
+  rollbackReason?: string;
+  /** The gate readings that led to the rollback, for the rollback message. */
+  rollbackEvidence?: string[];
+  rollbackBy?: string;
+  failureReason?: string;
+  finishedAt?: number;
+  /** The per-service lock's fencing token held by this deployment. */
+  fence: number;
+  /** The status line last rendered on the announcement, so unchanged lines are not re-sent. */
+  statusLine?: string;
+}
+
+/** One entry of the append-only event log: who did what, when. */
+export interface DeploymentEvent {
+  at: number;
+  actor: string;
+  type: string;
+  detail?: string;
+  data?: Record<string, unknown>;
+}
+
+export const currentStep = (d: Deployment): Step | undefined => d.steps[d.stepIndex];
+
+/**
+ * The new version has received traffic: stopping now means rolling back, not just failing.
+ * A rolling deployment serves users from the moment its pods start being replaced.
+ */
+export const hasShiftedTraffic = (d: Deployment): boolean =>
+  d.steps.some(
+    (step, i) => (step.kind === 'setWeight' || (d.strategy === 'rolling' && step.kind === 'deployIdle')) && d.stepRecords[i]?.startedAt !== undefined,
+  );
+
+/** Index of the first traffic step; `/shift` is refused before the deployment gets there. */
+export const firstShiftIndex = (d: Deployment): number => d.steps.findIndex((step) => step.kind === 'setWeight');
+
+export const durationMs = (d: Deployment, now: number): number => (d.finishedAt ?? now) - (d.approvedAt ?? d.requestedAt);

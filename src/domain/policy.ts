@@ -1,0 +1,23 @@
+import type { Catalog, ServiceConfig } from '../runbook/catalog.js';
+import type { Deployment } from './deployment.js';
+
+export const isReleaseManager = (catalog: Catalog, user: string): boolean => catalog.slack.releaseManagers.includes(user);
+
+/** `deployers` unset means anyone may deploy the service (SPEC §2); release managers always may. */
+export const mayDeploy = (catalog: Catalog, service: ServiceConfig, user: string): boolean =>
+  !service.deployers || service.deployers.includes(user) || isReleaseManager(catalog, user);
+
+/** On-call named as a user; a user group's members are not known without a Slack lookup. */
+export const isOnCall = (catalog: Catalog, user: string): boolean => catalog.slack.onCall === user;
+
+export const mayRollback = (catalog: Catalog, service: ServiceConfig, user: string): boolean =>
+  mayDeploy(catalog, service, user) || isOnCall(catalog, user);
+
+export type DecisionRefusal = 'not-release-manager' | 'own-deployment';
+
+/** Only a release manager decides, and never on their own request (SPEC §4). */
+export function decisionRefusal(catalog: Catalog, d: Deployment, user: string): DecisionRefusal | undefined {
+  if (!isReleaseManager(catalog, user)) return 'not-release-manager';
+  if (d.requester === user) return 'own-deployment';
+  return undefined;
+}

@@ -1,0 +1,81 @@
+/** Every error Switchyard raises on purpose has a code, so callers and logs can tell them apart. */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'catalog_invalid'
+  | 'command_invalid'
+  | 'not_allowed'
+  | 'conflict'
+  | 'provider_failed'
+  | 'rollout_failed'
+  | 'health_failed'
+  | 'smoke_failed'
+  | 'not_found'
+  | 'internal';
+
+export interface ErrorContext {
+  service?: string;
+  version?: string;
+  step?: string;
+  deploymentId?: string;
+}
+
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+  /** A retriable error may succeed if the same action is tried again later. */
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext; retriable?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.context = options.context ?? {};
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+export class ConfigInvalid extends SwitchyardError {
+  constructor(message: string) {
+    super('config_invalid', message);
+  }
+}
+
+export class CatalogInvalid extends SwitchyardError {
+  constructor(readonly problems: string[]) {
+    super('catalog_invalid', `services catalog is invalid:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export class CommandInvalid extends SwitchyardError {
+  constructor(message: string) {
+    super('command_invalid', message);
+  }
+}
+
+export class NotAllowed extends SwitchyardError {
+  constructor(message: string) {
+    super('not_allowed', message);
+  }
+}
+
+/** A provider call failed (network, throttling, 5xx); usually worth another try. */
+export class ProviderFailed extends SwitchyardError {
+  constructor(message: string, options: { cause?: unknown; context?: ErrorContext; retriable?: boolean } = {}) {
+    super('provider_failed', message, { retriable: true, ...options });
+  }
+}
+
+export class RolloutFailed extends SwitchyardError {
+  constructor(message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super('rollout_failed', message, options);
+  }
+}
+
+export const asSwitchyardError = (error: unknown): SwitchyardError => {
+  if (error instanceof SwitchyardError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SwitchyardError('internal', message, { cause: error, retriable: true });
+};
+
+/** One readable sentence for Slack: the message without stack or cause chain. */
+export const describeError = (error: unknown): string => asSwitchyardError(error).message.split('\n')[0] ?? 'unknown error';

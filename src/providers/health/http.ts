@@ -1,0 +1,110 @@
+import type { SmokeCheck } from '../../runbook/catalog.js';
+import type { HealthProvider, SmokeResult, VersionCheck } from './health.js';
+
+export interface HttpHealthOptions {
+  fetch?: typeof fetch;
+  /** Milliseconds on a monotonic clock, for latency. */
+  now?: () => number;
+}
+
+/** `build.sha` in `{ build: { sha } }`; undefined when any step is missing. */
+export function readField(body: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => {
+    if (typeof value !== 'object' || value === null) return undefined;
+    return (value as Record<string, unknown>)[key];
+  }, body);
+}
+
+/**
+ * Deployers often give a short SHA while /healthz reports the full one (or the other way
+ * round): two hex SHAs of at least 7 characters match when one is a prefix of the other.
+ */
+export function sameVersion(observed: string, expected: string): boolean {
+  if (observed === expected) return true;
+  const sha = /^[0-9a-f]{7,40}$/i;
+  if (!sha.test(observed) || !sha.test(expected)) return false;
+  const [a, b] = [observed.toLowerCase(), expected.toLowerCase()];
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/** Why a request got no HTTP answer, in a few words. */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  if (cause?.code) return `request failed (${cause.code})`;
+  return `request failed (${cause?.message ?? (error instanceof Error ? error.message : String(error))})`;
+}
+
+/** HealthProvider over plain HTTP; every HTTP or network problem becomes `ok: false` with its reason. */
+export class HttpHealth implements HealthProvider {
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+
+  constructor(options: HttpHealthOptions = {}) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  async checkVersion(url: string, versionField: string, expected: string, timeoutMs: number): Promise<VersionCheck> {
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      return { ok: false, message: `GET ${url}: ${describeFailure(error, timeoutMs)}; expected ${versionField} ${expected}` };
+    }
+    if (status !== 200) {
+      return { ok: false, status, message: `GET ${url} answered ${status}, expected 200 with ${versionField} ${expected}` };
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      return { ok: false, status, message: `GET ${url} answered 200 but not JSON; expected ${versionField} ${expected}` };
+    }
+    const value = readField(body, versionField);
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      return { ok: false, status, message: `GET ${url} answered 200 without a ${versionField} field; expected ${expected}` };
+    }
+    const observed = String(value);
+    if (!sameVersion(observed, expected)) {
+      return { ok: false, status, observed, message: `GET ${url} reports ${versionField} ${observed}, expected ${expected}` };
+    }
+    return { ok: true, status, observed, message: `GET ${url} reports ${versionField} ${observed} as expected` };
+  }
+
+  async smoke(check: SmokeCheck, timeoutMs: number): Promise<SmokeResult> {
+    const { name } = check;
+    const method = check.method ?? 'GET';
+    const expectStatus = check.expectStatus ?? 200;
+    const started = this.now();
+    let status: number;
+    try {
+      const response = await this.fetch(check.url, {
+        method,
+        headers: check.headers,
+        body: method === 'GET' || method === 'HEAD' ? undefined : check.body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = response.status;
+      // The check is answered when the whole body has arrived, not just the headers.
+      await response.arrayBuffer();
+    } catch (error) {
+      return { name, ok: false, message: `${name}: ${method} ${check.url}: ${describeFailure(error, timeoutMs)}` };
+    }
+    const latencyMs = Math.round(this.now() - started);
+    const limit = check.maxLatencyMs;
+    const timing = `${status} in ${latencyMs} ms`;
+    if (status !== expectStatus) {
+      return { name, ok: false, status, latencyMs, message: `${name}: ${timing}, expected ${expectStatus}` };
+    }
+    if (limit !== undefined && latencyMs > limit) {
+      return { name, ok: false, status, latencyMs, message: `${name}: ${timing}, over the ${limit} ms limit` };
+    }
+    return { name, ok: true, status, latencyMs, message: `${name}: ${timing}${limit !== undefined ? ` (limit ${limit} ms)` : ''}` };
+  }
+}

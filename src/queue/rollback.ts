@@ -1,0 +1,40 @@
+import { weightsFor } from '../domain/color.js';
+import type { Deployment } from '../domain/deployment.js';
+import type { StepResult } from '../domain/machine.js';
+import { healthUrl, POLL_MS, trafficTarget, workloadRef, type StepEnv } from './step-runners.js';
+
+export interface RollbackRun {
+  result: StepResult;
+  /** Lines for the rollback message: what was restored and what was verified. */
+  evidence: string[];
+}
+
+/**
+ * Restores the previous version (SPEC §6). Blue-green and canary: all traffic back to the live
+ * colour in one load balancer call, then the live /healthz must report the previous version.
+ * Rolling: the previous image goes back and its rollout is followed. Safe to run again.
+ */
+export async function restorePrevious(d: Deployment, env: StepEnv): Promise<RollbackRun> {
+  const target = trafficTarget(env.service);
+  if (target && d.newColor && d.liveColor) {
+    const wanted = weightsFor(d.newColor, 0);
+    const { changed } = await env.providers.traffic.setWeights(target, wanted);
+    const seen = await env.providers.traffic.readWeights(target);
+    const evidence = [`*Traffic:* ${d.liveColor} ${seen[d.liveColor]}% · ${d.newColor} ${seen[d.newColor]}%${changed ? '' : ' (already restored)'}`];
+    const url = healthUrl(env.service, d.liveColor);
+    if (url && env.service.health && d.previousVersion) {
+      const check = await env.providers.health.checkVersion(url, env.service.health.versionField, d.previousVersion, env.service.health.timeoutMs);
+      evidence.push(`*Live /healthz:* ${check.ok ? '✓ ' : '✗ '}${check.message}`);
+    }
+    return { result: { kind: 'done' }, evidence };
+  }
+  if (!target && d.previousImage) {
+    const ref = workloadRef(env.service, undefined);
+    // `kubectl rollout undo`: the whole previous pod template comes back, not just its image.
+    await env.providers.workload.rollbackToImage(ref, d.previousImage);
+    const status = await env.providers.workload.rolloutStatus(ref);
+    if (status.phase === 'progressing') return { result: { kind: 'wait', ms: POLL_MS, detail: status.message }, evidence: [] };
+    return { result: { kind: 'done' }, evidence: [`*Workload:* ${ref.namespace}/${ref.deployment} back on ${d.previousImage}: ${status.message}`] };
+  }
+  return { result: { kind: 'done' }, evidence: ['*Traffic:* never left the previous version'] };
+}

@@ -1,0 +1,226 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { CatalogInvalid } from '../errors.js';
+import {
+  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  DEFAULT_BLUE_GREEN_STAGES,
+  DEFAULT_CANARY_STAGES,
+  DEFAULT_CHECKLIST,
+  DEFAULT_FAILURE_LIMIT,
+  DEFAULT_GATE_INTERVAL_SECONDS,
+  DEFAULT_INCONCLUSIVE_LIMIT,
+  DEFAULT_MONITOR_PRIORITIES,
+  DEFAULT_MONITOR_SECONDS,
+  DEFAULT_ROLLBACK_WINDOW_SECONDS,
+  DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+} from './defaults.js';
+
+/** The checklist modal also holds a header, summary, ticket, strategy and justification: 100 blocks in all. */
+export const MAX_CHECKLIST_ITEMS = 90;
+
+const checklistItems = z.array(z.string().min(1).max(2000)).min(1).max(MAX_CHECKLIST_ITEMS, `at most ${MAX_CHECKLIST_ITEMS} items (a Slack modal holds 100 blocks)`);
+const seconds = z.number({ error: 'must be a number of seconds' }).min(0, 'must be 0 or more');
+const slackUser = z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id (U…)');
+const slackChannel = z.string().regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id (C…)');
+const dayName = z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], { error: 'must be one of Mon Tue Wed Thu Fri Sat Sun' });
+const hourRange = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, { message: 'must be HH:MM-HH:MM', abort: true })
+  .refine((range) => { const [from, to] = range.split('-'); return (from ?? '') < (to ?? ''); }, 'must end after it starts (split a range that crosses midnight in two)');
+const colorMap = <T extends z.ZodType>(value: T) => z.strictObject({ blue: value, green: value });
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+export const StrategySchema = z.enum(['blue-green', 'canary', 'rolling'], { error: 'must be blue-green, canary or rolling' });
+export type Strategy = z.infer<typeof StrategySchema>;
+
+const StageSchema = z.strictObject({
+  weight: z.number().int('must be a whole number').min(0, 'must be 0..100').max(100, 'must be 0..100'),
+  bakeSeconds: seconds,
+});
+export type Stage = z.infer<typeof StageSchema>;
+
+const MetricGateSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    query: z.string().min(1, 'must be a Datadog metric query'),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    maxOverBaseline: z
+      .strictObject({ ratio: z.number().positive().optional(), delta: z.number().min(0).optional() })
+      .refine((b) => b.ratio !== undefined || b.delta !== undefined, 'needs ratio or delta')
+      .optional(),
+  })
+  .refine((m) => m.max !== undefined || m.min !== undefined || m.maxOverBaseline !== undefined, 'needs max, min or maxOverBaseline');
+export type MetricGate = z.infer<typeof MetricGateSchema>;
+
+const SmokeSchema = z.strictObject({
+  name: z.string().min(1),
+  method: z.enum(['GET', 'POST', 'PUT', 'HEAD']).default('GET'),
+  url: z.string().min(1),
+  expectStatus: z.number().int().min(100).max(599).default(200),
+  maxLatencyMs: z.number().positive().optional(),
+  body: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+export type SmokeCheck = z.infer<typeof SmokeSchema>;
+
+const HookSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label (lower case, digits, -)'),
+  image: z.string().min(1),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  timeoutSeconds: seconds.default(600),
+});
+export type Hook = z.infer<typeof HookSchema>;
+
+const ServiceSchema = z
+  .strictObject({
+    strategy: StrategySchema.default('blue-green'),
+    deployers: z.array(slackUser).optional(),
+    checklist: checklistItems.optional(),
+    traffic: z
+      .strictObject({
+        provider: z.literal('alb', { error: 'must be alb' }).default('alb'),
+        listenerArn: z.string().startsWith('arn:', 'must be an ARN'),
+        ruleArn: z.string().startsWith('arn:', 'must be an ARN').optional(),
+        targetGroups: colorMap(z.string().startsWith('arn:', 'must be an ARN')),
+      })
+      .optional(),
+    workload: z.strictObject({
+      provider: z.literal('kubernetes', { error: 'must be kubernetes' }).default('kubernetes'),
+      namespace: z.string().min(1),
+      deployments: z.union([colorMap(z.string().min(1)), z.strictObject({ main: z.string().min(1) })], {
+        error: 'must be { blue, green } or, for rolling, { main }',
+      }),
+      container: z.string().min(1),
+      image: z.string().min(1).refine((s) => !/:[^/]*$/.test(s), 'must be the repository without a tag'),
+      rolloutTimeoutSeconds: seconds.default(DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
+    }),
+    health: z
+      .strictObject({
+        urls: z.union([colorMap(httpUrl), z.strictObject({ main: httpUrl })]),
+        versionField: z.string().min(1).default('sha'),
+        timeoutMs: z.number().positive().default(5000),
+      })
+      .optional(),
+    smoke: z.array(SmokeSchema).default([]),
+    stages: z.array(StageSchema).min(1).optional(),
+    gates: z
+      .strictObject({
+        intervalSeconds: z.number().positive('must be more than 0').default(DEFAULT_GATE_INTERVAL_SECONDS),
+        failureLimit: z.number().int().min(0).default(DEFAULT_FAILURE_LIMIT),
+        inconclusiveLimit: z.number().int().min(1).default(DEFAULT_INCONCLUSIVE_LIMIT),
+        metrics: z.array(MetricGateSchema).default([]),
+        monitors: z
+          .strictObject({
+            tags: z.array(z.string()).min(1),
+            priorities: z.array(z.number().int().min(1).max(5)).default([...DEFAULT_MONITOR_PRIORITIES]),
+          })
+          .optional(),
+      })
+      .prefault({}),
+    rollbackWindowSeconds: seconds.default(DEFAULT_ROLLBACK_WINDOW_SECONDS),
+    monitorSeconds: seconds.default(DEFAULT_MONITOR_SECONDS),
+    hooks: z
+      .strictObject({ preDeploy: z.array(HookSchema).default([]), postDeploy: z.array(HookSchema).default([]) })
+      .prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    const paired = 'blue' in s.workload.deployments;
+    if (s.strategy === 'rolling' && paired) {
+      ctx.addIssue({ code: 'custom', path: ['workload', 'deployments'], message: 'rolling needs { main: <deployment> }' });
+    }
+    if (s.strategy !== 'rolling' && !paired) {
+      ctx.addIssue({ code: 'custom', path: ['workload', 'deployments'], message: `${s.strategy} needs { blue, green }` });
+    }
+    if (s.strategy === 'rolling' && s.traffic) {
+      ctx.addIssue({ code: 'custom', path: ['traffic'], message: 'rolling deployments have no traffic weights; remove it or use blue-green / canary' });
+    }
+    if (s.health && 'main' in s.health.urls === paired) {
+      ctx.addIssue({ code: 'custom', path: ['health', 'urls'], message: paired ? 'needs { blue, green } for a blue/green pair' : 'needs { main } for rolling' });
+    }
+    if (s.strategy !== 'rolling' && !s.traffic) {
+      ctx.addIssue({ code: 'custom', path: ['traffic'], message: `is required for ${s.strategy}` });
+    }
+    if (s.stages) {
+      s.stages.forEach((stage, i) => {
+        const before = s.stages?.[i - 1];
+        if (before && stage.weight <= before.weight) {
+          ctx.addIssue({ code: 'custom', path: ['stages', i, 'weight'], message: 'must be greater than the stage before' });
+        }
+      });
+      if (s.stages[s.stages.length - 1]?.weight !== 100) {
+        ctx.addIssue({ code: 'custom', path: ['stages', s.stages.length - 1, 'weight'], message: 'the last stage must be 100' });
+      }
+    }
+  });
+
+const CatalogSchema = z.strictObject({
+  slack: z.strictObject({
+    channel: slackChannel,
+    incidentsChannel: slackChannel.optional(),
+    releaseManagers: z.array(slackUser).min(1, 'needs at least one release manager'),
+    onCall: z.string().regex(/^[SU][A-Z0-9]+$/, 'must be a user group (S…) or user (U…) id'),
+  }),
+  window: z
+    .strictObject({
+      timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as America/New_York'),
+      blockedDays: z.array(dayName).default([]),
+      blockedHours: z.array(hourRange).default([]),
+    })
+    .optional(),
+  checklist: checklistItems.default([...DEFAULT_CHECKLIST]),
+  approvalTimeoutSeconds: seconds.default(DEFAULT_APPROVAL_TIMEOUT_SECONDS),
+  services: z.record(z.string().regex(/^[a-z0-9][-a-z0-9_.]*$/, 'service names are lower case letters, digits, - _ .'), ServiceSchema),
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type Catalog = z.infer<typeof CatalogSchema>;
+export type ServiceConfig = z.infer<typeof ServiceSchema>;
+
+/** `services.acme-api.stages[1].weight` */
+export const formatPath = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+
+// Zod reports a bad record key as "Invalid key in record"; the key's own rule says what is accepted.
+const issueMessage = (issue: z.core.$ZodIssue): string =>
+  issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
+
+export function parseCatalog(input: unknown): Catalog {
+  const result = CatalogSchema.safeParse(input);
+  if (!result.success) {
+    throw new CatalogInvalid(result.error.issues.map((issue) => `${formatPath(issue.path) || '(root)'}: ${issueMessage(issue)}`));
+  }
+  return result.data;
+}
+
+export async function loadCatalog(file: string): Promise<Catalog> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CatalogInvalid([`${file}: cannot be read (${(error as Error).message})`]);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new CatalogInvalid([`${file}: is not valid YAML (${(error as Error).message.split('\n')[0]})`]);
+  }
+  return parseCatalog(data);
+}
+
+export const stagesOf = (service: ServiceConfig, strategy: Strategy): readonly Stage[] =>
+  service.stages ?? (strategy === 'canary' ? DEFAULT_CANARY_STAGES : DEFAULT_BLUE_GREEN_STAGES);
+
+export const checklistOf = (catalog: Catalog, service: ServiceConfig): readonly string[] => service.checklist ?? catalog.checklist;

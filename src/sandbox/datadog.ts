@@ -1,0 +1,244 @@
+import type { ServerResponse } from 'node:http';
+import { FaultControls, sendJson, startHttpStandIn, type RecordedRequest, type StandIn } from './http-server.js';
+
+export type MonitorState = 'OK' | 'Alert' | 'Warn' | 'No Data';
+
+export interface StandInMonitor {
+  id: number;
+  name: string;
+  tags: string[];
+  priority: number | null;
+  state: MonitorState;
+  type: string;
+  query: string;
+}
+
+type MetricValue = number | null | (() => number | null);
+
+interface MetricRule {
+  match: string | RegExp;
+  /** Either one value served at every point, or a whole point list (oldest first). */
+  value: MetricValue | (number | null)[];
+}
+
+export interface DatadogStandIn extends StandIn {
+  /** The value served for queries equal to (string) or matching (RegExp) `query`; null = no data. */
+  setMetric(query: string | RegExp, value: MetricValue): void;
+  /** A whole point list for matching queries, oldest first; nulls are gaps, as Datadog sends them. */
+  setSeries(query: string | RegExp, points: (number | null)[]): void;
+  clearMetrics(): void;
+  addMonitor(monitor: { name: string; tags: string[]; priority?: number | null; state: MonitorState; type?: string; query?: string }): number;
+  setMonitorState(id: number, state: MonitorState): void;
+  monitors: StandInMonitor[];
+  faults: FaultControls;
+  requests: RecordedRequest[];
+}
+
+const POINTS_PER_SERIES = 5;
+
+/** `p99:trace.http.request.duration{service:a,env:prod}.as_rate()` → metric name and scope. */
+function parseQuery(query: string): { aggr?: string; metric: string; scope: string } {
+  const m = /^(?:(\w+):)?([\w.]+)\{([^}]*)\}/.exec(query.trim());
+  if (!m) return { metric: query, scope: '*' };
+  return { aggr: m[1], metric: m[2] ?? query, scope: m[3] || '*' };
+}
+
+/** The `{…}` scope tags of a monitor's query, as `GET /monitor?tags=` filters on them. */
+const scopeTags = (query: string): string[] => [...query.matchAll(/\{([^}]*)\}/g)].flatMap((m) => (m[1] ?? '').split(',').map((t) => t.trim()));
+
+const csv = (value: string | null): string[] => (value ? value.split(',').map((t) => t.trim()).filter(Boolean) : []);
+
+const forbidden = (res: ServerResponse): void => sendJson(res, 403, { errors: ['Forbidden'] });
+
+/**
+ * A stand-in for the parts of Datadog's v1 API that Switchyard reads, in Datadog's own wire
+ * format, so the official client can be pointed at it (`DATADOG_API_URL`).
+ */
+export async function startDatadogStandIn(options: { port?: number; apiKey?: string; appKey?: string } = {}): Promise<DatadogStandIn> {
+  const rules: MetricRule[] = [];
+  const monitors: StandInMonitor[] = [];
+  const faults = new FaultControls();
+  const requests: RecordedRequest[] = [];
+  let nextId = 1_000_001;
+
+  const authorized = (req: RecordedRequest): boolean => {
+    const api = req.headers['dd-api-key'];
+    const app = req.headers['dd-application-key'];
+    if (typeof api !== 'string' || !api || typeof app !== 'string' || !app) return false;
+    return (options.apiKey === undefined || api === options.apiKey) && (options.appKey === undefined || app === options.appKey);
+  };
+
+  const pointsFor = (query: string): (number | null)[] => {
+    // The latest rule wins, so a test can override a broad RegExp with a later, narrower one.
+    const rule = [...rules].reverse().find((r) => (typeof r.match === 'string' ? r.match === query : r.match.test(query)));
+    if (!rule) return [];
+    if (Array.isArray(rule.value)) return rule.value;
+    const value = typeof rule.value === 'function' ? rule.value() : rule.value;
+    return value === null ? [] : Array.from({ length: POINTS_PER_SERIES }, () => value);
+  };
+
+  const answerQuery = (req: RecordedRequest, res: ServerResponse): void => {
+    const from = Number(req.query.get('from'));
+    const to = Number(req.query.get('to'));
+    const query = req.query.get('query');
+    if (!query || !Number.isFinite(from) || !Number.isFinite(to)) {
+      sendJson(res, 400, { errors: ['The parameters from, to and query are required'] });
+      return;
+    }
+    const points = pointsFor(query);
+    const interval = Math.max(1, Math.floor((to - from) / Math.max(points.length, 1)));
+    const start = to - interval * (points.length - 1);
+    const { aggr, metric, scope } = parseQuery(query);
+    const series =
+      points.length === 0 || points.every((p) => p === null)
+        ? []
+        : [
+            {
+              aggr: aggr ?? null,
+              display_name: metric,
+              end: to * 1000,
+              expression: query,
+              interval,
+              length: points.length,
+              metric,
+              pointlist: points.map((value, i) => [(start + i * interval) * 1000, value]),
+              query_index: 0,
+              scope,
+              start: start * 1000,
+              tag_set: scope === '*' ? [] : scope.split(','),
+              unit: null,
+            },
+          ];
+    sendJson(res, 200, {
+      status: 'ok',
+      res_type: 'time_series',
+      resp_version: 1,
+      series,
+      from_date: from * 1000,
+      to_date: to * 1000,
+      group_by: [],
+      query,
+      message: '',
+    });
+  };
+
+  const wireMonitor = (m: StandInMonitor, withGroups: boolean) => ({
+    id: m.id,
+    name: m.name,
+    type: m.type,
+    query: m.query,
+    message: `${m.name} @pagerduty`,
+    tags: m.tags,
+    priority: m.priority,
+    overall_state: m.state,
+    overall_state_modified: new Date().toISOString(),
+    options: { notify_no_data: false, thresholds: { critical: 1 } },
+    multi: false,
+    created: '2024-01-01T00:00:00.000000+00:00',
+    modified: '2024-01-01T00:00:00.000000+00:00',
+    deleted: null,
+    restricted_roles: null,
+    org_id: 1,
+    creator: { email: 'sre@example.com', handle: 'sre@example.com', name: 'SRE' },
+    ...(withGroups ? { state: { groups: {} } } : {}),
+  });
+
+  const answerListMonitors = (req: RecordedRequest, res: ServerResponse): void => {
+    const monitorTags = csv(req.query.get('monitor_tags'));
+    const tags = csv(req.query.get('tags'));
+    const name = req.query.get('name')?.toLowerCase();
+    const matching = monitors.filter(
+      (m) =>
+        monitorTags.every((t) => m.tags.includes(t)) &&
+        tags.every((t) => scopeTags(m.query).includes(t)) &&
+        (!name || m.name.toLowerCase().includes(name)),
+    );
+    const page = req.query.get('page');
+    const pageSize = Number(req.query.get('page_size') ?? 100);
+    // Datadog returns every monitor when `page` is absent, and pages only when asked.
+    const shown = page === null ? matching : matching.slice(Number(page) * pageSize, (Number(page) + 1) * pageSize);
+    sendJson(res, 200, shown.map((m) => wireMonitor(m, req.query.has('group_states'))));
+  };
+
+  /** Monitor search syntax, the subset that matters here: `tag:"k:v"`, `status:alert`, `priority:p1`, free text. */
+  const answerSearch = (req: RecordedRequest, res: ServerResponse): void => {
+    const terms = [...(req.query.get('query') ?? '').matchAll(/(\w+):"([^"]*)"|(\w+):(\S+)|(\S+)/g)];
+    const matching = monitors.filter((m) =>
+      terms.every((t) => {
+        const key = (t[1] ?? t[3])?.toLowerCase();
+        const value = (t[2] ?? t[4] ?? t[5] ?? '').toLowerCase();
+        if (key === 'tag') return m.tags.some((tag) => tag.toLowerCase() === value);
+        if (key === 'status') return m.state.toLowerCase() === value;
+        if (key === 'priority') return m.priority !== null && `p${m.priority}` === value;
+        if (key === 'id') return String(m.id) === value;
+        return m.name.toLowerCase().includes(value);
+      }),
+    );
+    const perPage = Number(req.query.get('per_page') ?? 30);
+    const page = Number(req.query.get('page') ?? 0);
+    sendJson(res, 200, {
+      monitors: matching.slice(page * perPage, (page + 1) * perPage).map((m) => ({
+        id: m.id,
+        name: m.name,
+        status: m.state,
+        tags: m.tags,
+        type: m.type,
+        query: m.query,
+        classification: 'metric',
+        creator: { handle: 'sre@example.com', name: 'SRE' },
+        last_triggered_ts: m.state === 'Alert' ? Math.floor(Date.now() / 1000) : null,
+        metrics: [parseQuery(m.query).metric],
+        notifications: [],
+        org_id: 1,
+        scopes: scopeTags(m.query),
+      })),
+      metadata: { page, page_count: Math.ceil(matching.length / perPage), per_page: perPage, total_count: matching.length },
+      counts: { status: [], type: [], tag: [], muted: [] },
+    });
+  };
+
+  const server = await startHttpStandIn(
+    (req, res) => {
+      if (!authorized(req)) return forbidden(res);
+      if (req.method === 'GET' && req.path === '/api/v1/query') return answerQuery(req, res);
+      if (req.method === 'GET' && req.path === '/api/v1/monitor') return answerListMonitors(req, res);
+      if (req.method === 'GET' && req.path === '/api/v1/monitor/search') return answerSearch(req, res);
+      sendJson(res, 404, { errors: ['Not found'] });
+    },
+    { port: options.port, faults, log: requests },
+  );
+
+  const setRule = (match: string | RegExp, value: MetricRule['value']): void => {
+    const existing = rules.findIndex((r) => String(r.match) === String(match) && typeof r.match === typeof match);
+    if (existing >= 0) rules.splice(existing, 1);
+    rules.push({ match, value });
+  };
+
+  return {
+    ...server,
+    setMetric: (query, value) => setRule(query, value),
+    setSeries: (query, points) => setRule(query, [...points]),
+    clearMetrics: () => void rules.splice(0),
+    addMonitor: (m) => {
+      const id = nextId++;
+      monitors.push({
+        id,
+        name: m.name,
+        tags: [...m.tags],
+        priority: m.priority ?? null,
+        state: m.state,
+        type: m.type ?? 'metric alert',
+        query: m.query ?? `avg(last_5m):avg:trace.http.request.errors{${m.tags.join(',')}} > 1`,
+      });
+      return id;
+    },
+    setMonitorState: (id, state) => {
+      const monitor = monitors.find((m) => m.id === id);
+      if (!monitor) throw new Error(`no monitor ${id} in the Datadog stand-in`);
+      monitor.state = state;
+    },
+    monitors,
+    faults,
+    requests,
+  };
+}

@@ -1,0 +1,164 @@
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { WebClient } from '@slack/web-api';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { SlackChat } from '../providers/chat/slack.js';
+import { HttpHealth } from '../providers/health/http.js';
+import { DatadogMetrics } from '../providers/metrics/datadog.js';
+import type { Providers } from '../providers/providers.js';
+import { AlbTraffic } from '../providers/traffic/alb.js';
+import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
+import { parseCatalog, type Catalog } from '../runbook/catalog.js';
+import { startDatadogStandIn, type DatadogStandIn } from './datadog.js';
+import { startElbv2StandIn, type Elbv2StandIn } from './elbv2.js';
+import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes.js';
+import { startServiceStandIn, type ServiceStandIn } from './service.js';
+import { startSlackStandIn, type SlackStandIn } from './slack.js';
+
+export const SANDBOX_SIGNING_SECRET = 'sandbox-signing-secret';
+export const DD_KEYS = { apiKey: 'sandbox-dd-api-key', appKey: 'sandbox-dd-app-key' };
+export const PEOPLE = { requester: 'U0DEV1', releaseManager: 'U0RM1', otherManager: 'U0RM2', outsider: 'U0OUTSIDER', onCall: 'S0ONCALL' };
+export const CHANNELS = { deployments: 'C0DEPLOYS', incidents: 'C0INCIDENT', team: 'C0TEAM' };
+
+const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
+const targetGroup = (color: string) => `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/acme-api-${color}/73e2d6bc24d8a067`;
+export const SANDBOX_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-api';
+export const INITIAL_VERSION = 'v1.4.1';
+
+export interface SandboxOptions {
+  /** Bake of each stage in seconds (tests use 1-2, the demo a few). */
+  bakeSeconds?: number;
+  rolloutStepMs?: number;
+  /** Changes to the acme-api service entry of the catalog. */
+  service?: Record<string, unknown>;
+  /** Top-level catalog keys (window, approvalTimeoutSeconds, more services…). */
+  catalog?: Record<string, unknown>;
+}
+
+/** Every stand-in a deployment touches, wired together, plus a catalog that points at them. */
+export interface Sandbox {
+  slack: SlackStandIn;
+  elbv2: Elbv2StandIn;
+  kubernetes: KubernetesStandIn;
+  datadog: DatadogStandIn;
+  service: ServiceStandIn;
+  listenerArn: string;
+  targetGroups: { blue: string; green: string };
+  catalog: Catalog;
+  catalogYaml: string;
+  /** The real adapters, configured to talk to the stand-ins. */
+  providers(): Providers;
+  /** Environment for a separate bot or worker process (`npm start` reads the same variables). */
+  env(redisUrl: string, prefix: string): Promise<Record<string, string>>;
+  /** Weights the load balancer holds, by colour. */
+  weights(): { blue: number; green: number };
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const slack = await startSlackStandIn();
+  const elbv2 = await startElbv2StandIn();
+  const kubernetes = await startKubernetesStandIn({ rolloutStepMs: options.rolloutStepMs ?? 50 });
+  const datadog = await startDatadogStandIn(DD_KEYS);
+  const tagOf = (deployment: string) => kubernetes.imageOf('prod', deployment, 'api')?.split(':').pop();
+  const service = await startServiceStandIn({ versionOf: (color) => tagOf(`acme-api-${color}`) });
+
+  const targetGroups = { blue: targetGroup('blue'), green: targetGroup('green') };
+  elbv2.addListener(LISTENER, [
+    { arn: targetGroups.blue, weight: 100 },
+    { arn: targetGroups.green, weight: 0 },
+  ]);
+  for (const color of ['blue', 'green']) {
+    kubernetes.addDeployment({ namespace: 'prod', name: `acme-api-${color}`, container: 'api', image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`, replicas: 2 });
+  }
+  datadog.setMetric(/p99/, 0.35);
+  datadog.setMetric(/errors/, 0.001);
+
+  const bake = options.bakeSeconds ?? 1;
+  const raw = {
+    slack: { channel: CHANNELS.deployments, incidentsChannel: CHANNELS.incidents, releaseManagers: [PEOPLE.releaseManager, PEOPLE.otherManager], onCall: PEOPLE.onCall },
+    services: {
+      'acme-api': {
+        strategy: 'blue-green',
+        deployers: [PEOPLE.requester],
+        traffic: { provider: 'alb', listenerArn: LISTENER, targetGroups },
+        workload: {
+          provider: 'kubernetes',
+          namespace: 'prod',
+          deployments: { blue: 'acme-api-blue', green: 'acme-api-green' },
+          container: 'api',
+          image: SANDBOX_IMAGE,
+          rolloutTimeoutSeconds: 20,
+        },
+        health: { urls: { blue: service.urlFor('blue'), green: service.urlFor('green') }, versionField: 'sha', timeoutMs: 2000 },
+        smoke: [
+          { name: 'auth token', method: 'POST', url: `${service.url}/{color}/api/v2/auth/token`, expectStatus: 200, maxLatencyMs: 500 },
+          { name: 'current user', method: 'GET', url: `${service.url}/{color}/api/v2/users/me`, expectStatus: 200, maxLatencyMs: 500 },
+        ],
+        stages: [
+          { weight: 10, bakeSeconds: bake },
+          { weight: 50, bakeSeconds: bake },
+          { weight: 100, bakeSeconds: 0 },
+        ],
+        gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [], },
+        rollbackWindowSeconds: 60,
+        monitorSeconds: 0,
+        ...options.service,
+      },
+      ...(options.catalog?.services as Record<string, unknown> | undefined),
+    },
+    ...Object.fromEntries(Object.entries(options.catalog ?? {}).filter(([key]) => key !== 'services')),
+  };
+  const catalog = parseCatalog(raw);
+  const catalogYaml = stringify(raw);
+  let dir: string | undefined;
+
+  return {
+    slack,
+    elbv2,
+    kubernetes,
+    datadog,
+    service,
+    listenerArn: LISTENER,
+    targetGroups,
+    catalog,
+    catalogYaml,
+    providers: () => ({
+      traffic: new AlbTraffic(new ElasticLoadBalancingV2Client({ endpoint: elbv2.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' } })),
+      workload: new KubernetesWorkload(kubernetes.kubeConfig()),
+      health: new HttpHealth(),
+      chat: new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url, retryConfig: { retries: 2, factor: 1, minTimeout: 50, maxTimeout: 200 } })),
+      metrics: new DatadogMetrics({ ...DD_KEYS, apiUrl: datadog.url, timeoutMs: 1000 }),
+    }),
+    async env(redisUrl, prefix) {
+      dir ??= await mkdtemp(join(tmpdir(), 'switchyard-sandbox-'));
+      await writeFile(join(dir, 'kubeconfig.yaml'), kubernetes.kubeconfigYaml());
+      await writeFile(join(dir, 'services.yaml'), catalogYaml);
+      return {
+        SLACK_BOT_TOKEN: slack.token,
+        SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,
+        SLACK_API_URL: slack.url,
+        REDIS_URL: redisUrl,
+        SWITCHYARD_PREFIX: prefix,
+        SERVICES_FILE: join(dir, 'services.yaml'),
+        KUBECONFIG: join(dir, 'kubeconfig.yaml'),
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIASANDBOX',
+        AWS_SECRET_ACCESS_KEY: 'sandbox',
+        AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elbv2.url,
+        DD_API_KEY: DD_KEYS.apiKey,
+        DD_APP_KEY: DD_KEYS.appKey,
+        DATADOG_API_URL: datadog.url,
+      };
+    },
+    weights() {
+      const held = elbv2.weightsOf(LISTENER);
+      return { blue: held[targetGroups.blue] ?? 0, green: held[targetGroups.green] ?? 0 };
+    },
+    async close() {
+      await Promise.all([slack.close(), elbv2.close(), kubernetes.close(), datadog.close(), service.close()]);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { SlackMessage, SlackStandIn, SlackView } from './slack.js';
+import { blockAction, inputValue, slashCommand, viewSubmission, type SlackRequestResult } from './slack-requests.js';
+
+export interface ChecklistFill {
+  /** Indexes of checklist items left unchecked. */
+  unchecked?: number[];
+  summary?: string;
+  ticket?: string;
+  strategy?: string;
+  justification?: string;
+}
+
+/**
+ * A person in the sandbox workspace: types slash commands, fills the checklist modal and
+ * presses buttons, each as one signed request to the bot, as Slack would send it.
+ */
+export class SlackUser {
+  constructor(
+    readonly id: string,
+    private readonly appUrl: string,
+    private readonly slack: SlackStandIn,
+    private readonly secret: string,
+    private readonly channel: string,
+  ) {}
+
+  command(command: string, text: string): Promise<SlackRequestResult> {
+    return slashCommand(this.appUrl, this.secret, { command, text, user_id: this.id, channel_id: this.channel }, { slack: this.slack });
+  }
+
+  /** The newest modal opened for this user, once it is there. */
+  async latestView(callbackId: string, after = 0, timeoutMs = 3000): Promise<SlackView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = [...this.slack.views].reverse().find((v, i, all) => v.callback_id === callbackId && v.user_id === this.id && all.length - i > after);
+      if (view) return view;
+      if (Date.now() > deadline) throw new Error(`no ${callbackId} view was opened for ${this.id}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** `/deploy …` and the checklist modal it opens. */
+  async requestDeploy(text: string): Promise<{ ack: SlackRequestResult; view: SlackView }> {
+    const before = this.slack.views.length;
+    const ack = await this.command('/deploy', text);
+    const view = await this.latestView('deploy_checklist', before);
+    return { ack, view };
+  }
+
+  submitChecklist(view: SlackView, fill: ChecklistFill = {}): Promise<SlackRequestResult> {
+    const values: Record<string, Record<string, unknown>> = {};
+    for (const block of view.blocks as { block_id?: string }[]) {
+      const id = block.block_id ?? '';
+      if (!id.startsWith('check_')) continue;
+      const index = Number(id.slice('check_'.length));
+      values[id] = { confirm: inputValue.checkboxes(fill.unchecked?.includes(index) ? [] : ['confirmed']) };
+    }
+    values.summary = { value: inputValue.plainText(fill.summary ?? 'Feature: new user dashboard\nFix: payment processing bug') };
+    values.ticket = { value: inputValue.plainText(fill.ticket ?? 'DEPLOY-123') };
+    const metadata = JSON.parse(view.private_metadata) as { strategy: string; hotfix: boolean };
+    values.strategy = { value: inputValue.staticSelect(fill.strategy ?? metadata.strategy) };
+    if (metadata.hotfix) values.justification = { value: inputValue.plainText(fill.justification ?? '') };
+    return viewSubmission(this.appUrl, this.secret, { user_id: this.id, view, values }, { slack: this.slack });
+  }
+
+  /** Presses a button (by action id) on a message. */
+  press(message: SlackMessage, actionId: string): Promise<SlackRequestResult> {
+    const button = (message.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[] | undefined)
+      ?.flatMap((block) => block.elements ?? [])
+      .find((element) => element.action_id === actionId);
+    if (!button) throw new Error(`message ${message.ts} has no ${actionId} button`);
+    return blockAction(
+      this.appUrl,
+      this.secret,
+      { user_id: this.id, channel_id: message.channel, message: { ts: message.ts }, actions: [{ action_id: actionId, block_id: 'decision', value: button.value }] },
+      { slack: this.slack },
+    );
+  }
+
+  submitView(view: SlackView, values: Record<string, Record<string, unknown>>): Promise<SlackRequestResult> {
+    return viewSubmission(this.appUrl, this.secret, { user_id: this.id, view, values }, { slack: this.slack });
+  }
+}

@@ -1,0 +1,255 @@
+import type { Redis } from 'ioredis';
+import type { Decision, Deployment, DeploymentEvent, HoldIntent, Intents, PersonIntent, RollbackIntent } from '../domain/deployment.js';
+import { keys, type Keys } from './keys.js';
+
+/** Why a version may not be deployed again until a release manager clears it (SPEC §4, seed 000 step 5). */
+export interface BlockedVersion {
+  deploymentId: string;
+  reason: string;
+  at: number;
+}
+
+const CREATE = `
+local holder = redis.call('GET', KEYS[1])
+if holder then return {0, holder} end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[5])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+redis.call('RPUSH', KEYS[5], ARGV[4])
+return {1, ARGV[5]}
+`;
+
+// Only the holder of the service lock (checked with its fencing token) may write the record.
+const SAVE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
+// A finished deployment takes its service's lock again to be rolled back, if nobody holds it.
+const REOPEN = `
+if redis.call('GET', KEYS[1]) then return 0 end
+local current = redis.call('GET', KEYS[2])
+if not current or cjson.decode(current)['phase'] ~= 'succeeded' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+return 1
+`;
+
+/** A release manager's block on new deployments of a service (or `all`). */
+export interface Freeze {
+  reason: string;
+  by: string;
+  at: number;
+}
+
+// A rollback intent only counts while its deployment still holds the service (is not finished).
+const REQUEST_ROLLBACK = `
+local holder = redis.call('GET', KEYS[1])
+if not holder or string.sub(holder, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. ':' then return -1 end
+if redis.call('HSETNX', KEYS[2], 'rollback', ARGV[2]) == 1 then return 1 end
+return 0
+`;
+
+export type CreateResult = { created: true; deployment: Deployment } | { created: false; activeId: string };
+
+/** Deployment records, their event logs and intents, and the per-service lock, in Redis. */
+export class DeploymentStore {
+  private readonly k: Keys;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly prefix: string,
+  ) {
+    this.k = keys(prefix);
+  }
+
+  /**
+   * Creates the record and takes the service's lock in one step: either both happen or, when
+   * another deployment holds the service, neither does.
+   */
+  async create(draft: Deployment, event: DeploymentEvent): Promise<CreateResult> {
+    // Fencing tokens only need to grow; one taken by a creation that loses the race is skipped.
+    const fence = await this.redis.incr(this.k.fence(draft.service));
+    const d = { ...draft, fence };
+    const result = (await this.redis.eval(
+      CREATE,
+      5,
+      this.k.lock(d.service),
+      this.k.deployment(d.id),
+      this.k.history(d.service),
+      this.k.all(),
+      this.k.events(d.id),
+      d.id,
+      JSON.stringify(d),
+      String(d.requestedAt),
+      JSON.stringify(event),
+      String(fence),
+    )) as [number, string];
+    if (result[0] === 0) return { created: false, activeId: result[1].split(':')[0] ?? result[1] };
+    return { created: true, deployment: d };
+  }
+
+  /** Removes a record whose announcement could not be posted, so nothing is left half-created. */
+  async discard(d: Deployment): Promise<void> {
+    await this.redis
+      .multi()
+      .eval(SAVE, 2, this.k.lock(d.service), this.k.deployment(d.id), `${d.id}:${d.fence}`, JSON.stringify(d), '1')
+      .del(this.k.deployment(d.id), this.k.events(d.id), this.k.intents(d.id), this.k.posted(d.id))
+      .zrem(this.k.history(d.service), d.id)
+      .zrem(this.k.all(), d.id)
+      .exec();
+  }
+
+  /**
+   * Puts a succeeded deployment back under its service's lock in the rolling-back phase (a
+   * rollback after completion, SPEC §3). Undefined when another deployment holds the service.
+   */
+  async reopenForRollback(d: Deployment, intent: RollbackIntent): Promise<Deployment | undefined> {
+    const fence = await this.redis.incr(this.k.fence(d.service));
+    const next: Deployment = { ...d, phase: 'rolling-back', rollbackReason: intent.reason, rollbackBy: intent.by, fence, finishedAt: undefined };
+    const ok = await this.redis.eval(REOPEN, 2, this.k.lock(d.service), this.k.deployment(d.id), d.id, String(fence), JSON.stringify(next));
+    if (ok !== 1) return undefined;
+    await this.redis.hset(this.k.intents(d.id), 'rollback', JSON.stringify(intent));
+    return next;
+  }
+
+  async get(id: string): Promise<Deployment | undefined> {
+    const raw = await this.redis.get(this.k.deployment(id));
+    return raw ? (JSON.parse(raw) as Deployment) : undefined;
+  }
+
+  /**
+   * Writes the record if this deployment still holds its service's lock; `release` drops the
+   * lock in the same step (a terminal save). Returns false when the lock was lost.
+   */
+  async save(d: Deployment, options: { release?: boolean } = {}): Promise<boolean> {
+    const ok = await this.redis.eval(
+      SAVE,
+      2,
+      this.k.lock(d.service),
+      this.k.deployment(d.id),
+      `${d.id}:${d.fence}`,
+      JSON.stringify(d),
+      options.release ? '1' : '0',
+    );
+    return ok === 1;
+  }
+
+  async activeId(service: string): Promise<string | undefined> {
+    const holder = await this.redis.get(this.k.lock(service));
+    return holder ? holder.split(':')[0] : undefined;
+  }
+
+  async active(service: string): Promise<Deployment | undefined> {
+    const id = await this.activeId(service);
+    return id ? this.get(id) : undefined;
+  }
+
+  /** The newest deployments of a service, newest first. */
+  async history(service: string, limit: number): Promise<Deployment[]> {
+    const ids = await this.redis.zrevrange(this.k.history(service), 0, limit - 1);
+    return this.getMany(ids);
+  }
+
+  async recent(limit: number): Promise<Deployment[]> {
+    return this.getMany(await this.redis.zrevrange(this.k.all(), 0, limit - 1));
+  }
+
+  private async getMany(ids: string[]): Promise<Deployment[]> {
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => this.k.deployment(id)));
+    return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as Deployment] : []));
+  }
+
+  async appendEvent(id: string, event: DeploymentEvent): Promise<void> {
+    await this.redis.rpush(this.k.events(id), JSON.stringify(event));
+  }
+
+  async events(id: string): Promise<DeploymentEvent[]> {
+    const raws = await this.redis.lrange(this.k.events(id), 0, -1);
+    return raws.map((raw) => JSON.parse(raw) as DeploymentEvent);
+  }
+
+  /** Records a decision unless one exists; returns the decision that stands. */
+  async decide(id: string, decision: Decision): Promise<{ won: boolean; decision: Decision }> {
+    return this.setIntentOnce(id, 'decision', decision);
+  }
+
+  /**
+   * Records a rollback of an active deployment; the first request wins. `finished` when the
+   * deployment ended meanwhile (the caller then rolls back the finished deployment instead).
+   */
+  async requestRollback(d: Deployment, intent: RollbackIntent): Promise<{ won: boolean; finished?: boolean; decision: RollbackIntent }> {
+    const result = await this.redis.eval(REQUEST_ROLLBACK, 2, this.k.lock(d.service), this.k.intents(d.id), d.id, JSON.stringify(intent));
+    if (result === -1) return { won: false, finished: true, decision: intent };
+    if (result === 1) return { won: true, decision: intent };
+    const raw = await this.redis.hget(this.k.intents(d.id), 'rollback');
+    return { won: false, decision: JSON.parse(raw ?? 'null') as RollbackIntent };
+  }
+
+  private async setIntentOnce<T>(id: string, field: keyof Intents, value: T): Promise<{ won: boolean; decision: T }> {
+    const won = (await this.redis.hsetnx(this.k.intents(id), field, JSON.stringify(value))) === 1;
+    if (won) return { won, decision: value };
+    const raw = await this.redis.hget(this.k.intents(id), field);
+    return { won, decision: JSON.parse(raw ?? 'null') as T };
+  }
+
+  /** Resume may be asked again after each pause; the newest request counts. */
+  async requestResume(id: string, intent: PersonIntent): Promise<void> {
+    await this.redis.hset(this.k.intents(id), 'resume', JSON.stringify(intent));
+  }
+
+  /** `/shift`: the newest weight asked for replaces the one before. */
+  async requestHold(id: string, hold: HoldIntent): Promise<void> {
+    await this.redis.hset(this.k.intents(id), 'hold', JSON.stringify(hold));
+  }
+
+  async clearHold(id: string): Promise<boolean> {
+    return (await this.redis.hdel(this.k.intents(id), 'hold')) === 1;
+  }
+
+  async intents(id: string): Promise<Intents> {
+    const raw = await this.redis.hgetall(this.k.intents(id));
+    return Object.fromEntries(Object.entries(raw).map(([field, json]) => [field, JSON.parse(json)])) as Intents;
+  }
+
+  /** The Slack ts of a thread message already posted for `key`, so retries do not post it twice. */
+  async postedTs(id: string, key: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.k.posted(id), key)) ?? undefined;
+  }
+
+  async markPosted(id: string, key: string, ts: string): Promise<void> {
+    await this.redis.hset(this.k.posted(id), key, ts);
+  }
+
+  async freeze(scope: string, freeze: Freeze): Promise<void> {
+    await this.redis.hset(this.k.freezes(), scope, JSON.stringify(freeze));
+  }
+
+  async unfreeze(scope: string): Promise<boolean> {
+    return (await this.redis.hdel(this.k.freezes(), scope)) === 1;
+  }
+
+  /** The freeze that stops `service` (its own, or one on all services), if any. */
+  async freezeOf(service: string): Promise<(Freeze & { scope: string }) | undefined> {
+    const [own, all] = await this.redis.hmget(this.k.freezes(), service, 'all');
+    const raw = own ?? all;
+    return raw ? { ...(JSON.parse(raw) as Freeze), scope: own ? service : 'all' } : undefined;
+  }
+
+  async blockVersion(service: string, version: string, blocked: BlockedVersion): Promise<void> {
+    await this.redis.hset(this.k.blocked(service), version, JSON.stringify(blocked));
+  }
+
+  async blockedVersion(service: string, version: string): Promise<BlockedVersion | undefined> {
+    const raw = await this.redis.hget(this.k.blocked(service), version);
+    return raw ? (JSON.parse(raw) as BlockedVersion) : undefined;
+  }
+
+  async clearBlockedVersion(service: string, version: string): Promise<boolean> {
+    return (await this.redis.hdel(this.k.blocked(service), version)) === 1;
+  }
+}

@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import { DEPLOY_USAGE, parseDeployText, VERSION_PATTERN, type DeployCommand } from '../../../commands/deploy-text.js';
+import { specCatalog } from '../fixtures.js';
+
+const catalog = specCatalog();
+const SHA7 = 'a1b2c3d';
+const SHA40 = '0123456789abcdef0123456789abcdef01234567';
+
+const ok = (text: string): DeployCommand => {
+  const parsed = parseDeployText(text, catalog);
+  if (!parsed.ok) throw new Error(`expected ${JSON.stringify(text)} to parse, got: ${parsed.error}`);
+  return parsed.command;
+};
+
+const error = (text: string): string => {
+  const parsed = parseDeployText(text, catalog);
+  if (parsed.ok) throw new Error(`expected ${JSON.stringify(text)} to be refused, got ${JSON.stringify(parsed.command)}`);
+  return parsed.error;
+};
+
+const deploy = (version: string, extra: Partial<Extract<DeployCommand, { kind: 'deploy' }>> = {}): DeployCommand => ({
+  kind: 'deploy',
+  service: 'acme-api',
+  version,
+  strategy: undefined,
+  hotfix: false,
+  dryRun: false,
+  ...extra,
+});
+
+describe('parseDeployText: deploy', () => {
+  it('service and version', () => {
+    expect(ok(`acme-api ${SHA7}`)).toEqual(deploy(SHA7));
+  });
+
+  it('SHAs of 7 and 40 hex characters', () => {
+    expect(ok(`acme-api ${SHA7}`)).toMatchObject({ version: SHA7 });
+    expect(ok(`acme-api ${SHA40}`)).toMatchObject({ version: SHA40 });
+    expect(ok('acme-api 0123456789ab')).toMatchObject({ version: '0123456789ab' });
+  });
+
+  it('tags v1.2.3 and v1.2.3-rc.1', () => {
+    expect(ok('acme-api v1.2.3')).toEqual(deploy('v1.2.3'));
+    expect(ok('acme-api v1.2.3-rc.1')).toEqual(deploy('v1.2.3-rc.1'));
+    expect(ok('acme-api v10.20.30')).toMatchObject({ version: 'v10.20.30' });
+  });
+
+  it.each(['blue-green', 'canary', 'rolling'] as const)('strategy %s', (strategy) => {
+    expect(ok(`acme-api v1.2.3 ${strategy}`)).toEqual(deploy('v1.2.3', { strategy }));
+  });
+
+  it('hotfix, dry-run and a strategy in any order', () => {
+    const expected = deploy('v1.2.3', { strategy: 'canary', hotfix: true, dryRun: true });
+    for (const flags of ['canary hotfix dry-run', 'hotfix canary dry-run', 'dry-run hotfix canary', 'hotfix dry-run canary', 'dry-run canary hotfix']) {
+      expect(ok(`acme-api v1.2.3 ${flags}`)).toEqual(expected);
+    }
+    expect(ok('acme-api v1.2.3 hotfix')).toEqual(deploy('v1.2.3', { hotfix: true }));
+    expect(ok('acme-api v1.2.3 dry-run')).toEqual(deploy('v1.2.3', { dryRun: true }));
+  });
+
+  it('tolerates extra whitespace', () => {
+    expect(ok(`  acme-api \t ${SHA7}   hotfix  `)).toEqual(deploy(SHA7, { hotfix: true }));
+  });
+
+  it.each([
+    ['a1b2c3', 'too short (6 hex)'],
+    ['0123456789abcdef0123456789abcdef012345678', 'too long (41 hex)'],
+    ['g1b2c3d', 'not hex'],
+    ['1.2.3', 'tag without v'],
+    ['v1.2', 'two-part tag'],
+    ['v1.2.3.4', 'four-part tag'],
+    ['latest', 'a word'],
+    ['v1.2.3-', 'empty pre-release'],
+  ])('refuses the version %s (%s), naming it (clipped to 40 characters) and what is accepted', (version) => {
+    const shown = version.length > 40 ? `${version.slice(0, 40)}…` : version;
+    expect(error(`acme-api ${version}`)).toBe(`\`${shown}\` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3`);
+  });
+
+  it('refuses a missing version', () => {
+    expect(error('acme-api')).toBe('give a version after `acme-api`: a git SHA (7–40 hex characters) or a tag such as v1.2.3');
+  });
+
+  it('refuses an unknown service, listing the known ones', () => {
+    const e = error(`acme-web ${SHA7}`);
+    expect(e).toContain('unknown service `acme-web`; known services: acme-api, acme-worker');
+    expect(e).toContain('Usage:');
+  });
+
+  it('a service name is not looked up on the prototype', () => {
+    expect(error(`constructor ${SHA7}`)).toContain('unknown service `constructor`');
+    expect(error(`toString ${SHA7}`)).toContain('unknown service `toString`');
+  });
+
+  it('refuses an unknown option, listing those accepted', () => {
+    expect(error('acme-api v1.2.3 --force')).toBe('unknown option `--force`; accepted: blue-green, canary, rolling, hotfix, dry-run');
+    expect(error('acme-api v1.2.3 hotfix now')).toBe('unknown option `now`; accepted: blue-green, canary, rolling, hotfix, dry-run');
+  });
+
+  it('refuses two strategies, even the same twice', () => {
+    expect(error('acme-api v1.2.3 canary rolling')).toBe('give at most one strategy');
+    expect(error('acme-api v1.2.3 canary hotfix canary')).toBe('give at most one strategy');
+  });
+
+  it('options are case-sensitive words', () => {
+    expect(error('acme-api v1.2.3 Canary')).toContain('unknown option `Canary`');
+  });
+});
+
+describe('parseDeployText: help, status, history, clear', () => {
+  it('help: empty text, blanks, or `help`', () => {
+    expect(ok('')).toEqual({ kind: 'help' });
+    expect(ok('   ')).toEqual({ kind: 'help' });
+    expect(ok('help')).toEqual({ kind: 'help' });
+  });
+
+  it('status with and without a service', () => {
+    expect(ok('status')).toEqual({ kind: 'status', service: undefined });
+    expect(ok('status acme-worker')).toEqual({ kind: 'status', service: 'acme-worker' });
+    expect(error('status acme-web')).toBe('unknown service `acme-web`; known services: acme-api, acme-worker');
+  });
+
+  it('history: a service and an optional count from 1 to 50 (default 10)', () => {
+    expect(ok('history acme-api')).toEqual({ kind: 'history', service: 'acme-api', limit: 10 });
+    expect(ok('history acme-api 1')).toEqual({ kind: 'history', service: 'acme-api', limit: 1 });
+    expect(ok('history acme-api 50')).toEqual({ kind: 'history', service: 'acme-api', limit: 50 });
+  });
+
+  it('history errors: no service, unknown service, bad counts', () => {
+    expect(error('history')).toBe('name a service; known services: acme-api, acme-worker');
+    expect(error('history acme-web')).toBe('unknown service `acme-web`; known services: acme-api, acme-worker');
+    for (const n of ['0', '51', '2.5', 'ten', '-3']) {
+      expect(error(`history acme-api ${n}`)).toBe(`\`${n}\` is not a count; give a whole number from 1 to 50`);
+    }
+  });
+
+  it('clear: service, version and an RCA link', () => {
+    expect(ok('clear acme-api v1.2.3 https://wiki.acme.io/rca/42')).toEqual({
+      kind: 'clear',
+      service: 'acme-api',
+      version: 'v1.2.3',
+      rca: 'https://wiki.acme.io/rca/42',
+    });
+  });
+
+  it('clear: a Slack-formatted link <https://x|y> or <https://x> gives its URL', () => {
+    expect(ok('clear acme-api a1b2c3d <https://wiki.acme.io/rca/42|RCA 42>')).toMatchObject({ rca: 'https://wiki.acme.io/rca/42' });
+    expect(ok('clear acme-api a1b2c3d <https://wiki.acme.io/rca/42>')).toMatchObject({ rca: 'https://wiki.acme.io/rca/42' });
+    expect(ok('clear acme-api a1b2c3d <http://x|y>')).toMatchObject({ rca: 'http://x' });
+  });
+
+  it('clear errors: unknown service, bad version, missing or non-http RCA', () => {
+    expect(error('clear')).toBe('name a service; known services: acme-api, acme-worker');
+    expect(error('clear acme-web v1.2.3 https://x')).toBe('unknown service `acme-web`; known services: acme-api, acme-worker');
+    expect(error('clear acme-api')).toBe('`` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3');
+    expect(error('clear acme-api 1.2.3 https://x')).toBe('`1.2.3` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3');
+    expect(error('clear acme-api v1.2.3')).toBe('give the link to the root-cause analysis (https://…) after the version');
+    expect(error('clear acme-api v1.2.3 JIRA-42')).toBe('give the link to the root-cause analysis (https://…) after the version');
+    expect(error('clear acme-api v1.2.3 ftp://x/rca')).toBe('give the link to the root-cause analysis (https://…) after the version');
+  });
+});
+
+describe('parseDeployText: freeze and unfreeze', () => {
+  it('freeze a service or all, with a reason', () => {
+    expect(ok('freeze acme-api db migration running')).toEqual({ kind: 'freeze', scope: 'acme-api', reason: 'db migration running' });
+    expect(ok('freeze all end of quarter')).toEqual({ kind: 'freeze', scope: 'all', reason: 'end of quarter' });
+  });
+
+  it('the reason is kept to 500 characters', () => {
+    const parsed = ok(`freeze all ${'r'.repeat(900)}`);
+    expect(parsed).toMatchObject({ kind: 'freeze', scope: 'all' });
+    expect((parsed as { reason: string }).reason).toHaveLength(500);
+  });
+
+  it('unfreeze a service or all', () => {
+    expect(ok('unfreeze acme-worker')).toEqual({ kind: 'unfreeze', scope: 'acme-worker' });
+    expect(ok('unfreeze all')).toEqual({ kind: 'unfreeze', scope: 'all' });
+  });
+
+  it('errors: no target, unknown service, no reason', () => {
+    expect(error('freeze')).toBe('name a service; known services: acme-api, acme-worker (or `all`)');
+    expect(error('unfreeze acme-web')).toBe('unknown service `acme-web`; known services: acme-api, acme-worker (or `all`)');
+    expect(error('freeze acme-api')).toBe('give the reason for the freeze after the service; it is shown to anyone who tries to deploy');
+  });
+
+  it('a hostile target is not echoed with its markup', () => {
+    const e = error('freeze <!channel> now');
+    expect(e).not.toContain('<!channel>');
+    expect(e).toContain('`!channel`');
+  });
+});
+
+describe('parseDeployText: hostile input', () => {
+  /** Nothing a user typed may become a mention, a link or formatting in our reply. */
+  const assertInert = (e: string) => {
+    expect(e).not.toMatch(/<[!@#]/);
+    expect(e).not.toContain('<https');
+    expect(e).not.toContain('<http');
+    expect(e).not.toContain('!channel>');
+    expect(e).not.toContain('&lt;');
+    expect(e).not.toMatch(/\*\*|~~|__/);
+  };
+
+  it.each([
+    '<!channel> a1b2c3d',
+    '<!here|here> v1.2.3',
+    '<@U123> v1.2.3',
+    '<@U123|bob> v1.2.3',
+    '<#C999|general> v1.2.3',
+    '<!subteam^S123|@oncall> v1.2.3',
+  ])('an unknown service given as %s', (text) => {
+    const e = error(text);
+    expect(e).toMatch(/^unknown service `[^`<>&]*`/);
+    assertInert(e.replace(/Usage: .*$/, ''));
+  });
+
+  it('a version, option, count or RCA made of mentions', () => {
+    for (const text of [
+      'acme-api <!channel>',
+      'acme-api <@U123>',
+      'acme-api v1.2.3 <!channel>',
+      'acme-api v1.2.3 *bold*',
+      'history acme-api <!everyone>',
+      'clear acme-api <!channel> https://x',
+      'clear acme-api v1.2.3 <!channel>',
+      'status <!here>',
+    ]) {
+      assertInert(error(text));
+    }
+  });
+
+  it('a link in place of a service is reduced to its URL, without markup', () => {
+    const e = error('<https://evil.example/phish|click me> v1.2.3');
+    expect(e).not.toContain('<https://evil');
+    expect(e).not.toContain('|click me');
+  });
+
+  it('Slack’s escaped entities (&lt;!channel&gt;) are not echoed as entities either', () => {
+    // The usage text after the echo is ours and spells its placeholders as entities on purpose.
+    assertInert(error('&lt;!channel&gt; v1.2.3').replace(/Usage: .*$/, ''));
+    assertInert(error('acme-api &lt;@U123&gt;'));
+  });
+
+  it('very long input: the error stays short and echoes at most 40 characters of it', () => {
+    const long = 'x'.repeat(10_000);
+    for (const text of [long, `acme-api ${long}`, `acme-api v1.2.3 ${long}`, `history acme-api ${long}`, `status ${long}`]) {
+      const e = error(text);
+      expect(e.length).toBeLessThan(400);
+      expect(e).not.toContain('x'.repeat(41));
+      expect(e).toContain('x'.repeat(40) + '…');
+    }
+  });
+
+  it('backticks cannot break out of the code span', () => {
+    const e = error('acme-api v1.2.3 `x`<!channel>`');
+    expect(e).toBe('unknown option `x!channel`; accepted: blue-green, canary, rolling, hotfix, dry-run');
+  });
+
+  // Slack treats < > & as control characters in any message text; ours must be escaped too
+  // (https://api.slack.com/reference/surfaces/formatting#escaping). The usage placeholders
+  // `<service> <version>` are sent raw, so Slack parses them as links instead of showing them.
+  it('the usage and errors send no raw < or > (placeholders as &lt;service&gt;)', () => {
+    expect(error(`acme-web ${SHA7}`)).not.toMatch(/[<>]/);
+    expect(DEPLOY_USAGE).not.toMatch(/[<>]/);
+  });
+});
+
+describe('VERSION_PATTERN', () => {
+  it('matches exactly the accepted forms', () => {
+    for (const v of [SHA7, SHA40, 'v0.0.1', 'v1.2.3-rc.1', 'v1.2.3-beta-2']) expect(VERSION_PATTERN.test(v)).toBe(true);
+    for (const v of ['', 'a1b2c3', `${SHA40}0`, 'V1.2.3', 'v1.2.3 ', 'v1.2.3\nrm -rf']) expect(VERSION_PATTERN.test(v)).toBe(false);
+  });
+});

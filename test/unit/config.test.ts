@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { ConfigInvalid } from '../../src/errors.js';
+
+const REQUIRED = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'shh' };
+
+/** The error message loadConfig throws for `env`. */
+function errorOf(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigInvalid);
+    expect((error as ConfigInvalid).code).toBe('config_invalid');
+    return (error as Error).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('defaults for everything optional', () => {
+    const config = loadConfig({ ...REQUIRED });
+    expect(config).toEqual({
+      ...REQUIRED,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SERVICES_FILE: 'services.yaml',
+      PORT: 3000,
+      DD_SITE: 'datadoghq.com',
+      SWITCHYARD_PREFIX: 'switchyard',
+      WORKER_CONCURRENCY: 50,
+      WORKER_LOCK_MS: 10_000,
+      WORKER_STALLED_INTERVAL_MS: 5_000,
+      LOG_LEVEL: 'info',
+    });
+    expect(config.SLACK_APP_TOKEN).toBeUndefined();
+    expect(config.SLACK_API_URL).toBeUndefined();
+  });
+
+  it('keeps the values given, coercing numbers', () => {
+    const config = loadConfig({
+      ...REQUIRED,
+      SLACK_APP_TOKEN: 'xapp-1-A-1',
+      SLACK_API_URL: 'http://127.0.0.1:9000/api/',
+      REDIS_URL: 'rediss://cache.internal:6380/2',
+      SERVICES_FILE: '/etc/switchyard/services.yaml',
+      PORT: '8080',
+      DATADOG_API_URL: 'http://127.0.0.1:8126',
+      WORKER_CONCURRENCY: '4',
+    });
+    expect(config).toMatchObject({
+      SLACK_APP_TOKEN: 'xapp-1-A-1',
+      SLACK_API_URL: 'http://127.0.0.1:9000/api/',
+      REDIS_URL: 'rediss://cache.internal:6380/2',
+      SERVICES_FILE: '/etc/switchyard/services.yaml',
+      PORT: 8080,
+      DATADOG_API_URL: 'http://127.0.0.1:8126',
+      WORKER_CONCURRENCY: 4,
+    });
+  });
+
+  it('an empty variable counts as unset', () => {
+    expect(loadConfig({ ...REQUIRED, PORT: '', REDIS_URL: '', SLACK_APP_TOKEN: '' })).toMatchObject({ PORT: 3000, REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(errorOf({ SLACK_BOT_TOKEN: '', SLACK_SIGNING_SECRET: 'x' })).toBe('invalid environment: SLACK_BOT_TOKEN is required (xoxb-…)');
+  });
+
+  it('a missing SLACK_BOT_TOKEN is named', () => {
+    expect(errorOf({ SLACK_SIGNING_SECRET: 'shh' })).toBe('invalid environment: SLACK_BOT_TOKEN is required (xoxb-…)');
+  });
+
+  it('a missing SLACK_SIGNING_SECRET is named', () => {
+    expect(errorOf({ SLACK_BOT_TOKEN: 'xoxb-1' })).toBe('invalid environment: SLACK_SIGNING_SECRET is required');
+  });
+
+  it('both missing: both named, on one line', () => {
+    const message = errorOf({});
+    expect(message).toBe('invalid environment: SLACK_BOT_TOKEN is required (xoxb-…); SLACK_SIGNING_SECRET is required');
+    expect(message).not.toContain('\n');
+  });
+
+  it.each([
+    ['abc', 'PORT must be a port number'],
+    ['70000', 'PORT must be 0..65535'],
+    ['-1', 'PORT must be 0..65535'],
+  ])('a bad PORT (%s) is named', (port, expected) => {
+    expect(errorOf({ ...REQUIRED, PORT: port })).toContain(expected);
+  });
+
+  it('a fractional PORT is refused', () => {
+    expect(errorOf({ ...REQUIRED, PORT: '80.5' })).toMatch(/^invalid environment: PORT /);
+  });
+
+  it.each(['http://127.0.0.1:6379', 'not a url', 'localhost:6379'])('a bad REDIS_URL (%s) is named', (url) => {
+    expect(errorOf({ ...REQUIRED, REDIS_URL: url })).toBe('invalid environment: REDIS_URL must be a redis:// or rediss:// URL');
+  });
+
+  it('SLACK_API_URL must end in /api/', () => {
+    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'https://slack.com/api' })).toBe('invalid environment: SLACK_API_URL must end in /api/');
+    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'http://127.0.0.1:9000/' })).toBe('invalid environment: SLACK_API_URL must end in /api/');
+    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'slack' })).toContain('SLACK_API_URL must be a URL such as https://slack.com/api/');
+  });
+
+  it('SLACK_APP_TOKEN must be an app-level token', () => {
+    expect(errorOf({ ...REQUIRED, SLACK_APP_TOKEN: 'xoxb-1' })).toBe('invalid environment: SLACK_APP_TOKEN must start with xapp- (an app-level token)');
+  });
+
+  it('DATADOG_API_URL, WORKER_CONCURRENCY and LOG_LEVEL are checked and named', () => {
+    expect(errorOf({ ...REQUIRED, DATADOG_API_URL: 'localhost' })).toContain('DATADOG_API_URL must be a URL such as http://127.0.0.1:8126');
+    expect(errorOf({ ...REQUIRED, WORKER_CONCURRENCY: '0' })).toBe('invalid environment: WORKER_CONCURRENCY must be more than 0');
+    expect(errorOf({ ...REQUIRED, LOG_LEVEL: 'loud' })).toMatch(/^invalid environment: LOG_LEVEL /);
+  });
+
+  it('several bad variables are all named', () => {
+    const message = errorOf({ SLACK_BOT_TOKEN: 'x', PORT: 'abc', REDIS_URL: 'http://x' });
+    expect(message).toContain('SLACK_SIGNING_SECRET is required');
+    expect(message).toContain('PORT must be a port number');
+    expect(message).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+  });
+
+  it('ignores unrelated variables', () => {
+    expect(() => loadConfig({ ...REQUIRED, HOME: '/root', PATH: '/usr/bin', AWS_REGION: 'us-east-1' })).not.toThrow();
+  });
+});

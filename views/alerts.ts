@@ -1,0 +1,40 @@
+import type { Deployment } from '../src/domain/deployment.js';
+import { context, mention, section } from './text.js';
+
+export const ROLLBACK_NOW_ACTION = 'rollback_now';
+export const ACKNOWLEDGE_ACTION = 'acknowledge_alert';
+export const RESUME_ACTION = 'resume_deployment';
+
+const button = (actionId: string, text: string, value: string, style?: 'primary' | 'danger') => ({
+  type: 'button',
+  action_id: actionId,
+  text: { type: 'plain_text', text },
+  value,
+  ...(style ? { style } : {}),
+});
+
+/** A gate breach after the rollback window (SPEC §5 step 7): on-call decides. */
+export function postWindowAlert(d: Deployment, onCall: string, evidence: string[]) {
+  const text = `🚨 ${mention(onCall)} ${d.service} \`${d.version}\` breaches its gates after the automatic rollback window`;
+  return {
+    text,
+    blocks: [
+      section(`${text}:\n${evidence.join('\n')}`),
+      context(`Rolling back puts all traffic on ${d.liveColor ?? 'the previous colour'} (\`${d.previousVersion ?? 'previous version'}\`) in one load balancer call.`),
+      { type: 'actions', block_id: 'alert', elements: [button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger'), button(ACKNOWLEDGE_ACTION, 'Acknowledge', d.id)] },
+    ],
+  };
+}
+
+/** Gates unreadable too many times in a row: the deployment holds and pages on-call. */
+export function pausedAlert(d: Deployment, onCall: string, evidence: string[]) {
+  const weight = d.weights && d.newColor ? `${d.weights[d.newColor]}% on ${d.newColor}` : 'its current weight';
+  const text = `⏸ ${mention(onCall)} ${d.service} \`${d.version}\` is paused at ${weight}: ${d.pauseReason ?? 'gates inconclusive'}`;
+  return {
+    text,
+    blocks: [
+      section(`${text}. It will not shift further on missing data.\n${evidence.join('\n')}`),
+      { type: 'actions', block_id: 'paused', elements: [button(RESUME_ACTION, 'Resume', d.id, 'primary'), button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger')] },
+    ],
+  };
+}

@@ -1,0 +1,63 @@
+import { durationMs, type Deployment } from '../src/domain/deployment.js';
+import { describeStep, formatDuration } from '../src/domain/steps.js';
+import type { Catalog, ServiceConfig, Strategy } from '../src/runbook/catalog.js';
+import { expectedSeconds, gatesFor, planSteps } from '../src/runbook/plan.js';
+import { statusLine } from './status-line.js';
+import { escapeText } from './text.js';
+
+export const threadLink = (channel: string, ts: string): string => `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+
+const link = (d: Deployment): string => (d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '');
+
+/** `/deploy status`: one line per active deployment. */
+export function statusReport(active: Deployment[], now: number): string {
+  if (active.length === 0) return 'No active deployments.';
+  return [
+    `*Active deployments* (${active.length})`,
+    ...active.map(
+      (d) => `• *${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${link(d)}`,
+    ),
+  ].join('\n');
+}
+
+const OUTCOMES: Partial<Record<Deployment['phase'], string>> = {
+  succeeded: '✅ succeeded',
+  'rolled-back': '⚠️ rolled back',
+  failed: '❌ failed',
+  rejected: '🚫 rejected',
+  expired: '⌛ expired',
+};
+
+/** `/deploy history <service> [n]`: newest first. */
+export function historyReport(service: string, deployments: Deployment[], now: number): string {
+  if (deployments.length === 0) return `No deployments of ${service} yet.`;
+  return [
+    `*Last ${deployments.length} deployments of ${service}*`,
+    ...deployments.map((d) => {
+      const outcome = OUTCOMES[d.phase] ?? `▶ ${d.phase}`;
+      const reason = d.rollbackReason ?? d.failureReason ?? d.rejectReason;
+      return `• \`${d.version}\` by <@${d.requester}>${d.approver ? `, approved by <@${d.approver}>` : ''}: ${outcome} in ${formatDuration(durationMs(d, now))}${reason ? ` (${escapeText(reason)})` : ''}${link(d)}`;
+    }),
+  ].join('\n');
+}
+
+/** `/deploy … dry-run`: the plan, without acting (seed 004: "deployment scripts tested (dry run)"). */
+export function planReport(name: string, service: ServiceConfig, strategy: Strategy, version: string, catalog: Catalog): string {
+  const steps = planSteps(service, strategy);
+  const gates = gatesFor(name, service, strategy);
+  const lines = [
+    `*Dry run: ${name} \`${version}\` (${strategy})*: nothing will change.`,
+    strategy === 'rolling'
+      ? `Workload: ${service.workload.namespace}/${Object.values(service.workload.deployments).join(', ')} gets \`${service.workload.image}:${version}\``
+      : `Colours: the live colour (weight 100 on the load balancer) stays as the rollback target; the idle one gets \`${service.workload.image}:${version}\``,
+    '*Steps:*',
+    ...steps.map((step, i) => `${i + 1}. ${describeStep(step)}`),
+    `*Gates:* every ${gates.intervalSeconds}s, ${gates.failureLimit} breach(es) tolerated, ${gates.inconclusiveLimit} inconclusive in a row pauses`,
+    ...gates.metrics.map((m) => `• ${m.name}: \`${m.query}\` ${m.max !== undefined ? `≤ ${m.max}` : ''}${m.min !== undefined ? ` ≥ ${m.min}` : ''}${m.maxOverBaseline ? ` vs baseline${m.maxOverBaseline.ratio ? ` ×${m.maxOverBaseline.ratio}` : ''}${m.maxOverBaseline.delta !== undefined ? ` +${m.maxOverBaseline.delta}` : ''}` : ''}`),
+    ...(gates.monitors ? [`• monitors tagged ${gates.monitors.tags.join(', ')} with priority ${gates.monitors.priorities.join('/')} must not alert`] : []),
+    ...(gates.metrics.length === 0 && !gates.monitors ? ['• none configured'] : []),
+    `*Hooks:* ${[...service.hooks.preDeploy.map((h) => `pre ${h.name}`), ...service.hooks.postDeploy.map((h) => `post ${h.name}`)].join(', ') || 'none'}`,
+    `*Expected duration:* ~${formatDuration(expectedSeconds(steps) * 1000)} plus rollout time · approval by one of ${catalog.slack.releaseManagers.map((u) => `<@${u}>`).join(', ')}`,
+  ];
+  return lines.join('\n');
+}

@@ -38,7 +38,11 @@ describe('Datadog gates', () => {
     expect(rollback.text).toContain(P99.query);
     expect(rollback.text).toContain('<!subteam^S0ONCALL>');
     expect(rollback.text).toContain('v1.5.0` → `v1.4.1');
-    expect(h.sandbox.slack.messages(CHANNELS.incidents).some((m) => m.text.includes('Deployment Rolled Back'))).toBe(true);
+    await until(
+      () => h.sandbox.slack.messages(CHANNELS.incidents).find((m) => m.text.includes('Deployment Rolled Back')),
+      3000,
+      'the rollback message in the incidents channel',
+    );
     const events = await h.app.store.events(done.id);
     expect(events.some((e) => e.type === 'gate-run' && e.detail === 'breach')).toBe(true);
 

@@ -1,5 +1,5 @@
 import type { Deployment } from '../src/domain/deployment.js';
-import { context, mention, section } from './text.js';
+import { context, escapeText, mention, section } from './text.js';
 
 export const ROLLBACK_NOW_ACTION = 'rollback_now';
 export const ACKNOWLEDGE_ACTION = 'acknowledge_alert';
@@ -27,13 +27,19 @@ export function postWindowAlert(d: Deployment, onCall: string, evidence: string[
 }
 
 /** Gates unreadable too many times in a row: the deployment holds and pages on-call. */
-export function pausedAlert(d: Deployment, onCall: string, evidence: string[]) {
+/** What pressing Resume will do, after a pause for unreadable gates or for a hand change. */
+export const RESUME_HINTS = {
+  gates: 'It will not shift further on missing data.',
+  drift: 'Resume puts back what Switchyard last set and goes on; Roll back now returns to the previous version.',
+} as const;
+
+export function pausedAlert(d: Deployment, onCall: string, evidence: string[], hint: keyof typeof RESUME_HINTS = 'gates') {
   const weight = d.weights && d.newColor ? `${d.weights[d.newColor]}% on ${d.newColor}` : 'its current weight';
-  const text = `⏸ ${mention(onCall)} ${d.service} \`${d.version}\` is paused at ${weight}: ${d.pauseReason ?? 'gates inconclusive'}`;
+  const text = `⏸ ${mention(onCall)} ${d.service} \`${d.version}\` is paused at ${weight}: ${escapeText(d.pauseReason ?? 'gates inconclusive')}`;
   return {
     text,
     blocks: [
-      section(`${text}. It will not shift further on missing data.\n${evidence.join('\n')}`),
+      section(`${text}. ${RESUME_HINTS[hint]}\n${evidence.join('\n')}`),
       { type: 'actions', block_id: 'paused', elements: [button(RESUME_ACTION, 'Resume', d.id, 'primary'), button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger')] },
     ],
   };

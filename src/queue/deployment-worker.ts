@@ -14,12 +14,14 @@ import { statusLine } from '../../views/status-line.js';
 import { failureMessage, rollbackMessage, successMessage } from '../../views/thread-messages.js';
 import { DeploymentQueue, type DeploymentJobData } from './deployment-queue.js';
 import { restorePrevious } from './rollback.js';
+import { findDrift, reapply } from './reconcile.js';
 import { evidenceOf, holdAt, runStep, type StepEnv } from './step-runners.js';
 import { weightsFor } from '../domain/color.js';
 import { pausedAlert, postWindowAlert } from '../../views/alerts.js';
 import { escapeText } from '../../views/text.js';
 import { formatNumber } from '../domain/gates.js';
 import { ThreadReporter } from './thread-reporter.js';
+import type { SlackOutbox } from './slack-outbox.js';
 
 export interface WorkerDeps {
   catalog: Catalog;
@@ -28,6 +30,7 @@ export interface WorkerDeps {
   log: Logger;
   clock: () => number;
   random?: () => number;
+  outbox: SlackOutbox;
 }
 
 /** Retriable provider errors tolerated in a row on one step before it counts as failed. */
@@ -43,11 +46,12 @@ export class DeploymentTicker {
   private readonly thread: ThreadReporter;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.thread = new ThreadReporter(deps.providers.chat, deps.store, deps.log);
+    this.thread = new ThreadReporter(deps.outbox);
   }
 
   /** Runs ticks until the deployment must wait (returns the time to come back) or is finished. */
   async run(id: string): Promise<number | undefined> {
+    await this.reconcile(id);
     for (;;) {
       const wakeAt = await this.tick(id);
       if (wakeAt === 'again') continue;
@@ -55,6 +59,26 @@ export class DeploymentTicker {
       if (wakeAt !== undefined && (await this.hasPendingIntent(id))) continue;
       return wakeAt;
     }
+  }
+
+  /** SPEC §5: before acting, hold the record against the infrastructure; on drift, pause and page. */
+  private async reconcile(id: string): Promise<void> {
+    const d = await this.deps.store.get(id);
+    if (!d || d.phase !== 'running') return;
+    const now = this.deps.clock();
+    let drift: string | undefined;
+    try {
+      drift = await findDrift(d, await this.deps.store.intents(id), this.env(d, now));
+    } catch (error) {
+      this.deps.log.warn({ err: error, deploymentId: id }, 'could not read the real state before acting; the step will try');
+      return;
+    }
+    if (!drift) return;
+    const paused: Deployment = { ...d, phase: 'paused', pausedAt: now, pauseReason: drift };
+    await this.save(paused, { at: now, actor: 'switchyard', type: 'drift', detail: drift });
+    this.deps.log.warn({ deploymentId: id, drift }, 'paused: the infrastructure was changed by hand');
+    await this.pageAboutPause(paused, 'drift');
+    await this.refreshAnnouncement(paused, now);
   }
 
   private async hasPendingIntent(id: string): Promise<boolean> {
@@ -93,6 +117,8 @@ export class DeploymentTicker {
       case 'awaitResume':
         return action.until;
       case 'resume': {
+        // Resuming means going on with the plan: put back what a hand change (drift) moved.
+        await reapply(d, this.env(d, now));
         const tally = d.gateTally ? { ...d.gateTally, consecutiveInconclusive: 0 } : undefined;
         const next: Deployment = { ...d, phase: 'running', pausedAt: undefined, pauseReason: undefined, gateTally: tally };
         await this.save(next, { at: now, actor: action.by, type: 'resumed' });
@@ -185,8 +211,9 @@ export class DeploymentTicker {
     return run.result.kind === 'wait' ? now + run.result.ms : 'again';
   }
 
-  private async pageAboutPause(d: Deployment): Promise<void> {
-    const alert = pausedAlert(d, this.deps.catalog.slack.onCall, d.lastGateRun ? evidenceOf(d.lastGateRun) : []);
+  private async pageAboutPause(d: Deployment, cause: 'gates' | 'drift' = 'gates'): Promise<void> {
+    const evidence = cause === 'gates' && d.lastGateRun ? evidenceOf(d.lastGateRun) : [];
+    const alert = pausedAlert(d, this.deps.catalog.slack.onCall, evidence, cause);
     await this.thread.reply(d, `paused:${d.pausedAt}`, alert.text, alert.blocks);
   }
 

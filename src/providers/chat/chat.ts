@@ -6,10 +6,18 @@ export interface PostedMessage {
   ts: string;
 }
 
+/** Which deployment message a post is: carried with it, so a retry can find it (message metadata). */
+export interface MessageTag {
+  deploymentId: string;
+  key: string;
+}
+
 /** What the worker says in Slack. */
 export interface ChatProvider {
-  post(channel: string, text: string, blocks?: Blocks): Promise<PostedMessage>;
-  reply(channel: string, threadTs: string, text: string, blocks?: Blocks): Promise<PostedMessage>;
+  post(channel: string, text: string, blocks?: Blocks, tag?: MessageTag): Promise<PostedMessage>;
+  reply(channel: string, threadTs: string, text: string, blocks?: Blocks, tag?: MessageTag): Promise<PostedMessage>;
   update(channel: string, ts: string, text: string, blocks?: Blocks): Promise<void>;
   permalink(channel: string, ts: string): Promise<string>;
+  /** A message posted earlier with `tag` in the channel (or in the thread of `threadTs`), if any. */
+  findTagged(channel: string, tag: MessageTag, threadTs?: string): Promise<PostedMessage | undefined>;
 }

@@ -7,7 +7,7 @@ import {
   type WebClient,
 } from '@slack/web-api';
 import { ProviderFailed } from '../../errors.js';
-import type { Blocks, ChatProvider, PostedMessage } from './chat.js';
+import type { Blocks, ChatProvider, MessageTag, PostedMessage } from './chat.js';
 
 type SlackBlocks = Extract<ChatUpdateArguments, { blocks: unknown }>['blocks'];
 
@@ -25,6 +25,28 @@ const RETRIABLE_PLATFORM_ERRORS = new Set([
 // Block Kit builders stay free of SDK types (views/ are pure data), so the cast lives here.
 const asSlackBlocks = (blocks: Blocks | undefined): SlackBlocks => blocks as unknown as SlackBlocks;
 
+/** Slack said 429: nothing to send until Retry-After has passed. */
+export class SlackRateLimited extends ProviderFailed {
+  constructor(
+    method: string,
+    readonly retryAfterMs: number,
+    cause: unknown,
+  ) {
+    super(`Slack ${method} was rate limited (retry after ${retryAfterMs / 1000} s)`, { cause, retriable: true });
+  }
+}
+
+/** The metadata event type of every message the worker posts. */
+export const MESSAGE_EVENT_TYPE = 'switchyard_message';
+
+const metadataOf = (tag: MessageTag | undefined) =>
+  tag ? { event_type: MESSAGE_EVENT_TYPE, event_payload: { deployment_id: tag.deploymentId, key: tag.key } } : undefined;
+
+const hasTag = (message: { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }, tag: MessageTag): boolean =>
+  message.metadata?.event_type === MESSAGE_EVENT_TYPE &&
+  message.metadata.event_payload?.deployment_id === tag.deploymentId &&
+  message.metadata.event_payload?.key === tag.key;
+
 /** Turns a WebClient failure into a ProviderFailed that says whether another try may help. */
 export function slackFailure(method: string, error: unknown): ProviderFailed {
   if (error instanceof WebAPIPlatformError) {
@@ -35,9 +57,7 @@ export function slackFailure(method: string, error: unknown): ProviderFailed {
       retriable: RETRIABLE_PLATFORM_ERRORS.has(code),
     });
   }
-  if (error instanceof WebAPIRateLimitedError) {
-    return new ProviderFailed(`Slack ${method} was rate limited (retry after ${error.retryAfter} s)`, { cause: error, retriable: true });
-  }
+  if (error instanceof WebAPIRateLimitedError) return new SlackRateLimited(method, error.retryAfter * 1000, error);
   if (error instanceof WebAPIHTTPError) {
     return new ProviderFailed(`Slack ${method} answered HTTP ${error.statusCode}`, {
       cause: error,
@@ -51,18 +71,29 @@ export function slackFailure(method: string, error: unknown): ProviderFailed {
   return new ProviderFailed(`Slack ${method} failed: ${message}`, { cause: error, retriable: true });
 }
 
-/** ChatProvider over Slack's Web API; the WebClient's own retry policy handles 429s first. */
+/**
+ * ChatProvider over Slack's Web API. The worker's WebClient should reject rate-limited calls
+ * and not retry by itself: the outbox retries, and looks for a tagged message first.
+ */
 export class SlackChat implements ChatProvider {
   constructor(private readonly client: WebClient) {}
 
-  async post(channel: string, text: string, blocks?: Blocks): Promise<PostedMessage> {
-    return this.send('chat.postMessage', () => this.client.chat.postMessage({ channel, text, blocks: asSlackBlocks(blocks) }));
+  async post(channel: string, text: string, blocks?: Blocks, tag?: MessageTag): Promise<PostedMessage> {
+    return this.send('chat.postMessage', () => this.client.chat.postMessage({ channel, text, blocks: asSlackBlocks(blocks), metadata: metadataOf(tag) }));
   }
 
-  async reply(channel: string, threadTs: string, text: string, blocks?: Blocks): Promise<PostedMessage> {
+  async reply(channel: string, threadTs: string, text: string, blocks?: Blocks, tag?: MessageTag): Promise<PostedMessage> {
     return this.send('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel, thread_ts: threadTs, text, blocks: asSlackBlocks(blocks) }),
+      this.client.chat.postMessage({ channel, thread_ts: threadTs, text, blocks: asSlackBlocks(blocks), metadata: metadataOf(tag) }),
     );
+  }
+
+  async findTagged(channel: string, tag: MessageTag, threadTs?: string): Promise<PostedMessage | undefined> {
+    const result = threadTs
+      ? await this.call('conversations.replies', () => this.client.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 1000 }))
+      : await this.call('conversations.history', () => this.client.conversations.history({ channel, include_all_metadata: true, limit: 200 }));
+    const found = (result.messages ?? []).find((m) => hasTag(m as Parameters<typeof hasTag>[0], tag));
+    return found?.ts ? { channel, ts: found.ts } : undefined;
   }
 
   async update(channel: string, ts: string, text: string, blocks?: Blocks): Promise<void> {

@@ -1,0 +1,272 @@
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { asSwitchyardError, describeError } from '../errors.js';
+import type { Blocks, ChatProvider, PostedMessage } from '../providers/chat/chat.js';
+import { SlackRateLimited } from '../providers/chat/slack.js';
+import type { DeploymentStore } from '../store/deployment-store.js';
+
+/** A message a deployment wants in Slack, posted once per (deployment, key). */
+export interface OutboxMessage {
+  deploymentId: string;
+  key: string;
+  channel: string;
+  /** Set for a reply in the announcement's thread. */
+  threadTs?: string;
+  text: string;
+  blocks?: Blocks;
+}
+
+interface AnnouncementJob {
+  deploymentId: string;
+}
+
+type OutboxJob = Job<OutboxMessage | AnnouncementJob>;
+
+export interface OutboxPacing {
+  /** Messages per second per channel (Slack allows about one, with short bursts). */
+  messagesPerSecond: number;
+  /** The announcement's status line is edited at most this often. */
+  announcementEveryMs: number;
+}
+
+const MESSAGE = 'message';
+const ANNOUNCEMENT = 'announcement';
+const BURST = 4;
+/** How long a message waits before looking again whether the ones before it have gone out. */
+const ORDER_RECHECK_MS = 100;
+
+const queueName = (prefix: string) => `${prefix}-slack`;
+// BullMQ job ids may not contain ':'; keys do (`reply:step:3:done`).
+const messageJobId = (m: Pick<OutboxMessage, 'deploymentId' | 'key'>) => `msg-${m.deploymentId}-${m.key.replaceAll(':', '.')}`;
+const isMessage = (job: OutboxJob): job is Job<OutboxMessage> => job.name === MESSAGE;
+
+const ANNOUNCEMENT_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/** Puts a message at the end of its deployment's line (once: a message asked for again keeps its place). */
+const TAKE_PLACE = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local score = tonumber(ARGV[2])
+if last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end
+redis.call('ZADD', KEYS[1], score, ARGV[1])
+return 1
+`;
+
+/**
+ * Token bucket per channel, shared by every worker through Redis. Returns 0 when a message may
+ * go now (and takes a token), or the milliseconds until one may.
+ */
+const TAKE_TOKEN = `
+local capacity = tonumber(ARGV[1])
+local perMs = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * perMs)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / perMs) end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('PEXPIRE', KEYS[1], 60000)
+return wait
+`;
+
+/**
+ * The worker's way to Slack: every thread reply, channel post and announcement edit is a job
+ * on its own queue, so a slow or failing Slack never blocks a deployment step. Messages of a
+ * deployment go out in the order they were asked for, each once: a post is tagged with
+ * message metadata, and a retry after an uncertain attempt (timeout, crash) first looks for
+ * the tagged message before posting again. 429s pause the queue for Retry-After; other
+ * transient failures retry with exponential backoff and jitter.
+ */
+export class SlackOutbox {
+  readonly queue: Queue<OutboxMessage | AnnouncementJob>;
+  private readonly keys;
+
+  constructor(
+    connection: ConnectionOptions,
+    private readonly redis: Redis,
+    readonly prefix: string,
+    private readonly pacing: OutboxPacing,
+  ) {
+    this.queue = new Queue(queueName(prefix), {
+      connection,
+      prefix,
+      defaultJobOptions: {
+        attempts: 12,
+        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+        removeOnComplete: { age: 3600, count: 5000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    });
+    this.keys = {
+      order: (deploymentId: string) => `${prefix}:outbox:${deploymentId}`,
+      sending: (deploymentId: string) => `${prefix}:sending:${deploymentId}`,
+      bucket: (channel: string) => `${prefix}:slack-rate:${channel}`,
+      announcement: (deploymentId: string) => `${prefix}:announcement:${deploymentId}`,
+    };
+  }
+
+  static nameFor(prefix: string): string {
+    return queueName(prefix);
+  }
+
+  /** Queues a message; asking twice for the same key is one message. */
+  async send(message: OutboxMessage): Promise<void> {
+    const jobId = messageJobId(message);
+    // The place in line is taken first: a job never runs without one.
+    await this.redis.eval(TAKE_PLACE, 1, this.keys.order(message.deploymentId), jobId, Date.now());
+    await this.queue.add(MESSAGE, message, { jobId });
+  }
+
+  /**
+   * Records the announcement as it should now read and makes sure one edit is queued; edits
+   * are spaced by `announcementEveryMs` and each sends the newest version.
+   */
+  async announce(deploymentId: string, channel: string, ts: string, text: string, blocks: Blocks): Promise<void> {
+    const key = this.keys.announcement(deploymentId);
+    const replies = await this.redis
+      .multi()
+      .hset(key, { channel, ts, text, blocks: JSON.stringify(blocks) })
+      .hincrby(key, 'version', 1)
+      .pexpire(key, ANNOUNCEMENT_TTL_MS)
+      .hget(key, 'sentAt')
+      .exec();
+    const lastSentAt = Number(replies?.[3]?.[1] ?? 0);
+    const delay = Math.max(0, lastSentAt + this.pacing.announcementEveryMs - Date.now());
+    await this.queue.add(
+      ANNOUNCEMENT,
+      { deploymentId },
+      { delay, deduplication: { id: `announce-${deploymentId}`, keepLastIfActive: true } },
+    );
+  }
+
+  /** The outbox's worker; run it wherever deployments are worked on. */
+  createWorker(chat: ChatProvider, store: DeploymentStore, log: Logger, options: { concurrency?: number } = {}): Worker {
+    const worker = new Worker(
+      queueName(this.prefix),
+      async (job: OutboxJob, token?: string) => {
+        if (isMessage(job)) return this.deliver(job, token, chat, store, log);
+        return this.editAnnouncement(job.data.deploymentId, chat, job.attemptsMade + 1 >= (job.opts.attempts ?? 1), log);
+      },
+      {
+        connection: this.queue.opts.connection,
+        prefix: this.prefix,
+        concurrency: options.concurrency ?? 8,
+        // A ceiling for the whole app across channels and workers; 429s lower it further for Retry-After.
+        limiter: { max: 50, duration: 1000 },
+      },
+    );
+    worker.on('error', (error) => log.error({ err: error }, 'slack outbox worker error'));
+    return worker;
+  }
+
+  private async deliver(job: Job<OutboxMessage>, token: string | undefined, chat: ChatProvider, store: DeploymentStore, log: Logger): Promise<void> {
+    const m = job.data;
+    const jobId = job.id as string;
+    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (await store.postedTs(m.deploymentId, m.key)) return this.done(m, jobId);
+    const waitMs = (await this.waitForTurn(m, jobId)) || (await this.takeToken(m.channel));
+    if (waitMs > 0) {
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError();
+    }
+    const tag = { deploymentId: m.deploymentId, key: m.key };
+    try {
+      // An earlier attempt may have reached Slack and died before recording it.
+      const uncertain = await this.redis.hexists(this.keys.sending(m.deploymentId), m.key);
+      const earlier = uncertain ? await this.findEarlier(chat, m, log) : undefined;
+      await this.redis.hset(this.keys.sending(m.deploymentId), m.key, Date.now());
+      const posted: PostedMessage =
+        earlier ?? (m.threadTs ? await chat.reply(m.channel, m.threadTs, m.text, m.blocks, tag) : await chat.post(m.channel, m.text, m.blocks, tag));
+      await store.markPosted(m.deploymentId, m.key, posted.ts);
+      await this.done(m, jobId);
+    } catch (error) {
+      await this.failed(error, m, jobId, finalAttempt, log);
+    }
+  }
+
+  /** The message an interrupted attempt may have posted; unknown (so post) when Slack cannot say. */
+  private async findEarlier(chat: ChatProvider, m: OutboxMessage, log: Logger): Promise<PostedMessage | undefined> {
+    try {
+      return await chat.findTagged(m.channel, { deploymentId: m.deploymentId, key: m.key }, m.threadTs);
+    } catch (error) {
+      const failure = asSwitchyardError(error);
+      if (failure.retriable) throw failure;
+      // Losing a message is worse than showing it twice.
+      log.warn({ deploymentId: m.deploymentId, key: m.key, err: failure }, 'cannot look for an earlier attempt; posting');
+      return undefined;
+    }
+  }
+
+  private async editAnnouncement(deploymentId: string, chat: ChatProvider, finalAttempt: boolean, log: Logger): Promise<void> {
+    const key = this.keys.announcement(deploymentId);
+    const wanted = await this.redis.hgetall(key);
+    const version = Number(wanted.version ?? 0);
+    if (!wanted.channel || !wanted.ts || version <= Number(wanted.sentVersion ?? 0)) return;
+    try {
+      await chat.update(wanted.channel, wanted.ts, wanted.text ?? '', JSON.parse(wanted.blocks ?? '[]') as Blocks);
+      // Never move sentVersion backwards: a newer edit may have finished first.
+      await this.redis.eval(
+        "if tonumber(redis.call('HGET', KEYS[1], 'sentVersion') or '0') < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'sentVersion', ARGV[1], 'sentAt', ARGV[2]) end",
+        1,
+        key,
+        version,
+        Date.now(),
+      );
+    } catch (error) {
+      await this.failed(error, { deploymentId, key: 'announcement', channel: wanted.channel }, undefined, finalAttempt, log);
+    }
+  }
+
+  /** 0 when every message the deployment asked for before this one has gone out (or given up). */
+  private async waitForTurn(m: OutboxMessage, jobId: string): Promise<number> {
+    const order = this.keys.order(m.deploymentId);
+    for (;;) {
+      const [head] = await this.redis.zrange(order, '0', '0');
+      if (!head || head === jobId) return 0;
+      const ahead = await this.queue.getJob(head);
+      const state = ahead ? await ahead.getState() : 'unknown';
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return ORDER_RECHECK_MS;
+      // A message that will never be sent must not hold up the ones after it.
+      await this.redis.zrem(order, head);
+    }
+  }
+
+  private async takeToken(channel: string): Promise<number> {
+    const perMs = this.pacing.messagesPerSecond / 1000;
+    return Number(await this.redis.eval(TAKE_TOKEN, 1, this.keys.bucket(channel), BURST, perMs, Date.now()));
+  }
+
+  private async done(m: OutboxMessage, jobId: string): Promise<void> {
+    await this.redis.multi().hdel(this.keys.sending(m.deploymentId), m.key).zrem(this.keys.order(m.deploymentId), jobId).exec();
+  }
+
+  private async failed(
+    error: unknown,
+    m: Pick<OutboxMessage, 'deploymentId' | 'key' | 'channel'>,
+    jobId: string | undefined,
+    finalAttempt: boolean,
+    log: Logger,
+  ): Promise<never> {
+    const failure = asSwitchyardError(error);
+    const context = { deploymentId: m.deploymentId, key: m.key, channel: m.channel };
+    if (error instanceof SlackRateLimited) {
+      log.warn({ ...context, retryAfterMs: error.retryAfterMs }, 'Slack rate limited the outbox; pausing it');
+      await this.queue.rateLimit(error.retryAfterMs);
+      throw Worker.RateLimitError();
+    }
+    if (!failure.retriable || finalAttempt) {
+      log.error({ ...context, err: failure }, `giving up on a Slack message: ${describeError(failure)}`);
+      if (jobId) await this.redis.zrem(this.keys.order(m.deploymentId), jobId);
+      throw new UnrecoverableError(describeError(failure));
+    }
+    log.warn({ ...context, err: failure }, 'Slack message not sent yet; retrying');
+    throw failure;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -33,8 +33,11 @@ export interface OutboxPacing {
 const MESSAGE = 'message';
 const ANNOUNCEMENT = 'announcement';
 const BURST = 4;
-/** How long a message waits before looking again whether the ones before it have gone out. */
-const ORDER_RECHECK_MS = 100;
+/**
+ * How long a message waits before looking again whether the ones before it have gone out; a
+ * safety net, as the message before it wakes it when it goes.
+ */
+const ORDER_RECHECK_MS = 1000;
 
 const queueName = (prefix: string) => `${prefix}-slack`;
 // BullMQ job ids may not contain ':'; keys do (`reply:step:3:done`).
@@ -148,7 +151,7 @@ export class SlackOutbox {
       queueName(this.prefix),
       async (job: OutboxJob, token?: string) => {
         if (isMessage(job)) return this.deliver(job, token, chat, store, log);
-        return this.editAnnouncement(job.data.deploymentId, chat, job.attemptsMade + 1 >= (job.opts.attempts ?? 1), log);
+        return this.editAnnouncement(job as Job<AnnouncementJob>, token, chat, log);
       },
       {
         connection: this.queue.opts.connection,
@@ -200,11 +203,19 @@ export class SlackOutbox {
     }
   }
 
-  private async editAnnouncement(deploymentId: string, chat: ChatProvider, finalAttempt: boolean, log: Logger): Promise<void> {
+  private async editAnnouncement(job: Job<AnnouncementJob>, token: string | undefined, chat: ChatProvider, log: Logger): Promise<void> {
+    const { deploymentId } = job.data;
+    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const key = this.keys.announcement(deploymentId);
     const wanted = await this.redis.hgetall(key);
     const version = Number(wanted.version ?? 0);
     if (!wanted.channel || !wanted.ts || version <= Number(wanted.sentVersion ?? 0)) return;
+    // An edit queued while the previous one was being sent must still keep its distance.
+    const notBefore = Number(wanted.sentAt ?? 0) + this.pacing.announcementEveryMs;
+    if (notBefore > Date.now()) {
+      await job.moveToDelayed(notBefore, token);
+      throw new DelayedError();
+    }
     try {
       await chat.update(wanted.channel, wanted.ts, wanted.text ?? '', JSON.parse(wanted.blocks ?? '[]') as Blocks);
       // Never move sentVersion backwards: a newer edit may have finished first.
@@ -239,8 +250,17 @@ export class SlackOutbox {
     return Number(await this.redis.eval(TAKE_TOKEN, 1, this.keys.bucket(channel), BURST, perMs, Date.now()));
   }
 
-  private async done(m: OutboxMessage, jobId: string): Promise<void> {
+  private async done(m: Pick<OutboxMessage, 'deploymentId' | 'key'>, jobId: string): Promise<void> {
     await this.redis.multi().hdel(this.keys.sending(m.deploymentId), m.key).zrem(this.keys.order(m.deploymentId), jobId).exec();
+    await this.wakeNext(m.deploymentId);
+  }
+
+  /** The next message in line may be sleeping until its recheck: let it go now. */
+  private async wakeNext(deploymentId: string): Promise<void> {
+    const [next] = await this.redis.zrange(this.keys.order(deploymentId), '0', '0');
+    const job = next ? await this.queue.getJob(next) : undefined;
+    // It may have left the delayed set by itself in between; then there is nothing to do.
+    if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined);
   }
 
   private async failed(
@@ -259,7 +279,7 @@ export class SlackOutbox {
     }
     if (!failure.retriable || finalAttempt) {
       log.error({ ...context, err: failure }, `giving up on a Slack message: ${describeError(failure)}`);
-      if (jobId) await this.redis.zrem(this.keys.order(m.deploymentId), jobId);
+      if (jobId) await this.done(m, jobId);
       throw new UnrecoverableError(describeError(failure));
     }
     log.warn({ ...context, err: failure }, 'Slack message not sent yet; retrying');

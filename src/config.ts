@@ -24,6 +24,10 @@ const EnvSchema = z.object({
   /** BullMQ lock and stall check; a killed worker's deployment resumes within about their sum. */
   WORKER_LOCK_MS: positiveInt(10_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt(5_000),
+  /** Slack messages per second per channel from the outbox (Slack allows about one, with short bursts). */
+  SLACK_CHANNEL_MESSAGES_PER_SECOND: z.coerce.number({ error: 'must be a number' }).positive('must be more than 0').default(1),
+  /** The announcement's status line is edited at most this often. */
+  ANNOUNCEMENT_UPDATE_MS: positiveInt(3_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -16,6 +16,7 @@ import { AlbTraffic } from '../providers/traffic/alb.js';
 import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
 import { createDeploymentWorker } from '../queue/deployment-worker.js';
+import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
 import { createBotApp } from './bolt-app.js';
@@ -56,7 +57,15 @@ export function buildProviders(config: Config): Providers {
     traffic: new AlbTraffic({}),
     workload: new KubernetesWorkload(kubeConfig),
     health: new HttpHealth(),
-    chat: new SlackChat(new WebClient(config.SLACK_BOT_TOKEN, config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {})),
+    // The outbox retries (after looking for an earlier attempt) and honours Retry-After itself.
+    chat: new SlackChat(
+      new WebClient(config.SLACK_BOT_TOKEN, {
+        ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+        rejectRateLimitedCalls: true,
+        retryConfig: { retries: 0 },
+        timeout: 15_000,
+      }),
+    ),
     metrics:
       config.DD_API_KEY || config.DD_APP_KEY
         ? datadogMetricsFromEnv({ apiKey: config.DD_API_KEY, appKey: config.DD_APP_KEY, site: config.DD_SITE, apiUrl: config.DATADOG_API_URL })
@@ -77,10 +86,17 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const ctx: AppContext = { catalog, store, queue, redis, log, clock, version: VERSION };
 
   let worker: Worker | undefined;
+  let outbox: SlackOutbox | undefined;
+  let outboxWorker: Worker | undefined;
   if (roles.worker) {
     const providers = options.providers ?? buildProviders(config);
+    outbox = new SlackOutbox(redis, redis, config.SWITCHYARD_PREFIX, {
+      messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
+      announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
+    });
+    outboxWorker = outbox.createWorker(providers.chat, store, log);
     worker = createDeploymentWorker(
-      { catalog, store, providers, log, clock },
+      { catalog, store, providers, log, clock, outbox },
       {
         connection: redis,
         prefix: config.SWITCHYARD_PREFIX,
@@ -111,6 +127,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     async close() {
       await app?.stop();
       await worker?.close();
+      await outboxWorker?.close();
+      await outbox?.close();
       await queue.close();
       await redis.quit().catch(() => undefined);
     },

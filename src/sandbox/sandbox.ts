@@ -129,7 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       traffic: new AlbTraffic(new ElasticLoadBalancingV2Client({ endpoint: elbv2.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' } })),
       workload: new KubernetesWorkload(kubernetes.kubeConfig()),
       health: new HttpHealth(),
-      chat: new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url, retryConfig: { retries: 2, factor: 1, minTimeout: 50, maxTimeout: 200 } })),
+      chat: new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: 5000 })),
       metrics: new DatadogMetrics({ ...DD_KEYS, apiUrl: datadog.url, timeoutMs: 1000 }),
     }),
     async env(redisUrl, prefix) {
@@ -151,6 +151,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         DD_API_KEY: DD_KEYS.apiKey,
         DD_APP_KEY: DD_KEYS.appKey,
         DATADOG_API_URL: datadog.url,
+        // The stand-in has no rate limit of its own; keep Slack lag out of the way of the flows.
+        SLACK_CHANNEL_MESSAGES_PER_SECOND: '100',
+        ANNOUNCEMENT_UPDATE_MS: '200',
       };
     },
     weights() {

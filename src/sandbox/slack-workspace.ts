@@ -40,6 +40,12 @@ export interface SlackEphemeral {
 
 const isTrue = (value: unknown): boolean => value === true || value === 'true' || value === '1';
 
+/** A message as the history methods return it: metadata only when `include_all_metadata` asks. */
+function shown(message: SlackMessage, args: Json): Omit<SlackMessage, 'channel' | 'deleted'> {
+  const { channel: _channel, deleted: _deleted, metadata, ...rest } = message;
+  return isTrue(args.include_all_metadata) && metadata !== undefined ? { ...rest, metadata } : rest;
+}
+
 /** The in-memory state of the sandbox workspace and the Web API methods that read and change it. */
 export class SlackWorkspace {
   readonly messages: SlackMessage[] = [];
@@ -104,6 +110,8 @@ export class SlackWorkspace {
         return this.permalink(args);
       case 'conversations.replies':
         return this.replies(args);
+      case 'conversations.history':
+        return this.history(args);
       case 'views.open':
       case 'views.push':
         return this.views.open(method, args);
@@ -212,12 +220,24 @@ export class SlackWorkspace {
     if (!channel) return fail('channel_not_found');
     const thread = this.thread(channel, String(args.ts ?? ''));
     if (thread.length === 0) return fail('thread_not_found');
-    const messages = thread.map(({ channel: _channel, deleted: _deleted, ...m }) => {
+    const messages = thread.map((message) => {
+      const m = shown(message, args);
       if (m.thread_ts || thread.length === 1) return m;
       const replies = thread.slice(1);
       return { ...m, thread_ts: m.ts, reply_count: replies.length, latest_reply: replies.at(-1)?.ts };
     });
     return { ok: true, messages, has_more: false };
+  }
+
+  /** Top-level messages of a channel, newest first, as conversations.history lists them. */
+  private history(args: Json): Json {
+    const channel = this.resolveChannel(args.channel);
+    if (!channel) return fail('channel_not_found');
+    const limit = Math.min(Number(args.limit ?? 100) || 100, 999);
+    const oldest = Number(args.oldest ?? 0);
+    const topLevel = this.messages.filter((m) => m.channel === channel && !m.deleted && (!m.thread_ts || m.thread_ts === m.ts) && Number(m.ts) > oldest);
+    const newestFirst = topLevel.reverse();
+    return { ok: true, messages: newestFirst.slice(0, limit).map((m) => shown(m, args)), has_more: newestFirst.length > limit };
   }
 
   /** A response_url post may replace or delete the message it came from, or post to its channel. */

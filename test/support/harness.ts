@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startSwitchyard, type Roles, type RunningSwitchyard } from '../../src/app/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
-import type { Deployment, Phase } from '../../src/domain/deployment.js';
+import { isTerminal, type Deployment, type Phase } from '../../src/domain/deployment.js';
 import { createLogger } from '../../src/logger.js';
 import { DeploymentQueue } from '../../src/queue/deployment-queue.js';
+import { SlackOutbox } from '../../src/queue/slack-outbox.js';
 import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
 import type { SlackMessage } from '../../src/sandbox/slack.js';
 import { SlackUser } from '../../src/sandbox/slack-user.js';
@@ -70,6 +72,8 @@ export async function startHarness(options: SandboxOptions & { roles?: Roles; en
     LOG_LEVEL: 'silent',
     WORKER_LOCK_MS: '3000',
     WORKER_STALLED_INTERVAL_MS: '1000',
+    SLACK_CHANNEL_MESSAGES_PER_SECOND: '100',
+    ANNOUNCEMENT_UPDATE_MS: '200',
     ...options.env,
   });
   const app = await startSwitchyard({
@@ -82,6 +86,14 @@ export async function startHarness(options: SandboxOptions & { roles?: Roles; en
   });
   const appUrl = `http://127.0.0.1:${app.port}`;
   const redis = new Redis(REDIS_URL);
+  const outbox = new Queue(SlackOutbox.nameFor(prefix), { connection: redis, prefix });
+  const quiet = async (): Promise<boolean> => {
+    const [deployments, messages] = await Promise.all([
+      app.queue.queue.getJobCounts('active'),
+      outbox.getJobCounts('active', 'waiting', 'delayed', 'prioritized'),
+    ]);
+    return deployments.active === 0 && Object.values(messages).every((n) => n === 0);
+  };
   const user = (id: string) => new SlackUser(id, appUrl, sandbox.slack, SANDBOX_SIGNING_SECRET, CHANNELS.team);
 
   const harness: Harness = {
@@ -106,17 +118,22 @@ export async function startHarness(options: SandboxOptions & { roles?: Roles; en
       if (!d) throw new Error('no deployment recorded');
       return d;
     },
-    waitForPhase: (phases, timeoutMs = 20_000) =>
-      until(
+    waitForPhase: async (phases, timeoutMs = 20_000) => {
+      const d = await until(
         async () => {
-          const [d] = await app.store.recent(1);
-          return d && phases.includes(d.phase) ? d : undefined;
+          const [latest] = await app.store.recent(1);
+          return latest && phases.includes(latest.phase) ? latest : undefined;
         },
         timeoutMs,
         `a deployment in ${phases.join(' or ')}`,
-      ),
+      );
+      // Slack messages go out through the outbox after the record is saved: let them land.
+      if (isTerminal(d.phase)) await until(quiet, 10_000, 'the worker and the Slack outbox to go quiet');
+      return d;
+    },
     createdKeys: async () => {
-      const bookkeeping = new Set(['meta', 'stalled-check'].map((k) => `${prefix}:${DeploymentQueue.nameFor(prefix)}:${k}`));
+      const queues = [DeploymentQueue.nameFor(prefix), SlackOutbox.nameFor(prefix)];
+      const bookkeeping = new Set(queues.flatMap((queue) => ['meta', 'stalled-check'].map((k) => `${prefix}:${queue}:${k}`)));
       const found: string[] = [];
       let cursor = '0';
       do {
@@ -135,6 +152,7 @@ export async function startHarness(options: SandboxOptions & { roles?: Roles; en
       return harness.waitForPhase(['running', 'rolling-back', 'succeeded', 'rolled-back', 'failed']);
     },
     async close() {
+      await outbox.close();
       await app.close();
       await sandbox.close();
       await deletePrefix(redis, prefix);

@@ -29,6 +29,8 @@ describe('loadConfig', () => {
       WORKER_CONCURRENCY: 50,
       WORKER_LOCK_MS: 10_000,
       WORKER_STALLED_INTERVAL_MS: 5_000,
+      SLACK_CHANNEL_MESSAGES_PER_SECOND: 1,
+      ANNOUNCEMENT_UPDATE_MS: 3_000,
       LOG_LEVEL: 'info',
     });
     expect(config.SLACK_APP_TOKEN).toBeUndefined();

@@ -346,6 +346,7 @@ describe('/rollback and the rollback paths', () => {
         'the alert without its buttons',
       );
       expect(JSON.stringify(settled.blocks)).toContain('pressed Roll back now');
+      await until(() => h && rollbackReplies(h, done).length > 0, 5000, 'the rollback reply');
       expect(rollbackReplies(h, done)).toHaveLength(1);
     });
 

@@ -14,6 +14,8 @@ import {
   DEFAULT_MONITOR_SECONDS,
   DEFAULT_ROLLBACK_WINDOW_SECONDS,
   DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+  DEFAULT_SMOKE_MAX_LATENCY_MS,
+  seed000MetricGates,
 } from './defaults.js';
 
 /** The checklist modal also holds a header, summary, ticket, strategy and justification: 100 blocks in all. */
@@ -59,7 +61,7 @@ const SmokeSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'HEAD']).default('GET'),
   url: z.string().min(1),
   expectStatus: z.number().int().min(100).max(599).default(200),
-  maxLatencyMs: z.number().positive().optional(),
+  maxLatencyMs: z.number().positive().default(DEFAULT_SMOKE_MAX_LATENCY_MS),
   body: z.string().optional(),
   headers: z.record(z.string(), z.string()).optional(),
 });
@@ -112,7 +114,8 @@ const ServiceSchema = z
         intervalSeconds: z.number().positive('must be more than 0').default(DEFAULT_GATE_INTERVAL_SECONDS),
         failureLimit: z.number().int().min(0).default(DEFAULT_FAILURE_LIMIT),
         inconclusiveLimit: z.number().int().min(1).default(DEFAULT_INCONCLUSIVE_LIMIT),
-        metrics: z.array(MetricGateSchema).default([]),
+        // Omitted: seed 000's gates for the service (see withDefaultGates); [] turns them off.
+        metrics: z.array(MetricGateSchema).optional(),
         monitors: z
           .strictObject({
             tags: z.array(z.string()).min(1),
@@ -173,8 +176,19 @@ const CatalogSchema = z.strictObject({
     .optional(),
   checklist: checklistItems.default([...DEFAULT_CHECKLIST]),
   approvalTimeoutSeconds: seconds.default(DEFAULT_APPROVAL_TIMEOUT_SECONDS),
-  services: z.record(z.string().regex(/^[a-z0-9][-a-z0-9_.]*$/, 'service names are lower case letters, digits, - _ .'), ServiceSchema),
+  services: z
+    .record(z.string().regex(/^[a-z0-9][-a-z0-9_.]*$/, 'service names are lower case letters, digits, - _ .'), ServiceSchema)
+    .transform((services) => Object.fromEntries(Object.entries(services).map(([name, service]) => [name, withDefaultGates(name, service)]))),
 });
+
+/**
+ * Seed 000's gates (p99 under 800 ms, errors under 1%) on the service's APM metrics when a
+ * service names none; canary gets seed 004's success rate instead, at plan time.
+ */
+function withDefaultGates<S extends { strategy: string; gates: { metrics?: MetricGate[] } }>(name: string, service: S) {
+  const metrics = service.gates.metrics ?? (service.strategy === 'canary' ? [] : seed000MetricGates(name));
+  return { ...service, gates: { ...service.gates, metrics } };
+}
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -186,7 +200,7 @@ function isTimeZone(zone: string): boolean {
 }
 
 export type Catalog = z.infer<typeof CatalogSchema>;
-export type ServiceConfig = z.infer<typeof ServiceSchema>;
+export type ServiceConfig = Catalog['services'][string];
 
 /** `services.acme-api.stages[1].weight` */
 export const formatPath = (path: readonly PropertyKey[]): string =>

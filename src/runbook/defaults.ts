@@ -41,6 +41,16 @@ export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 4 * 3600;
 export const DEFAULT_P99_MAX_SECONDS = 0.8;
 /** Seed 000: error rate must stay under 1% of requests. */
 export const DEFAULT_ERROR_RATE_MAX = 0.01;
+/** Seed 000's thresholds on the service's Datadog APM metrics (`trace.http.request.*`). */
+export const seed000MetricGates = (service: string) => [
+  { name: 'p99 latency', query: `p99:trace.http.request.duration{service:${service}}`, max: DEFAULT_P99_MAX_SECONDS },
+  {
+    name: 'error rate',
+    query: `sum:trace.http.request.errors{service:${service}}.as_rate()/sum:trace.http.request.hits{service:${service}}.as_rate()`,
+    max: DEFAULT_ERROR_RATE_MAX,
+  },
+];
+
 /** Seed 000: SEV1 and SEV2 alerts firing trigger a rollback. */
 export const DEFAULT_MONITOR_PRIORITIES = [1, 2] as const;
 /** Seed 000 smoke test: auth token within 200 ms. */

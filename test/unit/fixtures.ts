@@ -97,6 +97,8 @@ export function bareService(strategy: 'blue-green' | 'canary' = 'blue-green'): S
     strategy,
     traffic: { listenerArn: LISTENER_ARN, targetGroups: { blue: BLUE_TG, green: GREEN_TG } },
     workload: { namespace: 'prod', deployments: { blue: 'bare-blue', green: 'bare-green' }, container: 'app', image: 'registry.local/bare' },
+    // Bare means ungated too: without this the service would get seed 000's default gates.
+    gates: { metrics: [] },
   };
   const service = parseCatalog(input).services['bare'];
   if (!service) throw new Error('bare service missing');

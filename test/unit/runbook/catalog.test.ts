@@ -79,6 +79,16 @@ describe('parseCatalog: the SPEC §2 example', () => {
     expect(catalog.approvalTimeoutSeconds).toBe(4 * 3600);
   });
 
+  it('turns the default gates off with metrics: [], and leaves canary to its success-rate default', () => {
+    const input = specCatalogInput();
+    input.services['acme-worker'].gates = { metrics: [] };
+    input.services['acme-api'].strategy = 'canary';
+    delete input.services['acme-api'].gates;
+    const parsed = parseCatalog(input);
+    expect(parsed.services['acme-worker']?.gates.metrics).toEqual([]);
+    expect(parsed.services['acme-api']?.gates.metrics).toEqual([]);
+  });
+
   it('fills service defaults: gates, rollback window, monitoring, hooks, smoke', () => {
     const worker = catalog.services['acme-worker'];
     expect(worker?.strategy).toBe('rolling');
@@ -86,7 +96,19 @@ describe('parseCatalog: the SPEC §2 example', () => {
     expect(worker?.health).toBeUndefined();
     expect(worker?.stages).toBeUndefined();
     expect(worker?.smoke).toEqual([]);
-    expect(worker?.gates).toEqual({ intervalSeconds: 30, failureLimit: 1, inconclusiveLimit: 3, metrics: [] });
+    expect(worker?.gates).toEqual({
+      intervalSeconds: 30,
+      failureLimit: 1,
+      inconclusiveLimit: 3,
+      metrics: [
+        { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-worker}', max: 0.8 },
+        {
+          name: 'error rate',
+          query: 'sum:trace.http.request.errors{service:acme-worker}.as_rate()/sum:trace.http.request.hits{service:acme-worker}.as_rate()',
+          max: 0.01,
+        },
+      ],
+    });
     expect(worker?.hooks).toEqual({ preDeploy: [], postDeploy: [] });
     expect(worker?.rollbackWindowSeconds).toBe(900);
     expect(worker?.monitorSeconds).toBe(1800);

@@ -44,10 +44,16 @@ describe('planSteps', () => {
     expect(expectedSeconds(steps)).toBe(600 + 900 + 900 + 600 + 1800);
   });
 
-  it('rolling has no setWeight nor bake step', () => {
+  it('rolling has no setWeight nor bake step; seed 000 default gates watch it after the rollout', () => {
     const steps = planSteps(service('acme-worker'), 'rolling');
     expect(steps.some((s) => s.kind === 'setWeight' || s.kind === 'bake')).toBe(false);
-    expect(steps).toEqual([{ kind: 'preflight' }, { kind: 'deployIdle' }, { kind: 'complete' }]);
+    expect(steps).toEqual([{ kind: 'preflight' }, { kind: 'deployIdle' }, { kind: 'monitor', seconds: 1800 }, { kind: 'complete' }]);
+  });
+
+  it('rolling with gates turned off (metrics: []) ends right after the rollout', () => {
+    const input = specCatalogInput();
+    input.services['acme-worker'].gates = { metrics: [] };
+    expect(planSteps(parseCatalog(input).services['acme-worker']!, 'rolling')).toEqual([{ kind: 'preflight' }, { kind: 'deployIdle' }, { kind: 'complete' }]);
   });
 
   it('rolling with gates: monitors after the rollout', () => {
@@ -107,7 +113,7 @@ describe('expectedSeconds', () => {
   it('sums bakes and monitoring only', () => {
     expect(expectedSeconds(planSteps(service('acme-api'), 'blue-green'))).toBe(300 + 300 + 1800);
     expect(expectedSeconds(planSteps(bareService(), 'blue-green'))).toBe(600);
-    expect(expectedSeconds(planSteps(service('acme-worker'), 'rolling'))).toBe(0);
+    expect(expectedSeconds(planSteps(service('acme-worker'), 'rolling'))).toBe(1800);
     expect(expectedSeconds([])).toBe(0);
     expect(
       expectedSeconds([

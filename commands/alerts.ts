@@ -1,19 +1,22 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
-import { mayRollback } from '../src/domain/policy.js';
 import { ACKNOWLEDGE_ACTION, RESUME_ACTION, ROLLBACK_NOW_ACTION } from '../views/alerts.js';
 import { context, section } from '../views/text.js';
+import { rollbackPermission, type OnCallDirectory } from './on-call.js';
 import { requestRollback } from './rollback.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
 /** The buttons on on-call alerts: Roll back now, Acknowledge, and Resume for a paused deployment. */
-export function registerAlertButtons(app: App, ctx: AppContext): void {
+export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDirectory): void {
   const allowed = async (body: ButtonBody, id: string) => {
     const d = await ctx.store.get(id);
     const service = d ? ctx.catalog.services[d.service] : undefined;
     if (!d || !service) return { refusal: 'This deployment no longer exists.' };
-    if (!mayRollback(ctx.catalog, service, body.user.id)) return { refusal: `Only ${d.service}'s deployers, release managers and on-call may do that.` };
+    const permission = await rollbackPermission(ctx, onCall, service, body.user.id);
+    if (!permission.allowed) {
+      return { refusal: `Only ${d.service}'s deployers, release managers and on-call may do that${permission.because ? ` (${permission.because})` : ''}.` };
+    }
     return { d };
   };
   const tell = async (body: ButtonBody, text: string) => {

@@ -31,8 +31,6 @@ const RequestSchema = z.object({
 
 export const TICKET_PATTERN = /^DEPLOY-\d{1,9}$/;
 
-type StateValues = Record<string, Record<string, { selected_options?: { value: string }[] | null; value?: string | null; selected_option?: { value: string } | null }>>;
-
 export interface ChecklistAnswers {
   summary: string;
   ticket: string;
@@ -41,15 +39,42 @@ export interface ChecklistAnswers {
   confirmed: boolean[];
 }
 
-export const readAnswers = (values: StateValues, itemCount: number): ChecklistAnswers => ({
-  summary: (values[SUMMARY_BLOCK]?.[VALUE_ACTION]?.value ?? '').trim(),
-  ticket: (values[TICKET_BLOCK]?.[VALUE_ACTION]?.value ?? '').trim(),
-  strategy: values[STRATEGY_BLOCK]?.[VALUE_ACTION]?.selected_option?.value ?? '',
-  justification: values[JUSTIFICATION_BLOCK]?.[VALUE_ACTION]?.value?.trim() || undefined,
-  confirmed: Array.from({ length: itemCount }, (_, i) =>
-    (values[`${ITEM_BLOCK_PREFIX}${i}`]?.[CONFIRM_ACTION]?.selected_options ?? []).some((o) => o.value === 'confirmed'),
-  ),
-});
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
+
+/**
+ * Reads `view.state.values` as Slack sends it (block id → action id → element value). Any field
+ * of another shape than Slack's counts as not filled in, so the modal reports it instead of
+ * the handler failing.
+ */
+export function readAnswers(values: unknown, itemCount: number): ChecklistAnswers {
+  const element = (block: string, action = VALUE_ACTION): Record<string, unknown> => {
+    const inBlock = isRecord(values) && Object.hasOwn(values, block) ? values[block] : undefined;
+    const value = isRecord(inBlock) && Object.hasOwn(inBlock, action) ? inBlock[action] : undefined;
+    return isRecord(value) ? value : {};
+  };
+  const strategy = element(STRATEGY_BLOCK).selected_option;
+  return {
+    summary: text(element(SUMMARY_BLOCK).value),
+    ticket: text(element(TICKET_BLOCK).value),
+    strategy: isRecord(strategy) ? text(strategy.value) : '',
+    justification: text(element(JUSTIFICATION_BLOCK).value) || undefined,
+    confirmed: Array.from({ length: itemCount }, (_, i) => {
+      const options = element(`${ITEM_BLOCK_PREFIX}${i}`, CONFIRM_ACTION).selected_options;
+      return Array.isArray(options) && options.some((o) => isRecord(o) && o.value === 'confirmed');
+    }),
+  };
+}
+
+/** The request the modal carries in `private_metadata`; undefined when it is not one of ours. */
+export function readRequest(metadata: string): z.infer<typeof RequestSchema> | undefined {
+  try {
+    const request = RequestSchema.safeParse(JSON.parse(metadata));
+    return request.success ? request.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Inline errors for the modal (`response_action: errors`), keyed by block id. */
 export function answerErrors(answers: ChecklistAnswers, hotfix: boolean, name: string, service: ServiceConfig): Record<string, string> {
@@ -72,15 +97,15 @@ export function answerErrors(answers: ChecklistAnswers, hotfix: boolean, name: s
 export function registerChecklistSubmission(app: App, ctx: AppContext): void {
   app.view(CHECKLIST_CALLBACK, async ({ ack, body, view, client }) => {
     const user = body.user.id;
-    const request = RequestSchema.safeParse(JSON.parse(view.private_metadata || 'null'));
-    const service = request.success ? ctx.catalog.services[request.data.service] : undefined;
-    if (!request.success || !service) {
+    const request = readRequest(view.private_metadata);
+    const service = request && Object.hasOwn(ctx.catalog.services, request.service) ? ctx.catalog.services[request.service] : undefined;
+    if (!request || !service) {
       await ack({ response_action: 'errors', errors: { [SUMMARY_BLOCK]: 'This form is out of date; run /deploy again' } });
       return;
     }
-    const { service: name, version, hotfix, origin } = request.data;
+    const { service: name, version, hotfix, origin } = request;
     const items = checklistOf(ctx.catalog, service);
-    const answers = readAnswers(view.state.values as StateValues, items.length);
+    const answers = readAnswers(view.state.values, items.length);
     const errors = answerErrors(answers, hotfix, name, service);
     if (!mayDeploy(ctx.catalog, service, user)) errors[SUMMARY_BLOCK] = `You are not a deployer of ${name}`;
     if (Object.keys(errors).length > 0) {

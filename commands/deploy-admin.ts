@@ -1,4 +1,5 @@
 import type { AppContext } from '../src/app/context.js';
+import { activeDeployments } from '../src/app/operator-data.js';
 import { isReleaseManager } from '../src/domain/policy.js';
 import { historyReport, statusReport, threadLink } from '../views/reports.js';
 import { escapeText, slackDate } from '../views/text.js';
@@ -16,11 +17,8 @@ export const adminRefusal = (ctx: AppContext, command: AdminCommand, user: strin
 export async function runAdminCommand(ctx: AppContext, command: AdminCommand, user: string): Promise<string> {
   const now = ctx.clock();
   switch (command.kind) {
-    case 'status': {
-      const names = command.service ? [command.service] : Object.keys(ctx.catalog.services);
-      const active = (await Promise.all(names.map((name) => ctx.store.active(name)))).filter((d) => d !== undefined);
-      return statusReport(active, now);
-    }
+    case 'status':
+      return statusReport(await activeDeployments(ctx, command.service ? [command.service] : undefined), now);
     case 'history':
       return historyReport(command.service, await ctx.store.history(command.service, command.limit), now);
     case 'clear': {

@@ -1,6 +1,8 @@
 import type { Catalog, Strategy } from '../src/runbook/catalog.js';
+import { echo } from '../views/text.js';
 
-export const VERSION_PATTERN = /^(?:[0-9a-f]{7,40}|v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
+/** The version becomes the image tag, and a Docker tag has at most 128 characters. */
+export const VERSION_PATTERN = /^(?=.{1,128}$)(?:[0-9a-f]{7,40}|v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
 export const VERSION_HINT = 'a git SHA (7–40 hex characters) or a tag such as v1.2.3';
 const STRATEGIES: readonly Strategy[] = ['blue-green', 'canary', 'rolling'];
 
@@ -35,16 +37,19 @@ const words = (text: string): string[] =>
     .split(/\s+/)
     .filter(Boolean);
 
+/** Why `version` is not one, naming what is accepted. */
+const versionError = (version: string): string =>
+  version.length > 128 && /^v\d+\.\d+\.\d+-/.test(version)
+    ? `\`${echo(version)}\` is ${version.length} characters long; give a version of at most 128, as it becomes the image tag`
+    : `\`${echo(version)}\` is not a version; give ${VERSION_HINT}`;
+
 const knownService = (catalog: Catalog, name: string | undefined): string | undefined =>
   name !== undefined && Object.hasOwn(catalog.services, name) ? name : undefined;
 
 const unknownService = (catalog: Catalog, name: string | undefined): string => {
   const known = Object.keys(catalog.services).join(', ') || '(none)';
-  return name ? `unknown service \`${clip(name)}\`; known services: ${known}` : `name a service; known services: ${known}`;
+  return name ? `unknown service \`${echo(name)}\`; known services: ${known}` : `name a service; known services: ${known}`;
 };
-
-/** Echoes user input in an error without letting it grow the message or format it. */
-const clip = (text: string): string => (text.length > 40 ? `${text.slice(0, 40)}…` : text).replace(/[`<>&*_~]/g, '');
 
 /** Parses the text after `/deploy`; every error names what was wrong and what is accepted. */
 export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCommand> {
@@ -58,14 +63,14 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
     const service = knownService(catalog, rest[0]);
     if (!service) return fail(unknownService(catalog, rest[0]));
     const limit = rest[1] === undefined ? 10 : Number(rest[1]);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 50) return fail(`\`${clip(rest[1] ?? '')}\` is not a count; give a whole number from 1 to 50`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) return fail(`\`${echo(rest[1] ?? '')}\` is not a count; give a whole number from 1 to 50`);
     return { ok: true, command: { kind: 'history', service, limit } };
   }
   if (first === 'clear') {
     const [name, version, rca] = rest;
     const service = knownService(catalog, name);
     if (!service) return fail(unknownService(catalog, name));
-    if (!version || !VERSION_PATTERN.test(version)) return fail(`\`${clip(version ?? '')}\` is not a version; give ${VERSION_HINT}`);
+    if (!version || !VERSION_PATTERN.test(version)) return fail(versionError(version ?? ''));
     if (!rca || !/^https?:\/\/\S+$/.test(rca)) return fail('give the link to the root-cause analysis (https://…) after the version');
     return { ok: true, command: { kind: 'clear', service, version, rca } };
   }
@@ -81,7 +86,7 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
   if (!service) return fail(`${unknownService(catalog, first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run]\``);
   const [version, ...flags] = rest;
   if (!version) return fail(`give a version after \`${service}\`: ${VERSION_HINT}`);
-  if (!VERSION_PATTERN.test(version)) return fail(`\`${clip(version)}\` is not a version; give ${VERSION_HINT}`);
+  if (!VERSION_PATTERN.test(version)) return fail(versionError(version));
   let strategy: Strategy | undefined;
   let hotfix = false;
   let dryRun = false;
@@ -91,7 +96,7 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
       strategy = flag as Strategy;
     } else if (flag === 'hotfix') hotfix = true;
     else if (flag === 'dry-run') dryRun = true;
-    else return fail(`unknown option \`${clip(flag)}\`; accepted: blue-green, canary, rolling, hotfix, dry-run`);
+    else return fail(`unknown option \`${echo(flag)}\`; accepted: blue-green, canary, rolling, hotfix, dry-run`);
   }
   return { ok: true, command: { kind: 'deploy', service, version, strategy, hotfix, dryRun } };
 }

@@ -8,6 +8,7 @@ import { checklistOf, type ServiceConfig, type Strategy } from '../src/runbook/c
 import { checklistModal } from '../views/checklist-modal.js';
 import { planReport } from '../views/reports.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
+import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
 
 export const newDeploymentId = (service: string, now: number): string => `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -30,7 +31,7 @@ export async function deployRefusal(ctx: AppContext, service: string, version: s
 
 export function registerDeploy(app: App, ctx: AppContext): void {
   app.command('/deploy', async ({ command, ack, respond, client }) => {
-    const parsed = parseDeployText(command.text, ctx.catalog);
+    const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog);
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
       return;

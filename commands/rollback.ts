@@ -1,10 +1,29 @@
 import type { App } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
-import { mayRollback } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
-import { escapeText } from '../views/text.js';
+import type { ServiceConfig } from '../src/runbook/catalog.js';
+import { decodeSlackText, echo, escapeText } from '../views/text.js';
+import type { Parsed } from './deploy-text.js';
+import { rollbackPermission, type OnCallDirectory } from './on-call.js';
 
 const USAGE = 'Usage: `/rollback &lt;service&gt; [reason…]`';
+
+/** Longest reason kept; the rest of a pasted log is not what the thread needs. */
+const MAX_REASON = 500;
+
+export interface RollbackCommand {
+  service: string;
+  reason: string;
+}
+
+/** Parses `/rollback` text; the error names what was wrong and what is accepted. */
+export function parseRollback(text: string, services: readonly string[]): Parsed<RollbackCommand> {
+  const [name, ...words] = text.trim().split(/\s+/).filter(Boolean);
+  if (!name || !services.includes(name)) {
+    return { ok: false, error: `${name ? `unknown service \`${echo(name)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}` };
+  }
+  return { ok: true, command: { service: name, reason: [...words.join(' ')].slice(0, MAX_REASON).join('') || 'manual rollback' } };
+}
 
 /**
  * Records a rollback of the service's active deployment, or of its most recent one when that
@@ -36,22 +55,23 @@ export async function requestRollback(ctx: AppContext, service: string, user: st
   return `↩️ Rolling back ${service} ${latest.version} to ${latest.previousVersion ?? 'the previous version'}: ${escapeText(reason)}`;
 }
 
-export function registerRollback(app: App, ctx: AppContext): void {
+export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirectory): void {
   app.command('/rollback', async ({ command, ack, respond }) => {
-    const [name, ...words] = command.text.trim().split(/\s+/).filter(Boolean);
-    const service = name && Object.hasOwn(ctx.catalog.services, name) ? ctx.catalog.services[name] : undefined;
-    if (!name || !service) {
-      const known = Object.keys(ctx.catalog.services).join(', ');
-      await ack({ response_type: 'ephemeral', text: `:warning: ${name ? `unknown service \`${escapeText(name.slice(0, 40))}\`` : 'name a service'}; known services: ${known}. ${USAGE}` });
+    const parsed = parseRollback(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
       return;
     }
-    if (!mayRollback(ctx.catalog, service, command.user_id)) {
-      await ack({ response_type: 'ephemeral', text: `:no_entry: you may not roll back ${name}: deployers, release managers and on-call may` });
+    const { service: name, reason } = parsed.command;
+    const service = ctx.catalog.services[name] as ServiceConfig;
+    const permission = await rollbackPermission(ctx, onCall, service, command.user_id);
+    if (!permission.allowed) {
+      const because = permission.because ? ` (${permission.because})` : '';
+      await ack({ response_type: 'ephemeral', text: `:no_entry: you may not roll back ${name}: its deployers, release managers and on-call may${because}` });
       return;
     }
     await ack();
     try {
-      const reason = words.join(' ').slice(0, 500) || 'manual rollback';
       await respond({ response_type: 'ephemeral', text: await requestRollback(ctx, name, command.user_id, reason) });
     } catch (error) {
       ctx.log.error({ err: error, service: name }, 'rollback request failed');

@@ -4,7 +4,7 @@ import { firstShiftIndex } from '../src/domain/deployment.js';
 import { describeStep } from '../src/domain/steps.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
-import { escapeText } from '../views/text.js';
+import { decodeSlackText, echo } from '../views/text.js';
 
 const USAGE = 'Usage: `/shift &lt;service&gt; &lt;percent 0-100&gt;` or `/shift &lt;service&gt; resume`';
 
@@ -14,13 +14,13 @@ export type ShiftCommand = { service: string; weight: number } | { service: stri
 export function parseShift(text: string, services: readonly string[]): { ok: true; command: ShiftCommand } | { ok: false; error: string } {
   const [service, value, ...extra] = text.trim().split(/\s+/).filter(Boolean);
   if (!service || !services.includes(service)) {
-    return { ok: false, error: `${service ? `unknown service \`${escapeText(service.slice(0, 40))}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}` };
+    return { ok: false, error: `${service ? `unknown service \`${echo(service)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}` };
   }
   if (extra.length > 0 || value === undefined) return { ok: false, error: USAGE };
   if (value === 'resume') return { ok: true, command: { service, resume: true } };
   const weight = Number(value.replace(/%$/, ''));
   if (!/^\d{1,3}%?$/.test(value) || !Number.isInteger(weight) || weight < 0 || weight > 100) {
-    return { ok: false, error: `\`${escapeText(value.slice(0, 20))}\` is not a percentage; give a whole number from 0 to 100, or resume` };
+    return { ok: false, error: `\`${echo(value, 20)}\` is not a percentage; give a whole number from 0 to 100, or resume` };
   }
   return { ok: true, command: { service, weight } };
 }
@@ -28,7 +28,7 @@ export function parseShift(text: string, services: readonly string[]): { ok: tru
 /** `/shift`: records a hold (or its end) for the worker; the worker moves the weights. */
 export function registerShift(app: App, ctx: AppContext): void {
   app.command('/shift', async ({ command, ack, respond }) => {
-    const parsed = parseShift(command.text, Object.keys(ctx.catalog.services));
+    const parsed = parseShift(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
       return;

@@ -21,14 +21,27 @@ const EnvSchema = z.object({
   SWITCHYARD_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('switchyard'),
   /** How many deployments one worker process runs at once. */
   WORKER_CONCURRENCY: positiveInt(50),
-  /** BullMQ lock and stall check; a killed worker's deployment resumes within about their sum. */
-  WORKER_LOCK_MS: positiveInt(10_000),
-  WORKER_STALLED_INTERVAL_MS: positiveInt(5_000),
+  /**
+   * BullMQ lock and stall check: a killed worker's deployment is taken up by another worker
+   * between half the lock and the lock plus one interval after the kill (2.5-6 s by default).
+   * The lock is renewed every half lock, so a worker whose event loop or Redis stalls longer
+   * than that loses its deployment to another worker.
+   */
+  WORKER_LOCK_MS: positiveInt(5_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt(1_000),
   /** Slack messages per second per channel from the outbox (Slack allows about one, with short bursts). */
   SLACK_CHANNEL_MESSAGES_PER_SECOND: z.coerce.number({ error: 'must be a number' }).positive('must be more than 0').default(1),
   /** The announcement's status line is edited at most this often. */
   ANNOUNCEMENT_UPDATE_MS: positiveInt(3_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Basic-auth credential of the queue dashboard (Bull Board) at /admin/queues; off unless both are set. */
+  BULL_BOARD_USER: z.string().regex(/^[^:\s]+$/, 'must not contain a colon or spaces').optional(),
+  BULL_BOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+}).superRefine((env, problems) => {
+  const [set, missing] = env.BULL_BOARD_USER === undefined ? ['BULL_BOARD_PASSWORD', 'BULL_BOARD_USER'] : ['BULL_BOARD_USER', 'BULL_BOARD_PASSWORD'];
+  if ((env.BULL_BOARD_USER === undefined) !== (env.BULL_BOARD_PASSWORD === undefined)) {
+    problems.addIssue({ code: 'custom', path: [missing], message: `is required when ${set} is set (the queue dashboard needs both, or neither to stay off)` });
+  }
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -1,5 +1,5 @@
 import type { Deployment } from '../src/domain/deployment.js';
-import { context, escapeText, mention, section } from './text.js';
+import { context, mention, quote, section } from './text.js';
 
 export const ROLLBACK_NOW_ACTION = 'rollback_now';
 export const ACKNOWLEDGE_ACTION = 'acknowledge_alert';
@@ -19,7 +19,7 @@ export function postWindowAlert(d: Deployment, onCall: string, evidence: string[
   return {
     text,
     blocks: [
-      section(`${text}:\n${evidence.join('\n')}`),
+      section(`${text}:\n${evidence.map((line) => quote(line, 500)).join('\n')}`),
       context(`Rolling back puts all traffic on ${d.liveColor ?? 'the previous colour'} (\`${d.previousVersion ?? 'previous version'}\`) in one load balancer call.`),
       { type: 'actions', block_id: 'alert', elements: [button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger'), button(ACKNOWLEDGE_ACTION, 'Acknowledge', d.id)] },
     ],
@@ -35,11 +35,11 @@ export const RESUME_HINTS = {
 
 export function pausedAlert(d: Deployment, onCall: string, evidence: string[], hint: keyof typeof RESUME_HINTS = 'gates') {
   const weight = d.weights && d.newColor ? `${d.weights[d.newColor]}% on ${d.newColor}` : 'its current weight';
-  const text = `⏸ ${mention(onCall)} ${d.service} \`${d.version}\` is paused at ${weight}: ${escapeText(d.pauseReason ?? 'gates inconclusive')}`;
+  const text = `⏸ ${mention(onCall)} ${d.service} \`${d.version}\` is paused at ${weight}: ${quote(d.pauseReason ?? 'gates inconclusive', 500)}`;
   return {
     text,
     blocks: [
-      section(`${text}. ${RESUME_HINTS[hint]}\n${evidence.join('\n')}`),
+      section(`${text}. ${RESUME_HINTS[hint]}\n${evidence.map((line) => quote(line, 500)).join('\n')}`),
       { type: 'actions', block_id: 'paused', elements: [button(RESUME_ACTION, 'Resume', d.id, 'primary'), button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger')] },
     ],
   };

@@ -1,6 +1,6 @@
 import type { Decision, Deployment } from '../src/domain/deployment.js';
 import { formatDuration } from '../src/domain/steps.js';
-import { context, escapeText, mention, section, slackDate } from './text.js';
+import { context, escapeText, mention, quote, section, slackDate } from './text.js';
 
 export const APPROVE_ACTION = 'approve_deployment';
 export const REJECT_ACTION = 'reject_deployment';
@@ -23,7 +23,7 @@ const decisionLine = (decision: Decision): string => {
     case 'approve':
       return `✅ Approved by <@${decision.by}> ${slackDate(decision.at)}`;
     case 'reject':
-      return `🚫 Rejected by <@${decision.by}> ${slackDate(decision.at)}: ${escapeText(decision.reason ?? '')}`;
+      return `🚫 Rejected by <@${decision.by}> ${slackDate(decision.at)}: ${quote(decision.reason ?? '', 1000)}`;
     case 'expire':
       return `⌛ Expired ${slackDate(decision.at)}: nobody approved it in time`;
   }
@@ -42,7 +42,7 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
     .map((line) => `• ${escapeText(line.replace(/^[-*•]\s*/, ''))}`)
     .join('\n');
   const fields = [
-    `*Version:* \`${d.version}\`  *Strategy:* ${d.strategy}  *Ticket:* ${escapeText(d.ticket)}`,
+    `*Version:* \`${d.version}\`  *Strategy:* ${d.strategy}  *Ticket:* ${quote(d.ticket, 40)}`,
     `*Time:* ${slackDate(d.requestedAt)}  *Expected duration:* ~${formatDuration(ctx.expectedSeconds * 1000)}  *Impact:* No expected downtime`,
     `*Requested by:* <@${d.requester}>  *Checklist:* ${d.checklist.length} items confirmed`,
   ];
@@ -51,7 +51,7 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
     section(fields.join('\n')),
     section(`*Changes:*\n${changes || '_none given_'}`),
   ];
-  if (d.hotfix && d.justification) blocks.push(section(`*Hotfix justification:* ${escapeText(d.justification)}`));
+  if (d.hotfix && d.justification) blocks.push(section(`*Hotfix justification:* ${quote(d.justification, 2000)}`));
   blocks.push(section(`*Rollback Plan:* ${ROLLBACK_PLANS[d.strategy]}\n*On-Call:* ${mention(ctx.onCall)}`));
   if (ctx.decision) {
     blocks.push(context(decisionLine(ctx.decision)));

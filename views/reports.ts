@@ -3,24 +3,40 @@ import { describeStep, formatDuration } from '../src/domain/steps.js';
 import type { Catalog, ServiceConfig, Strategy } from '../src/runbook/catalog.js';
 import { expectedSeconds, gatesFor, planSteps } from '../src/runbook/plan.js';
 import { statusLine } from './status-line.js';
-import { escapeText } from './text.js';
+import { quote, slackDate } from './text.js';
 
 export const threadLink = (channel: string, ts: string): string => `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
 
 const link = (d: Deployment): string => (d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '');
 
-/** `/deploy status`: one line per active deployment. */
+/**
+ * Where an active deployment stands beyond its status line: the step it is at, the weights the
+ * load balancer was last verified to hold, and how old the last gate readings are.
+ */
+export function progressDetail(d: Deployment, now: number): string {
+  if (d.phase === 'awaiting-approval') return `waiting for a release manager since ${slackDate(d.requestedAt)}`;
+  const parts: string[] = [];
+  const step = d.steps[d.stepIndex];
+  if (step) parts.push(`step ${d.stepIndex + 1}/${d.steps.length}: ${describeStep(step)}`);
+  if (d.weights && d.liveColor && d.newColor) parts.push(`weights ${d.liveColor} ${d.weights[d.liveColor]}% / ${d.newColor} ${d.weights[d.newColor]}%`);
+  if (d.lastGateRun) parts.push(`gates ${d.lastGateRun.outcome} ${formatDuration(now - d.lastGateRun.at)} ago`);
+  if (d.approver) parts.push(`approved by <@${d.approver}>`);
+  return parts.join(' · ');
+}
+
+/** `/deploy status`: per active deployment, its status line, its step and weights, and its thread. */
 export function statusReport(active: Deployment[], now: number): string {
   if (active.length === 0) return 'No active deployments.';
   return [
     `*Active deployments* (${active.length})`,
     ...active.map(
-      (d) => `• *${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${link(d)}`,
+      (d) =>
+        `• *${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${link(d)}\n    ${progressDetail(d, now)}`,
     ),
   ].join('\n');
 }
 
-const OUTCOMES: Partial<Record<Deployment['phase'], string>> = {
+export const OUTCOMES: Partial<Record<Deployment['phase'], string>> = {
   succeeded: '✅ succeeded',
   'rolled-back': '⚠️ rolled back',
   failed: '❌ failed',
@@ -36,7 +52,7 @@ export function historyReport(service: string, deployments: Deployment[], now: n
     ...deployments.map((d) => {
       const outcome = OUTCOMES[d.phase] ?? `▶ ${d.phase}`;
       const reason = d.rollbackReason ?? d.failureReason ?? d.rejectReason;
-      return `• \`${d.version}\` by <@${d.requester}>${d.approver ? `, approved by <@${d.approver}>` : ''}: ${outcome} in ${formatDuration(durationMs(d, now))}${reason ? ` (${escapeText(reason)})` : ''}${link(d)}`;
+      return `• \`${d.version}\` by <@${d.requester}>${d.approver ? `, approved by <@${d.approver}>` : ''}: ${outcome} in ${formatDuration(durationMs(d, now))}${reason ? ` (${quote(reason, 300)})` : ''} · ${slackDate(d.requestedAt)}${link(d)}`;
     }),
   ].join('\n');
 }

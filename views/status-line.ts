@@ -1,7 +1,7 @@
 import type { Deployment } from '../src/domain/deployment.js';
 import { waitEndsAt } from '../src/domain/machine.js';
-import { formatNumber } from '../src/domain/gates.js';
-import { escapeText } from './text.js';
+import { formatNumber, type GateRun, type Reading } from '../src/domain/gates.js';
+import { quote } from './text.js';
 import { describeStep, formatDuration } from '../src/domain/steps.js';
 
 const PHASE_LINES: Partial<Record<Deployment['phase'], string>> = {
@@ -22,25 +22,62 @@ const progressBar = (d: Deployment): string => {
   return stages.map(({ i }) => (d.stepRecords[i]?.outcome === 'ok' ? '▰' : '▱')).join('');
 };
 
-/** `▰▰▱ 50% · baking 3m12s left`: the one line on the announcement that says where things are. */
-export function statusLine(d: Deployment, now: number): string {
-  const bar = progressBar(d);
+// Datadog APM reports trace durations in seconds; a quotient of two series is a ratio.
+const APM_DURATION = /\btrace\.[\w.]+\.duration\b/;
+const QUOTIENT = /[)}]\s*\/\s*[\w.]+:/;
+
+/** A reading's value in the unit a person expects (412ms, 0.2%) when the query tells it, else as is. */
+export function formatReadingValue(r: Pick<Reading, 'query' | 'value'>): string {
+  if (r.value === undefined) return 'n/a';
+  if (APM_DURATION.test(r.query)) return r.value < 1 ? `${Math.round(r.value * 1000)}ms` : `${formatNumber(r.value)}s`;
+  if (QUOTIENT.test(r.query) && r.value >= 0 && r.value <= 1) return `${Number((r.value * 100).toPrecision(2))}%`;
+  return formatNumber(r.value);
+}
+
+const gateParts = (run: GateRun | undefined): string[] => [
+  ...(run?.readings ?? []).map((r) => `${r.name} ${formatReadingValue(r)}${r.outcome === 'breach' ? ' ⚠️' : ''}`),
+  ...(run && run.firingMonitors.length > 0 ? [`🔥 ${run.firingMonitors.length} monitor${run.firingMonitors.length === 1 ? '' : 's'} firing`] : []),
+];
+
+/** Everything the line says except the countdown, which moves on every look. */
+function render(d: Deployment, now: number, countdown: boolean): string {
   const weight = d.newColor && d.weights ? `${d.weights[d.newColor]}% on ${d.newColor}` : '';
-  const parts = [bar, weight].filter(Boolean);
+  const head = [progressBar(d), weight].filter(Boolean).join(' ');
+  const parts = head ? [head] : [];
   const phaseLine = PHASE_LINES[d.phase];
-  if (phaseLine) return [...parts, phaseLine].join(' · ');
+  if (phaseLine) {
+    const reason = d.phase === 'paused' && d.pauseReason ? `: ${quote(d.pauseReason, 300)}` : '';
+    return [...parts, `${phaseLine}${reason}`].join(' · ');
+  }
   const step = d.steps[d.stepIndex];
   if (!step) return parts.join(' · ');
   if (d.held) parts.push(`holding at ${d.held.weight}% (/shift by <@${d.held.by}>)`);
   if (step.kind === 'bake' || step.kind === 'monitor') {
-    const started = d.stepRecords[d.stepIndex]?.startedAt !== undefined;
-    const left = formatDuration(started ? waitEndsAt(d, step.seconds) - now : step.seconds * 1000);
-    parts.push(`${step.kind === 'bake' ? 'baking' : 'monitoring'} ${left} left`);
-    for (const r of d.lastGateRun?.readings ?? []) parts.push(`${r.name} ${r.value === undefined ? 'n/a' : formatNumber(r.value)}`);
+    const verb = step.kind === 'bake' ? 'baking' : 'monitoring';
+    if (countdown) {
+      const started = d.stepRecords[d.stepIndex]?.startedAt !== undefined;
+      parts.push(`${verb} ${formatDuration(started ? waitEndsAt(d, step.seconds) - now : step.seconds * 1000)} left`);
+    } else {
+      parts.push(verb);
+    }
+    parts.push(...gateParts(d.lastGateRun));
   } else {
     parts.push(`${describeStep(step)}…`);
   }
   const detail = d.stepRecords[d.stepIndex]?.detail;
-  if (detail) parts.push(escapeText(detail.split('\n')[0] ?? ''));
+  if (detail) parts.push(quote(detail.split('\n')[0] ?? '', 300));
   return parts.join(' · ');
 }
+
+/**
+ * `▰▰▱ 50% on green · baking 3m12s left · p99 latency 412ms · error rate 0.2%`: the one line
+ * on the announcement (and in `/deploy status` and the Home tab) that says where things are.
+ */
+export const statusLine = (d: Deployment, now: number): string => render(d, now, true);
+
+/**
+ * The status line without the countdown. Two renders with the same signature differ only by
+ * the clock, so an update of the announcement can wait for its throttle instead of going out
+ * on every gate tick.
+ */
+export const statusSignature = (d: Deployment): string => render(d, 0, false);

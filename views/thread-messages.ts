@@ -1,13 +1,13 @@
 import { durationMs, type Deployment } from '../src/domain/deployment.js';
 import { formatDuration } from '../src/domain/steps.js';
-import { escapeText, mention } from './text.js';
+import { mention, quote } from './text.js';
 
 /** Seed 001's "Deployment Complete" template. */
 export function successMessage(d: Deployment, now: number, readings: string[] = []): string {
   return [
     `✅ *Deployment Complete*: ${d.service}`,
     `*Version:* \`${d.version}\`  *Status:* Successful  *Duration:* ${formatDuration(durationMs(d, now))}`,
-    `*Health Checks:* All passing ✓  *Metrics:* ${readings.length ? readings.join(' · ') : 'Within normal range'}${d.lastGateRun && d.lastGateRun.outcome !== 'pass' ? ` ⚠️ last gate run: ${d.lastGateRun.outcome} after the rollback window; on-call was alerted` : ''}`,
+    `*Health Checks:* All passing ✓  *Metrics:* ${readings.length ? readings.map((r) => quote(r, 200)).join(' · ') : 'Within normal range'}${d.lastGateRun && d.lastGateRun.outcome !== 'pass' ? ` ⚠️ last gate run: ${d.lastGateRun.outcome} after the rollback window; on-call was alerted` : ''}`,
     `*Next Check:* T+30 minutes${d.previousVersion ? `  *Instant rollback target:* \`${d.previousVersion}\` on ${d.liveColor ?? 'the previous environment'}` : ''}`,
   ].join('\n');
 }
@@ -18,8 +18,8 @@ export function rollbackMessage(d: Deployment, onCall: string, evidence: string[
   return [
     `⚠️ *Deployment Rolled Back*: ${d.service} ${mention(onCall)}`,
     `*Version:* \`${d.version}\` → \`${previous}\` (rollback)`,
-    `*Reason:* ${escapeText(d.rollbackReason ?? 'unknown')}${d.rollbackBy && d.rollbackBy !== 'switchyard' ? ` (by <@${d.rollbackBy}>)` : ''}`,
-    ...evidence,
+    `*Reason:* ${quote(d.rollbackReason ?? 'unknown', 1000)}${d.rollbackBy && d.rollbackBy !== 'switchyard' ? ` (by <@${d.rollbackBy}>)` : ''}`,
+    ...evidence.map((line) => quote(line, 500)),
     `*Status:* System stable on \`${previous}\``,
     `*Action Items:*\n• Root cause analysis\n• Fix identified issue\n• Re-test in staging\n• Schedule re-deployment (a release manager lifts the block with \`/deploy clear ${d.service} ${d.version} &lt;RCA link&gt;\`)`,
   ].join('\n');
@@ -28,7 +28,7 @@ export function rollbackMessage(d: Deployment, onCall: string, evidence: string[
 export function failureMessage(d: Deployment, onCall: string): string {
   return [
     `❌ *Deployment Failed*: ${d.service} \`${d.version}\` ${mention(onCall)}`,
-    `*Reason:* ${escapeText(d.failureReason ?? 'unknown')}`,
+    `*Reason:* ${quote(d.failureReason ?? 'unknown', 2000)}`,
     `*Status:* No traffic reached \`${d.version}\`; \`${d.previousVersion ?? 'the previous version'}\` still serves 100%.`,
   ].join('\n');
 }

@@ -20,7 +20,10 @@ import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
 import { createBotApp } from './bolt-app.js';
+import { boltLogger } from './bolt-logger.js';
 import type { AppContext } from './context.js';
+import { httpRoutes } from './http-routes.js';
+import { startOpsServer, type OpsServer } from './ops-server.js';
 
 export const VERSION = process.env.npm_package_version ?? '0.1.0';
 
@@ -40,17 +43,19 @@ export interface SwitchyardOptions {
 }
 
 export interface RunningSwitchyard {
-  /** The HTTP port the bot listens on (when it runs in HTTP mode). */
+  /** The HTTP port the bot listens on (HTTP mode), or a worker-only process serves /healthz and /metrics on. */
   port?: number;
   app?: App;
   worker?: Worker;
   store: DeploymentStore;
   queue: DeploymentQueue;
+  /** What the bot's handlers and routes read from (operator views, /healthz). */
+  ctx: AppContext;
   close(): Promise<void>;
 }
 
 /** The real adapters, configured the way each SDK configures itself from the environment. */
-export function buildProviders(config: Config): Providers {
+export function buildProviders(config: Config, log: Logger): Providers {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   return {
@@ -64,6 +69,7 @@ export function buildProviders(config: Config): Providers {
         rejectRateLimitedCalls: true,
         retryConfig: { retries: 0 },
         timeout: 15_000,
+        logger: boltLogger(log, 'web-api'),
       }),
     ),
     metrics:
@@ -89,7 +95,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   let outbox: SlackOutbox | undefined;
   let outboxWorker: Worker | undefined;
   if (roles.worker) {
-    const providers = options.providers ?? buildProviders(config);
+    const providers = options.providers ?? buildProviders(config, log);
     outbox = new SlackOutbox(redis, redis, config.SWITCHYARD_PREFIX, {
       messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
       announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
@@ -105,6 +111,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
         stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
       },
     );
+    ctx.worker = worker;
   }
 
   let app: App | undefined;
@@ -117,6 +124,13 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     log.info({ port, socketMode: Boolean(config.SLACK_APP_TOKEN) }, 'bot listening');
   }
   if (worker) log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  // A worker on its own still answers probes and scrapes: its step and rollback metrics live here.
+  let ops: OpsServer | undefined;
+  if (roles.worker && !roles.bot) {
+    ops = await startOpsServer(httpRoutes(ctx), config.PORT, log);
+    port = ops.port;
+    log.info({ port }, 'worker serving /healthz and /metrics');
+  }
 
   return {
     port,
@@ -124,8 +138,10 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     worker,
     store,
     queue,
+    ctx,
     async close() {
       await app?.stop();
+      await ops?.close();
       await worker?.close();
       await outboxWorker?.close();
       await outbox?.close();

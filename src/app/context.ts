@@ -1,3 +1,4 @@
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeploymentQueue } from '../queue/deployment-queue.js';
@@ -13,4 +14,6 @@ export interface AppContext {
   log: Logger;
   clock: () => number;
   version: string;
+  /** The deployment worker of this process, if it runs one: /healthz reports on it. */
+  worker?: Worker;
 }

@@ -1,18 +1,61 @@
 import type { CustomRoute } from '@slack/bolt';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Queue } from 'bullmq';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Gauge, Registry } from 'prom-client';
+import type { Config } from '../config.js';
 import type { Phase } from '../domain/deployment.js';
+import { SlackOutbox } from '../queue/slack-outbox.js';
+import { bullBoardRoutes } from './bull-board.js';
 import type { AppContext } from './context.js';
+import { collectProcessDefaults, processRegistry } from './metrics.js';
 
 /** How many recent records /metrics counts by outcome; enough for any dashboard window. */
 const METRICS_WINDOW = 1000;
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
-/**
- * GET /healthz and GET /metrics, served by the bot next to POST /slack/events. Counts come
- * from Redis at scrape time, so they are the same whichever bot process answers.
- */
-export function httpRoutes(ctx: AppContext): CustomRoute[] {
+export interface HttpRouteOptions {
+  /** Serve the queue dashboard (bot only, and only with both credentials set). */
+  bullBoard?: Pick<Config, 'BULL_BOARD_USER' | 'BULL_BOARD_PASSWORD'>;
+}
+
+interface Health {
+  status: 'ok' | 'unavailable';
+  version: string;
+  redis: string;
+  queue?: { name: string; workers: number | null } & Partial<Record<(typeof QUEUE_STATES)[number], number>>;
+  queueError?: string;
+  /** This process's own worker, when it runs one. */
+  worker?: 'running' | 'stopped';
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Redis, the deployment queue and (in a worker process) the worker: 200 when all answer, 503 otherwise. */
+export async function health(ctx: AppContext): Promise<Health> {
+  let redis = 'ok';
+  try {
+    await ctx.redis.ping();
+  } catch (error) {
+    redis = errorText(error);
+  }
+  const result: Health = { status: 'ok', version: ctx.version, redis };
+  if (redis === 'ok') {
+    try {
+      // Workers are counted with CLIENT LIST, which some managed Redis services refuse: unknown, not unhealthy.
+      const [counts, workers] = await Promise.all([ctx.queue.queue.getJobCounts(...QUEUE_STATES), ctx.queue.queue.getWorkersCount().catch(() => null)]);
+      result.queue = { name: ctx.queue.queue.name, workers, ...counts };
+    } catch (error) {
+      result.queueError = errorText(error);
+    }
+  }
+  if (ctx.worker) result.worker = ctx.worker.isRunning() ? 'running' : 'stopped';
+  const healthy = redis === 'ok' && result.queueError === undefined && result.worker !== 'stopped';
+  return { ...result, status: healthy ? 'ok' : 'unavailable' };
+}
+
+/** Counts read from Redis at scrape time, so they are the same whichever process answers. */
+function redisRegistry(ctx: AppContext): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'switchyard_' });
   new Gauge({
     name: 'switchyard_deployments',
     help: 'Deployments among the most recent records, by outcome (phase)',
@@ -27,44 +70,53 @@ export function httpRoutes(ctx: AppContext): CustomRoute[] {
   });
   new Gauge({
     name: 'switchyard_queue_jobs',
-    help: 'Deployment jobs in the queue, by state',
+    help: 'Deployment jobs in the queue, by state (the queue depth)',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const counts = await ctx.queue.queue.getJobCounts('active', 'delayed', 'waiting', 'failed');
+      const counts = await ctx.queue.queue.getJobCounts(...QUEUE_STATES);
       for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
     },
   });
+  return registry;
+}
 
-  return [
+/**
+ * GET /healthz and GET /metrics (and, when configured, the queue dashboard), served by the bot
+ * next to POST /slack/events, and by a worker-only process on its own small server.
+ */
+export function httpRoutes(ctx: AppContext, options: HttpRouteOptions = {}): CustomRoute[] {
+  collectProcessDefaults();
+  const fromRedis = redisRegistry(ctx);
+  const routes: CustomRoute[] = [
     {
       path: '/healthz',
       method: ['GET'],
-      handler: async (_req, res) => {
-        let redis = 'ok';
-        try {
-          await ctx.redis.ping();
-        } catch (error) {
-          redis = (error as Error).message;
-        }
-        const healthy = redis === 'ok';
-        res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: healthy ? 'ok' : 'unavailable', version: ctx.version, redis }));
+      handler: async (_req: IncomingMessage, res: ServerResponse) => {
+        const body = await health(ctx);
+        res.writeHead(body.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
       },
     },
     {
       path: '/metrics',
       method: ['GET'],
-      handler: async (_req, res) => {
+      handler: async (_req: IncomingMessage, res: ServerResponse) => {
         try {
-          const body = await registry.metrics();
-          res.writeHead(200, { 'content-type': registry.contentType });
+          const body = (await Promise.all([fromRedis.metrics(), processRegistry.metrics()])).join('\n');
+          res.writeHead(200, { 'content-type': processRegistry.contentType });
           res.end(body);
         } catch (error) {
           res.writeHead(503, { 'content-type': 'text/plain' });
-          res.end(`metrics unavailable: ${(error as Error).message}`);
+          res.end(`metrics unavailable: ${errorText(error)}`);
         }
       },
     },
   ];
+  const { BULL_BOARD_USER: user, BULL_BOARD_PASSWORD: password } = options.bullBoard ?? {};
+  if (user && password) {
+    const outbox = new Queue(SlackOutbox.nameFor(ctx.queue.prefix), { connection: ctx.redis, prefix: ctx.queue.prefix });
+    routes.push(...bullBoardRoutes([ctx.queue.queue, outbox], { user, password }));
+  }
+  return routes;
 }

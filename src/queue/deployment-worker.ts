@@ -7,21 +7,18 @@ import { describeStep } from '../domain/steps.js';
 import { asSwitchyardError, describeError } from '../errors.js';
 import type { Providers } from '../providers/providers.js';
 import type { Catalog } from '../runbook/catalog.js';
-import { expectedSeconds } from '../runbook/plan.js';
 import type { DeploymentStore } from '../store/deployment-store.js';
-import { announcement } from '../../views/announcement.js';
-import { statusLine } from '../../views/status-line.js';
-import { failureMessage, rollbackMessage, successMessage } from '../../views/thread-messages.js';
 import { DeploymentQueue, type DeploymentJobData } from './deployment-queue.js';
 import { restorePrevious } from './rollback.js';
 import { findDrift, reapply } from './reconcile.js';
-import { evidenceOf, holdAt, runStep, type StepEnv } from './step-runners.js';
+import { holdAt, runStep, type StepEnv } from './step-runners.js';
 import { weightsFor } from '../domain/color.js';
-import { pausedAlert, postWindowAlert } from '../../views/alerts.js';
-import { escapeText } from '../../views/text.js';
-import { formatNumber } from '../domain/gates.js';
+import { postWindowAlert } from '../../views/alerts.js';
 import { ThreadReporter } from './thread-reporter.js';
+import { DeploymentReporter } from './deployment-reporter.js';
 import type { SlackOutbox } from './slack-outbox.js';
+import { deploymentLog } from '../app/log-context.js';
+import { recordOutcome, recordRollback, recordStep } from '../app/metrics.js';
 
 export interface WorkerDeps {
   catalog: Catalog;
@@ -36,17 +33,15 @@ export interface WorkerDeps {
 /** Retriable provider errors tolerated in a row on one step before it counts as failed. */
 export const MAX_STEP_RETRIES = 5;
 
-const STEP_ICONS: Partial<Record<string, string>> = { preflight: '🔎', deployIdle: '📦', health: '💚', smoke: '🧪', setWeight: '🔀' };
-
 /**
  * One tick of the reconcile loop (STYLE): load the record, ask `nextAction`, act, save, then
  * either loop, finish, or move the job to the delayed set until the next look.
  */
 export class DeploymentTicker {
-  private readonly thread: ThreadReporter;
+  private readonly reporter: DeploymentReporter;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.thread = new ThreadReporter(deps.outbox);
+    this.reporter = new DeploymentReporter(new ThreadReporter(deps.outbox), deps.store, deps.catalog);
   }
 
   /** Runs ticks until the deployment must wait (returns the time to come back) or is finished. */
@@ -77,8 +72,8 @@ export class DeploymentTicker {
     const paused: Deployment = { ...d, phase: 'paused', pausedAt: now, pauseReason: drift };
     await this.save(paused, { at: now, actor: 'switchyard', type: 'drift', detail: drift });
     this.deps.log.warn({ deploymentId: id, drift }, 'paused: the infrastructure was changed by hand');
-    await this.pageAboutPause(paused, 'drift');
-    await this.refreshAnnouncement(paused, now);
+    await this.reporter.paused(paused, 'drift');
+    await this.reporter.refreshAnnouncement(paused, now);
   }
 
   private async hasPendingIntent(id: string): Promise<boolean> {
@@ -122,7 +117,7 @@ export class DeploymentTicker {
         const tally = d.gateTally ? { ...d.gateTally, consecutiveInconclusive: 0 } : undefined;
         const next: Deployment = { ...d, phase: 'running', pausedAt: undefined, pauseReason: undefined, gateTally: tally };
         await this.save(next, { at: now, actor: action.by, type: 'resumed' });
-        await this.thread.reply(next, `resumed:${d.pausedAt}`, `▶️ Resumed by <@${action.by}>`);
+        await this.reporter.reply(next, `resumed:${d.pausedAt}`, `▶️ Resumed by <@${action.by}>`);
         return 'again';
       }
       case 'hold':
@@ -131,7 +126,7 @@ export class DeploymentTicker {
         if (d.held) {
           const resumed: Deployment = { ...d, held: undefined };
           await this.save(resumed, undefined);
-          await this.thread.reply(resumed, `unhold:${d.held.at}`, `▶️ Automatic progression resumed from ${d.held.weight}%`);
+          await this.reporter.reply(resumed, `unhold:${d.held.at}`, `▶️ Automatic progression resumed from ${d.held.weight}%`);
           return 'again';
         }
         return this.runStep(d, now);
@@ -145,7 +140,7 @@ export class DeploymentTicker {
         : { ...d, phase: decision.kind === 'reject' ? 'rejected' : 'expired', decidedAt: decision.at, rejectReason: decision.reason, finishedAt: now };
     await this.save(next, { at: now, actor: decision.by, type: decision.kind === 'approve' ? 'approved' : decision.kind === 'reject' ? 'rejected' : 'expired', detail: decision.reason });
     // Approve and reject are shown by the bot as they are pressed; nobody presses for an expiry.
-    if (decision.kind === 'expire') await this.refreshAnnouncement(next, now);
+    if (decision.kind === 'expire') await this.reporter.refreshAnnouncement(next, now);
     return 'again';
   }
 
@@ -162,7 +157,7 @@ export class DeploymentTicker {
     let current = startStep(d, now);
     if (current !== d) {
       await this.save(current, { at: now, actor: 'switchyard', type: 'step-started', detail: describeStep(step), data: { index: d.stepIndex, step } });
-      if (step.kind === 'bake') await this.thread.reply(current, `step:${d.stepIndex}:start`, `⏳ Baking at ${step.weight}% for ${describeStep(step).split(' for ')[1]}`);
+      if (step.kind === 'bake') await this.reporter.reply(current, `step:${d.stepIndex}:start`, `⏳ Baking at ${step.weight}% for ${describeStep(step).split(' for ')[1]}`);
     }
     let result: StepResult;
     try {
@@ -175,7 +170,7 @@ export class DeploymentTicker {
       }
       if (run.alert) {
         const alert = postWindowAlert(current, this.deps.catalog.slack.onCall, run.alert);
-        await this.thread.reply(current, 'post-window-alert', alert.text, alert.blocks);
+        await this.reporter.reply(current, 'post-window-alert', alert.text, alert.blocks);
       }
     } catch (error) {
       result = this.retryOrFail(current, error);
@@ -186,8 +181,9 @@ export class DeploymentTicker {
     }
     const after = this.deps.clock();
     const next = applyStepResult(current, result, after);
+    recordStep(step.kind, next.stepRecords[d.stepIndex]);
     await this.save(next, this.stepEvent(next, step, result, after));
-    await this.report(next, step, d.stepIndex, result, after);
+    await this.reporter.stepFinished(next, step, d.stepIndex, result, after);
     if (result.kind === 'wait') return after + result.ms;
     return 'again';
   }
@@ -197,7 +193,7 @@ export class DeploymentTicker {
     try {
       run = await holdAt(d, hold.weight, this.env(d, now));
     } catch (error) {
-      this.deps.log.warn({ err: error, deploymentId: d.id }, 'could not hold the weight; trying again');
+      deploymentLog(this.deps.log, d).warn({ err: error }, 'could not hold the weight; trying again');
       return now + retryDelayMs(1, (this.deps.random ?? Math.random)());
     }
     const newColor = d.newColor;
@@ -205,22 +201,16 @@ export class DeploymentTicker {
     if (run.gateRun) await this.deps.store.appendEvent(d.id, { at: now, actor: 'switchyard', type: 'gate-run', detail: run.gateRun.outcome, data: { readings: run.gateRun.readings } });
     if (run.result.kind !== 'wait') next = applyStepResult(next, run.result, now);
     await this.save(next, d.held?.at === hold.at ? undefined : { at: now, actor: hold.by, type: 'held', detail: `${hold.weight}%` });
-    await this.thread.reply(next, `hold:${hold.at}`, `🎚️ Holding at ${hold.weight}% on ${newColor} (\`/shift\` by <@${hold.by}>); gates keep running. \`/shift ${d.service} resume\` continues.`);
-    if (run.result.kind === 'pause') await this.pageAboutPause(next);
-    await this.refreshAnnouncement(next, now);
+    await this.reporter.reply(next, `hold:${hold.at}`, `🎚️ Holding at ${hold.weight}% on ${newColor} (\`/shift\` by <@${hold.by}>); gates keep running. \`/shift ${d.service} resume\` continues.`);
+    if (run.result.kind === 'pause') await this.reporter.paused(next);
+    await this.reporter.refreshAnnouncement(next, now);
     return run.result.kind === 'wait' ? now + run.result.ms : 'again';
-  }
-
-  private async pageAboutPause(d: Deployment, cause: 'gates' | 'drift' = 'gates'): Promise<void> {
-    const evidence = cause === 'gates' && d.lastGateRun ? evidenceOf(d.lastGateRun) : [];
-    const alert = pausedAlert(d, this.deps.catalog.slack.onCall, evidence, cause);
-    await this.thread.reply(d, `paused:${d.pausedAt}`, alert.text, alert.blocks);
   }
 
   private retryOrFail(d: Deployment, error: unknown): StepResult {
     const failure = asSwitchyardError(error);
     const retries = d.stepRecords[d.stepIndex]?.retries ?? 0;
-    this.deps.log.warn({ err: failure, deploymentId: d.id, retries }, 'step interrupted by an error');
+    deploymentLog(this.deps.log, d).warn({ err: failure, retries }, 'step interrupted by an error');
     if (failure.retriable && retries < MAX_STEP_RETRIES) {
       return { kind: 'wait', ms: retryDelayMs(retries + 1, (this.deps.random ?? Math.random)()), detail: `retrying after: ${describeError(failure)}` };
     }
@@ -238,25 +228,13 @@ export class DeploymentTicker {
     };
   }
 
-  private async report(d: Deployment, step: Deployment['steps'][number], index: number, result: StepResult, now: number): Promise<void> {
-    if (result.kind === 'done' && step.kind !== 'bake' && step.kind !== 'complete') {
-      const icon = STEP_ICONS[step.kind] ?? '✓';
-      // Details quote what providers said (Job logs, /healthz bodies): never let them mention or link.
-      await this.thread.reply(d, `step:${index}:done`, `${icon} *${describeStep(step)}* done${result.detail ? `: ${escapeText(result.detail)}` : ''}`);
-    }
-    if (d.phase === 'succeeded') await this.thread.reply(d, 'success', successMessage(d, now, lastReadings(d)));
-    if (result.kind === 'pause') await this.pageAboutPause(d);
-    if (d.phase === 'failed') await this.thread.reply(d, 'failed', failureMessage(d, this.deps.catalog.slack.onCall));
-    await this.refreshAnnouncement(d, now);
-  }
-
   private async rollback(d: Deployment, now: number): Promise<number | undefined | 'again'> {
     let run;
     try {
       run = await restorePrevious(d, this.env(d, now));
     } catch (error) {
       const failure = asSwitchyardError(error);
-      this.deps.log.error({ err: failure, deploymentId: d.id }, 'rollback interrupted; trying again');
+      deploymentLog(this.deps.log, d).error({ err: failure }, 'rollback interrupted; trying again');
       return now + retryDelayMs(1, (this.deps.random ?? Math.random)());
     }
     if (run.result.kind === 'wait') return now + run.result.ms;
@@ -264,12 +242,8 @@ export class DeploymentTicker {
     const next: Deployment = { ...d, phase: 'rolled-back', finishedAt: after };
     await this.deps.store.blockVersion(d.service, d.version, { deploymentId: d.id, reason: d.rollbackReason ?? 'rolled back', at: after });
     await this.save(next, { at: after, actor: 'switchyard', type: 'rolled-back', detail: d.rollbackReason, data: { evidence: run.evidence } });
-    const message = rollbackMessage(next, this.deps.catalog.slack.onCall, [...(d.rollbackEvidence ?? []), ...run.evidence]);
-    await this.thread.reply(next, 'rollback', message);
-    await this.thread.post(next, next.channel, 'rollback', message);
-    const incidents = this.deps.catalog.slack.incidentsChannel;
-    if (incidents) await this.thread.post(next, incidents, 'rollback', message);
-    await this.refreshAnnouncement(next, after);
+    recordRollback(d, (await this.deps.store.intents(d.id)).rollback, after);
+    await this.reporter.rolledBack(next, [...(d.rollbackEvidence ?? []), ...run.evidence], after);
     return 'again';
   }
 
@@ -277,24 +251,11 @@ export class DeploymentTicker {
   private async save(d: Deployment, event: DeploymentEvent | undefined): Promise<void> {
     const saved = await this.deps.store.save(d, { release: isTerminal(d.phase) });
     if (!saved) throw new Error(`deployment ${d.id} no longer holds the ${d.service} lock (fencing token ${d.fence})`);
+    if (isTerminal(d.phase)) recordOutcome(d);
     if (event) await this.deps.store.appendEvent(d.id, event);
   }
 
-  private async refreshAnnouncement(d: Deployment, now: number): Promise<void> {
-    const line = statusLine(d, now);
-    if (line === d.statusLine) return;
-    const intents = await this.deps.store.intents(d.id);
-    await this.thread.updateAnnouncement(
-      d,
-      announcement(d, { onCall: this.deps.catalog.slack.onCall, expectedSeconds: expectedSeconds(d.steps), statusLine: line, decision: intents.decision }),
-    );
-    if (!isTerminal(d.phase)) await this.deps.store.save({ ...d, statusLine: line });
-  }
 }
-
-/** `p99 latency 0.35 · error rate 0.001`: the last gate run, for the success message. */
-const lastReadings = (d: Deployment): string[] =>
-  (d.lastGateRun?.readings ?? []).filter((r) => r.value !== undefined).map((r) => `${r.name} ${formatNumber(r.value as number)}`);
 
 export interface WorkerOptions {
   connection: ConnectionOptions;

@@ -63,6 +63,12 @@ export function healthUrl(service: ServiceConfig, color: Color | undefined): str
 const elapsed = (d: Deployment, now: number): number => now - (d.stepRecords[d.stepIndex]?.startedAt ?? now);
 
 async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
+  const gates = gatesFor(d.service, env.service, d.strategy);
+  if (!env.providers.metrics && (gates.metrics.length > 0 || gates.monitors)) {
+    // Gates nobody can read would let every stage pass unwatched.
+    const reason = `${d.service} is gated on Datadog but this worker has no Datadog credentials: set DD_API_KEY and DD_APP_KEY, or turn the gates off in the catalog (gates.metrics: [] and no monitors)`;
+    return { result: { kind: 'fail', reason } };
+  }
   const target = trafficTarget(env.service);
   const monitors = env.service.gates.monitors;
   let firingNote = '';

@@ -13,13 +13,24 @@ import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
 import { parseCatalog, type Catalog } from '../runbook/catalog.js';
 import { startDatadogStandIn, type DatadogStandIn } from './datadog.js';
 import { startElbv2StandIn, type Elbv2StandIn } from './elbv2.js';
+import { startFleet, type FleetOptions } from './fleet.js';
 import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes.js';
 import { startServiceStandIn, type ServiceStandIn } from './service.js';
 import { startSlackStandIn, type SlackStandIn } from './slack.js';
 
 export const SANDBOX_SIGNING_SECRET = 'sandbox-signing-secret';
 export const DD_KEYS = { apiKey: 'sandbox-dd-api-key', appKey: 'sandbox-dd-app-key' };
-export const PEOPLE = { requester: 'U0DEV1', releaseManager: 'U0RM1', otherManager: 'U0RM2', outsider: 'U0OUTSIDER', onCall: 'S0ONCALL' };
+export const PEOPLE = {
+  requester: 'U0DEV1',
+  /** A second deployer of acme-api, who did not request the deployment at hand. */
+  deployer: 'U0DEV2',
+  releaseManager: 'U0RM1',
+  otherManager: 'U0RM2',
+  outsider: 'U0OUTSIDER',
+  /** The on-call user group; `onCallMember` is in it and holds no other role. */
+  onCall: 'S0ONCALL',
+  onCallMember: 'U0ONCALL1',
+};
 export const CHANNELS = { deployments: 'C0DEPLOYS', incidents: 'C0INCIDENT', team: 'C0TEAM' };
 
 const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
@@ -31,10 +42,12 @@ export interface SandboxOptions {
   /** Bake of each stage in seconds (tests use 1-2, the demo a few). */
   bakeSeconds?: number;
   rolloutStepMs?: number;
-  /** Changes to the acme-api service entry of the catalog. */
-  service?: Record<string, unknown>;
+  /** Changes to the acme-api service entry of the catalog; a function gets the service stand-in's root URL for its health and smoke URLs. */
+  service?: Record<string, unknown> | ((serviceUrl: string) => Record<string, unknown>);
   /** Top-level catalog keys (window, approvalTimeoutSeconds, more services…). */
   catalog?: Record<string, unknown>;
+  /** Many more services copied from acme-api (its changes included), each with its own listener, Deployments and service stand-in. */
+  fleet?: FleetOptions;
 }
 
 /** Every stand-in a deployment touches, wired together, plus a catalog that points at them. */
@@ -48,6 +61,8 @@ export interface Sandbox {
   targetGroups: { blue: string; green: string };
   catalog: Catalog;
   catalogYaml: string;
+  /** Names of the fleet's services (`svc-001`, …), when one was asked for. */
+  fleet: string[];
   /** The real adapters, configured to talk to the stand-ins. */
   providers(): Providers;
   /** Environment for a separate bot or worker process (`npm start` reads the same variables). */
@@ -59,6 +74,7 @@ export interface Sandbox {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const slack = await startSlackStandIn();
+  slack.setUserGroup(PEOPLE.onCall, [PEOPLE.onCallMember]);
   const elbv2 = await startElbv2StandIn();
   const kubernetes = await startKubernetesStandIn({ rolloutStepMs: options.rolloutStepMs ?? 50 });
   const datadog = await startDatadogStandIn(DD_KEYS);
@@ -82,7 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     services: {
       'acme-api': {
         strategy: 'blue-green',
-        deployers: [PEOPLE.requester],
+        deployers: [PEOPLE.requester, PEOPLE.deployer],
         traffic: { provider: 'alb', listenerArn: LISTENER, targetGroups },
         workload: {
           provider: 'kubernetes',
@@ -105,12 +121,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [], },
         rollbackWindowSeconds: 60,
         monitorSeconds: 0,
-        ...options.service,
+        ...(typeof options.service === 'function' ? options.service(service.url) : options.service),
       },
       ...(options.catalog?.services as Record<string, unknown> | undefined),
     },
     ...Object.fromEntries(Object.entries(options.catalog ?? {}).filter(([key]) => key !== 'services')),
   };
+  const fleet = options.fleet
+    ? await startFleet(
+        options.fleet,
+        { name: 'acme-api', entry: raw.services['acme-api'], listenerArn: LISTENER, serviceUrl: service.url, namespace: 'prod', container: 'api', initialVersion: INITIAL_VERSION },
+        { elbv2, kubernetes },
+      )
+    : undefined;
+  if (fleet) Object.assign(raw.services, fleet.entries);
   const catalog = parseCatalog(raw);
   const catalogYaml = stringify(raw);
   let dir: string | undefined;
@@ -125,6 +149,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     targetGroups,
     catalog,
     catalogYaml,
+    fleet: fleet?.names ?? [],
     providers: () => ({
       traffic: new AlbTraffic(new ElasticLoadBalancingV2Client({ endpoint: elbv2.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' } })),
       workload: new KubernetesWorkload(kubernetes.kubeConfig()),
@@ -161,7 +186,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return { blue: held[targetGroups.blue] ?? 0, green: held[targetGroups.green] ?? 0 };
     },
     async close() {
-      await Promise.all([slack.close(), elbv2.close(), kubernetes.close(), datadog.close(), service.close()]);
+      await Promise.all([slack.close(), elbv2.close(), kubernetes.close(), datadog.close(), service.close(), fleet?.close()]);
     },
   };
 }

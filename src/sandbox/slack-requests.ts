@@ -22,6 +22,8 @@ export interface SendOptions {
   timestamp?: number;
   /** Sent instead of the computed signature. */
   signature?: string;
+  /** Form-encoded unless told: the Events API posts JSON. */
+  contentType?: string;
   timeoutMs?: number;
 }
 
@@ -42,7 +44,7 @@ export async function postSigned(appUrl: string, secret: string, body: string, o
   const response = await fetch(eventsUrl(appUrl), {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
       'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': options.signature ?? sign(secret, body, timestamp),
@@ -225,3 +227,25 @@ export const inputValue = {
   radioButtons: (value: string | null) => ({ type: 'radio_buttons', selected_option: value === null ? null : option(value) }),
   usersSelect: (user: string | null) => ({ type: 'users_select', selected_user: user }),
 };
+
+/** An Events API `event_callback` (e.g. `app_home_opened`), as Slack posts it: a signed JSON body. */
+export function eventCallback(appUrl: string, secret: string, event: Record<string, unknown> & { type: string }, options: SendOptions = {}): Promise<SlackRequestResult> {
+  const body = {
+    token: 'sandbox-verification-token',
+    team_id: SANDBOX_IDENTITY.teamId,
+    api_app_id: SANDBOX_IDENTITY.appId,
+    event: { event_ts: (Date.now() / 1000).toFixed(6), ...event },
+    type: 'event_callback',
+    event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ enterprise_id: null, team_id: SANDBOX_IDENTITY.teamId, user_id: SANDBOX_IDENTITY.botUserId, is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  };
+  return postSigned(appUrl, secret, JSON.stringify(body), { ...options, contentType: 'application/json' });
+}
+
+/** The challenge Slack sends when an app's Request URL is saved; the app must echo it. */
+export function urlVerification(appUrl: string, secret: string, challenge: string, options: SendOptions = {}): Promise<SlackRequestResult> {
+  const body = JSON.stringify({ token: 'sandbox-verification-token', challenge, type: 'url_verification' });
+  return postSigned(appUrl, secret, body, { ...options, contentType: 'application/json' });
+}

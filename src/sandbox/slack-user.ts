@@ -1,5 +1,5 @@
 import type { SlackMessage, SlackStandIn, SlackView } from './slack.js';
-import { blockAction, inputValue, slashCommand, viewSubmission, type SlackRequestResult } from './slack-requests.js';
+import { blockAction, eventCallback, inputValue, slashCommand, viewSubmission, type SlackRequestResult } from './slack-requests.js';
 
 export interface ChecklistFill {
   /** Indexes of checklist items left unchecked. */
@@ -74,6 +74,33 @@ export class SlackUser {
       { user_id: this.id, channel_id: message.channel, message: { ts: message.ts }, actions: [{ action_id: actionId, block_id: 'decision', value: button.value }] },
       { slack: this.slack },
     );
+  }
+
+  /** Opens the app's Home tab (`app_home_opened`) and waits for the view the bot publishes for it. */
+  async openHome(timeoutMs = 3000): Promise<SlackView> {
+    const publishes = () => this.slack.callsTo('views.publish').filter((c) => c.args.user_id === this.id);
+    const before = publishes().length;
+    const sent = await eventCallback(this.appUrl, this.secret, { type: 'app_home_opened', user: this.id, channel: `D${this.id.slice(1)}`, tab: 'home' }, { slack: this.slack });
+    if (sent.status !== 200) throw new Error(`app_home_opened answered HTTP ${sent.status}: ${sent.body}`);
+    return this.homeAfter(before, timeoutMs);
+  }
+
+  /** The Home tab view once the bot has published it more than `before` times for this user. */
+  async homeAfter(before: number, timeoutMs = 3000): Promise<SlackView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const call = this.slack.callsTo('views.publish').filter((c) => c.args.user_id === this.id)[before];
+      if (call && !call.ok) throw new Error(`views.publish for ${this.id} failed: ${call.error}`);
+      const view = call && this.slack.views.find((v) => v.type === 'home' && v.user_id === this.id);
+      if (view) return view;
+      if (Date.now() > deadline) throw new Error(`no Home tab was published for ${this.id} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Presses a button (by action id) on this user's Home tab. */
+  pressOnHome(view: SlackView, actionId: string): Promise<SlackRequestResult> {
+    return blockAction(this.appUrl, this.secret, { user_id: this.id, view, actions: [{ action_id: actionId, value: actionId }] }, { slack: this.slack });
   }
 
   submitView(view: SlackView, values: Record<string, Record<string, unknown>>): Promise<SlackRequestResult> {

@@ -53,7 +53,15 @@ export class SlackWorkspace {
   readonly views: SlackViews;
   private lastMicros = 0;
 
-  constructor(private readonly options: { channels?: readonly string[]; triggerTtlMs: number; now: () => number }) {
+  constructor(
+    private readonly options: {
+      channels?: readonly string[];
+      triggerTtlMs: number;
+      now: () => number;
+      /** User groups (S…) and their members, as `usergroups.users.list` answers. */
+      userGroups?: ReadonlyMap<string, readonly string[]>;
+    },
+  ) {
     this.views = new SlackViews(SANDBOX_IDENTITY, options);
   }
 
@@ -119,6 +127,8 @@ export class SlackWorkspace {
         return this.views.update(args);
       case 'views.publish':
         return this.views.publish(args);
+      case 'usergroups.users.list':
+        return this.userGroupMembers(args);
       default:
         return fail('unknown_method');
     }
@@ -238,6 +248,14 @@ export class SlackWorkspace {
     const topLevel = this.messages.filter((m) => m.channel === channel && !m.deleted && (!m.thread_ts || m.thread_ts === m.ts) && Number(m.ts) > oldest);
     const newestFirst = topLevel.reverse();
     return { ok: true, messages: newestFirst.slice(0, limit).map((m) => shown(m, args)), has_more: newestFirst.length > limit };
+  }
+
+  /** usergroups.users.list: the members of a user group (S…). */
+  private userGroupMembers(args: Json): Json {
+    const id = str(args.usergroup);
+    if (!id) return invalidArguments(['[ERROR] missing required field: usergroup [json-pointer:/usergroup]']);
+    const members = this.options.userGroups?.get(id);
+    return members ? { ok: true, users: [...members] } : fail('no_such_subteam');
   }
 
   /** A response_url post may replace or delete the message it came from, or post to its channel. */

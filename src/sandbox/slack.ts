@@ -62,6 +62,8 @@ export interface SlackStandIn {
   /** A trigger_id as Slack sends with an interaction; views.open accepts it once, within 3 s. */
   issueTriggerId(options?: { user?: string; issuedAt?: number }): string;
   responseUrl(target?: ResponseTarget): string;
+  /** Sets a user group's members (kept across `reset`, like the workspace's people). */
+  setUserGroup(id: string, members: readonly string[]): void;
   /** The next `times` calls to `method` get 429 with Retry-After, as Slack throttles. */
   rateLimit(method: string, retryAfterSeconds?: number, times?: number): void;
   /** Resolves with the first call (already made or still to come) that matches. */
@@ -108,8 +110,9 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const requests: RecordedRequest[] = [];
   const responses: SlackResponsePost[] = [];
   const responseUrls = new Map<string, ResponseTarget & { issuedAt: number; uses: number }>();
+  const userGroups = new Map<string, readonly string[]>();
   const newWorkspace = () =>
-    new SlackWorkspace({ channels: options.channels, triggerTtlMs: options.triggerTtlMs ?? 3000, now: Date.now });
+    new SlackWorkspace({ channels: options.channels, triggerTtlMs: options.triggerTtlMs ?? 3000, now: Date.now, userGroups });
   let workspace = newWorkspace();
   let root = '';
 
@@ -182,6 +185,9 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       const id = `${SANDBOX_IDENTITY.teamId}-${randomBytes(8).toString('hex')}`;
       responseUrls.set(id, { ...target, issuedAt: Date.now(), uses: 0 });
       return `${root}/response/${id}`;
+    },
+    setUserGroup(id, members) {
+      userGroups.set(id, [...members]);
     },
     rateLimit(method, retryAfterSeconds = 1, times = 1) {
       faults.inject({

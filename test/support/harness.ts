@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { startSwitchyard, type Roles, type RunningSwitchyard } from '../../src/app/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import { isTerminal, type Deployment, type Phase } from '../../src/domain/deployment.js';
 import { createLogger } from '../../src/logger.js';
+import type { Providers } from '../../src/providers/providers.js';
 import { DeploymentQueue } from '../../src/queue/deployment-queue.js';
 import { SlackOutbox } from '../../src/queue/slack-outbox.js';
 import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
@@ -29,9 +31,9 @@ export interface Harness {
   waitForPhase(phases: Phase[], timeoutMs?: number): Promise<Deployment>;
   only(): Promise<Deployment>;
   /**
-   * Every key under the harness prefix except the two the BullMQ worker writes for itself
-   * when it starts (`…-deployments:meta`, `…:stalled-check`): records, locks, fences, events,
-   * intents and jobs all count.
+   * Every key under the harness prefix except the ones each BullMQ worker (deployments, Slack
+   * outbox) writes for itself when it starts (`…:meta`, `…:stalled-check`): records, locks,
+   * fences, events, intents and jobs all count.
    */
   createdKeys(): Promise<string[]>;
   /** Starts a deployment through Slack and approves it; returns once the worker has it. */
@@ -59,14 +61,26 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
   } while (cursor !== '0');
 }
 
-export async function startHarness(options: SandboxOptions & { roles?: Roles; env?: Record<string, string>; clock?: () => number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: SandboxOptions & {
+    roles?: Roles;
+    env?: Record<string, string>;
+    clock?: () => number;
+    redisUrl?: string;
+    /** Where the app logs (default: pino at TEST_LOG_LEVEL, silent unless set). */
+    log?: Logger;
+    /** Adapters to use instead of `sandbox.providers()`, given the started sandbox. */
+    providers?: (sandbox: Sandbox) => Providers;
+  } = {},
+): Promise<Harness> {
   const sandbox = await startSandbox(options);
   const prefix = `sy-test-${randomUUID().slice(0, 8)}`;
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const config = loadConfig({
     SLACK_BOT_TOKEN: sandbox.slack.token,
     SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,
     SLACK_API_URL: sandbox.slack.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     SWITCHYARD_PREFIX: prefix,
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -80,12 +94,12 @@ export async function startHarness(options: SandboxOptions & { roles?: Roles; en
     config,
     catalog: sandbox.catalog,
     roles: options.roles ?? { bot: true, worker: true },
-    providers: sandbox.providers(),
+    providers: options.providers ? options.providers(sandbox) : sandbox.providers(),
     clock: options.clock,
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
   const appUrl = `http://127.0.0.1:${app.port}`;
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl);
   const outbox = new Queue(SlackOutbox.nameFor(prefix), { connection: redis, prefix });
   const quiet = async (): Promise<boolean> => {
     const [deployments, messages] = await Promise.all([

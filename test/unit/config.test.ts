@@ -27,8 +27,8 @@ describe('loadConfig', () => {
       DD_SITE: 'datadoghq.com',
       SWITCHYARD_PREFIX: 'switchyard',
       WORKER_CONCURRENCY: 50,
-      WORKER_LOCK_MS: 10_000,
-      WORKER_STALLED_INTERVAL_MS: 5_000,
+      WORKER_LOCK_MS: 5_000,
+      WORKER_STALLED_INTERVAL_MS: 1_000,
       SLACK_CHANNEL_MESSAGES_PER_SECOND: 1,
       ANNOUNCEMENT_UPDATE_MS: 3_000,
       LOG_LEVEL: 'info',
@@ -119,5 +119,28 @@ describe('loadConfig', () => {
 
   it('ignores unrelated variables', () => {
     expect(() => loadConfig({ ...REQUIRED, HOME: '/root', PATH: '/usr/bin', AWS_REGION: 'us-east-1' })).not.toThrow();
+  });
+});
+
+describe('queue dashboard credential', () => {
+  it('is off unless both BULL_BOARD_USER and BULL_BOARD_PASSWORD are set', () => {
+    const off = loadConfig({ ...REQUIRED });
+    expect(off.BULL_BOARD_USER).toBeUndefined();
+    expect(off.BULL_BOARD_PASSWORD).toBeUndefined();
+    const on = loadConfig({ ...REQUIRED, BULL_BOARD_USER: 'ops', BULL_BOARD_PASSWORD: 'correct horse battery' });
+    expect([on.BULL_BOARD_USER, on.BULL_BOARD_PASSWORD]).toEqual(['ops', 'correct horse battery']);
+  });
+
+  it('names the half that is missing, and what is accepted', () => {
+    expect(errorOf({ ...REQUIRED, BULL_BOARD_USER: 'ops' })).toBe(
+      'invalid environment: BULL_BOARD_PASSWORD is required when BULL_BOARD_USER is set (the queue dashboard needs both, or neither to stay off)',
+    );
+    expect(errorOf({ ...REQUIRED, BULL_BOARD_PASSWORD: 'correct horse battery' })).toContain('BULL_BOARD_USER is required when BULL_BOARD_PASSWORD is set');
+  });
+
+  it('refuses a user with a colon and a short password', () => {
+    const message = errorOf({ ...REQUIRED, BULL_BOARD_USER: 'o:ps', BULL_BOARD_PASSWORD: 'hunter2' });
+    expect(message).toContain('BULL_BOARD_USER must not contain a colon or spaces');
+    expect(message).toContain('BULL_BOARD_PASSWORD must be at least 12 characters');
   });
 });

@@ -6,6 +6,7 @@ import {
   type ChatUpdateArguments,
   type WebClient,
 } from '@slack/web-api';
+import { recordSlackError } from '../../app/metrics.js';
 import { ProviderFailed } from '../../errors.js';
 import type { Blocks, ChatProvider, MessageTag, PostedMessage } from './chat.js';
 
@@ -118,6 +119,7 @@ export class SlackChat implements ChatProvider {
     try {
       return await request();
     } catch (error) {
+      recordSlackError(method, error);
       throw slackFailure(method, error);
     }
   }

@@ -30,10 +30,8 @@ describe('a worker killed with SIGKILL during a bake', () => {
 
     const second = spawnWorker(env);
     workers.push(second);
-    const done = await until(async () => {
-      const d = await h.app.store.get(started.id);
-      return d && ['succeeded', 'failed', 'rolled-back'].includes(d.phase) ? d : undefined;
-    }, 30_000, 'the deployment to finish on the second worker');
+    // waitForPhase also waits for the second worker's Slack outbox to go quiet.
+    const done = await h.waitForPhase(['succeeded', 'failed', 'rolled-back'], 30_000);
 
     expect(done.phase).toBe('succeeded');
     expect(green()).toEqual([10, 50, 100]);

@@ -304,21 +304,21 @@ describe('status line', () => {
 
   it('baking at 50%: ▰▰▱, the weight, and the bake time left', () => {
     const d = deployment({ steps, stepIndex: 7, stepRecords: doneUpTo(7), weights: { blue: 50, green: 50 } });
-    expect(statusLine(d, T0 + 108_000)).toBe('▰▰▱ · 50% on green · baking 3m12s left');
-    expect(statusLine(d, T0)).toBe('▰▰▱ · 50% on green · baking 5m left');
-    expect(statusLine(d, T0 + 10 * 60_000)).toBe('▰▰▱ · 50% on green · baking 0s left');
+    expect(statusLine(d, T0 + 108_000)).toBe('▰▰▱ 50% on green · baking 3m12s left');
+    expect(statusLine(d, T0)).toBe('▰▰▱ 50% on green · baking 5m left');
+    expect(statusLine(d, T0 + 10 * 60_000)).toBe('▰▰▱ 50% on green · baking 0s left');
   });
 
   it('adds the current step’s detail', () => {
     const records = doneUpTo(5);
     records[5] = { startedAt: T0, detail: 'p99 latency 0.41 ≤ 0.8' };
     const d = deployment({ steps, stepIndex: 5, stepRecords: records, weights: { blue: 90, green: 10 } });
-    expect(statusLine(d, T0 + 60_000)).toBe('▰▱▱ · 10% on green · baking 4m left · p99 latency 0.41 ≤ 0.8');
+    expect(statusLine(d, T0 + 60_000)).toBe('▰▱▱ 10% on green · baking 4m left · p99 latency 0.41 ≤ 0.8');
   });
 
   it('monitoring after 100%', () => {
     const d = deployment({ steps, stepIndex: 9, stepRecords: doneUpTo(9), weights: { blue: 0, green: 100 } });
-    expect(statusLine(d, T0 + 60_000)).toBe('▰▰▰ · 100% on green · monitoring 29m left');
+    expect(statusLine(d, T0 + 60_000)).toBe('▰▰▰ 100% on green · monitoring 29m left');
   });
 
   it('a step that is not a wait reads as its description', () => {
@@ -328,10 +328,10 @@ describe('status line', () => {
 
   it('terminal phases', () => {
     const full = { steps, stepRecords: doneUpTo(11), stepIndex: 11, weights: { blue: 0, green: 100 } };
-    expect(statusLine(deployment({ ...full, phase: 'succeeded' }), T0)).toBe('▰▰▰ · 100% on green · ✅ complete');
+    expect(statusLine(deployment({ ...full, phase: 'succeeded' }), T0)).toBe('▰▰▰ 100% on green · ✅ complete');
     expect(statusLine(deployment({ steps, phase: 'rejected' }), T0)).toBe('▱▱▱ · 🚫 rejected');
     expect(statusLine(deployment({ steps, phase: 'expired' }), T0)).toBe('▱▱▱ · ⌛ expired without a decision');
-    expect(statusLine(deployment({ steps, phase: 'rolled-back', weights: { blue: 100, green: 0 } }), T0)).toBe('▱▱▱ · 0% on green · ⚠️ rolled back');
+    expect(statusLine(deployment({ steps, phase: 'rolled-back', weights: { blue: 100, green: 0 } }), T0)).toBe('▱▱▱ 0% on green · ⚠️ rolled back');
   });
 
   it('shows the latest gate readings while baking', () => {
@@ -351,7 +351,7 @@ describe('status line', () => {
       },
     });
     const line = statusLine(d, T0 + 60_000);
-    expect(line).toMatch(/^▰▰▱ · 50% on green · baking 4m left · p99 latency 0\.41\d* · error rate n\/a$/);
+    expect(line).toMatch(/^▰▰▱ 50% on green · baking 4m left · p99 latency 0\.41\d* · error rate n\/a$/);
   });
 
   // A paused deployment (gates inconclusive) holds its weight and pages on-call; its status line

@@ -1,0 +1,80 @@
+import type { WebClient } from '@slack/web-api';
+import type { AppContext } from '../src/app/context.js';
+import { isOnCall, mayRollback } from '../src/domain/policy.js';
+import { describeError, ProviderFailed } from '../src/errors.js';
+import type { ServiceConfig } from '../src/runbook/catalog.js';
+
+/**
+ * How long a user group's member list is trusted. Rotations change who is on-call a few times
+ * a day; a minute keeps a burst of presses to one Slack call (Tier 2: ~20 calls a minute).
+ */
+export const ON_CALL_CACHE_MS = 60_000;
+
+/** The refusal or go-ahead goes in the command's ack, which Slack needs within 3 s. */
+export const ON_CALL_LOOKUP_DEADLINE_MS = 1500;
+
+/** Whether someone is the catalog's on-call: that user, or a member of that user group (S…). */
+export interface OnCallDirectory {
+  /** Throws when Slack cannot say who is in the group. */
+  includes(user: string): Promise<boolean>;
+}
+
+const withDeadline = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProviderFailed(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+};
+
+export function onCallDirectory(
+  client: WebClient,
+  ctx: Pick<AppContext, 'catalog' | 'clock'>,
+  options: { cacheMs?: number; deadlineMs?: number } = {},
+): OnCallDirectory {
+  const { cacheMs = ON_CALL_CACHE_MS, deadlineMs = ON_CALL_LOOKUP_DEADLINE_MS } = options;
+  const group = ctx.catalog.slack.onCall;
+  let cached: { members: ReadonlySet<string>; until: number } | undefined;
+  // Presses that arrive together share one lookup instead of each calling Slack.
+  let inFlight: Promise<ReadonlySet<string>> | undefined;
+
+  const lookUp = async (): Promise<ReadonlySet<string>> => {
+    const result = await client.usergroups.users.list({ usergroup: group });
+    const members = new Set(result.users ?? []);
+    cached = { members, until: ctx.clock() + cacheMs };
+    return members;
+  };
+
+  return {
+    async includes(user) {
+      if (isOnCall(ctx.catalog, user)) return true;
+      if (!group.startsWith('S')) return false;
+      if (cached && ctx.clock() < cached.until) return cached.members.has(user);
+      // A lookup that misses the deadline goes on and fills the cache for the next press.
+      inFlight ??= lookUp().finally(() => {
+        inFlight = undefined;
+      });
+      return (await withDeadline(inFlight, deadlineMs, `the Slack lookup of ${group}`)).has(user);
+    },
+  };
+}
+
+/**
+ * Who may roll back a service, press Roll back now, Resume or Acknowledge (SPEC §3): its
+ * deployers, release managers and on-call. The refusal's `because` says when on-call could not
+ * be checked, so an on-call engineer refused by a Slack outage knows why.
+ */
+export async function rollbackPermission(
+  ctx: Pick<AppContext, 'catalog' | 'log'>,
+  onCall: OnCallDirectory,
+  service: ServiceConfig,
+  user: string,
+): Promise<{ allowed: true } | { allowed: false; because?: string }> {
+  if (mayRollback(ctx.catalog, service, user)) return { allowed: true };
+  try {
+    return (await onCall.includes(user)) ? { allowed: true } : { allowed: false };
+  } catch (error) {
+    ctx.log.warn({ err: error, userGroup: ctx.catalog.slack.onCall }, 'could not look up the on-call user group');
+    return { allowed: false, because: `Slack did not say who is in the on-call group (${describeError(error)})` };
+  }
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, secretsIn } from '../../src/logger.js';
+
+const BOT_TOKEN = 'xoxb-2412341234-5827467201234-Rk3jXmN8qL1vP0wY2zT7aBcD';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY"quoted"KEY';
+
+const capture = (secrets?: string[]) => {
+  const lines: string[] = [];
+  const log = createLogger('debug', { write: (line: string) => void lines.push(line) }, secrets);
+  return { log, lines };
+};
+
+describe('createLogger', () => {
+  it('redacts credentials at the paths they are logged under', () => {
+    const { log, lines } = capture([]);
+    log.info(
+      {
+        config: { SLACK_BOT_TOKEN: BOT_TOKEN, DD_API_KEY: 'dd-api-key-value-1', PORT: 3000 },
+        request: { headers: { Authorization: `Bearer ${BOT_TOKEN}`, 'DD-API-KEY': 'dd-api-key-value-1', accept: 'application/json' } },
+        credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: AWS_SECRET },
+      },
+      'starting',
+    );
+    const line = lines.join('');
+    expect(line).not.toContain(BOT_TOKEN);
+    expect(line).not.toContain('dd-api-key-value-1');
+    expect(line).not.toContain('wJalrXUtnFEMI');
+    // What is not a credential stays readable.
+    expect(JSON.parse(line)).toMatchObject({ config: { PORT: 3000 }, request: { headers: { accept: 'application/json' } }, credentials: { accessKeyId: 'AKIAEXAMPLE' } });
+  });
+
+  it('scrubs a secret value wherever it appears: message, error text, stack, nested cause, JSON-escaped', () => {
+    const { log, lines } = capture([BOT_TOKEN, AWS_SECRET]);
+    const cause = new Error(`request to https://slack.com/api/chat.postMessage?token=${BOT_TOKEN} failed`);
+    log.error({ err: new Error('Slack call failed', { cause }), detail: { deep: { deeper: [AWS_SECRET] } } }, `posting with ${BOT_TOKEN}`);
+    const line = lines.join('');
+    expect(line).not.toContain(BOT_TOKEN);
+    expect(line).not.toContain(JSON.stringify(AWS_SECRET).slice(1, -1));
+    expect(line).not.toContain('wJalrXUtnFEMI');
+    const entry = JSON.parse(line) as { msg: string; err: { message: string; stack: string } };
+    expect(entry.msg).toBe('posting with [redacted]');
+    expect(entry.err.stack).toContain('token=[redacted] failed');
+  });
+
+  it('takes the secrets from the credential variables of the environment, ignoring short values', () => {
+    expect(
+      secretsIn({ SLACK_BOT_TOKEN: BOT_TOKEN, DD_APP_KEY: 'short', AWS_SECRET_ACCESS_KEY: AWS_SECRET, BULL_BOARD_PASSWORD: 'correct-horse-battery', PORT: '3000', HOME: '/home/switchyard' }).sort(),
+    ).toEqual([AWS_SECRET, BOT_TOKEN, 'correct-horse-battery'].sort());
+  });
+
+  it('by default scrubs what the process environment holds', () => {
+    const previous = process.env.SLACK_SIGNING_SECRET;
+    process.env.SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+    try {
+      const lines: string[] = [];
+      createLogger('info', { write: (line: string) => void lines.push(line) }).warn('signature base used 8f742231b10e8888abcd99yyyzzz85a5');
+      expect(JSON.parse(lines.join('')).msg).toBe('signature base used [redacted]');
+    } finally {
+      if (previous === undefined) delete process.env.SLACK_SIGNING_SECRET;
+      else process.env.SLACK_SIGNING_SECRET = previous;
+    }
+  });
+});

@@ -61,9 +61,12 @@ export class DeploymentTicker {
     const d = await this.deps.store.get(id);
     if (!d || d.phase !== 'running') return;
     const now = this.deps.clock();
+    const intents = await this.deps.store.intents(id);
+    // A rollback restores everything anyway, and every round trip before it is time on the bad version.
+    if (intents.rollback) return;
     let drift: string | undefined;
     try {
-      drift = await findDrift(d, await this.deps.store.intents(id), this.env(d, now));
+      drift = await findDrift(d, intents, this.env(d, now));
     } catch (error) {
       this.deps.log.warn({ err: error, deploymentId: id }, 'could not read the real state before acting; the step will try');
       return;

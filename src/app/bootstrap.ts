@@ -100,7 +100,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
       announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
     });
-    outboxWorker = outbox.createWorker(providers.chat, store, log);
+    outboxWorker = outbox.createWorker(providers.chat, store, log, { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS });
     worker = createDeploymentWorker(
       { catalog, store, providers, log, clock, outbox },
       {

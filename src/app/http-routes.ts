@@ -30,11 +30,25 @@ interface Health {
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/**
+ * A probe must answer while Redis is away: the shared connection queues commands until it
+ * reconnects (BullMQ needs that), so the ping gets a deadline of its own.
+ */
+const HEALTH_DEADLINE_MS = 1000;
+
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Redis, the deployment queue and (in a worker process) the worker: 200 when all answer, 503 otherwise. */
 export async function health(ctx: AppContext): Promise<Health> {
   let redis = 'ok';
   try {
-    await ctx.redis.ping();
+    await withDeadline(ctx.redis.ping(), HEALTH_DEADLINE_MS, `Redis did not answer PING within ${HEALTH_DEADLINE_MS} ms`);
   } catch (error) {
     redis = errorText(error);
   }

@@ -1,4 +1,4 @@
-import { weightsFor } from '../domain/color.js';
+import { sameWeights, weightsFor } from '../domain/color.js';
 import type { Deployment } from '../domain/deployment.js';
 import type { StepResult } from '../domain/machine.js';
 import { healthUrl, POLL_MS, trafficTarget, workloadRef, type StepEnv } from './step-runners.js';
@@ -20,6 +20,10 @@ export async function restorePrevious(d: Deployment, env: StepEnv): Promise<Roll
     const wanted = weightsFor(d.newColor, 0);
     const { changed } = await env.providers.traffic.setWeights(target, wanted);
     const seen = await env.providers.traffic.readWeights(target);
+    // As for a shift (STYLE rule 4): restored only once the load balancer says so.
+    if (!sameWeights(seen, wanted)) {
+      return { result: { kind: 'wait', ms: POLL_MS, detail: `waiting for the load balancer to report ${d.liveColor} 100% (sees blue ${seen.blue} / green ${seen.green})` }, evidence: [] };
+    }
     const evidence = [`*Traffic:* ${d.liveColor} ${seen[d.liveColor]}% · ${d.newColor} ${seen[d.newColor]}%${changed ? '' : ' (already restored)'}`];
     const url = healthUrl(env.service, d.liveColor);
     if (url && env.service.health && d.previousVersion) {

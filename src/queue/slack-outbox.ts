@@ -30,6 +30,12 @@ export interface OutboxPacing {
   announcementEveryMs: number;
 }
 
+export interface OutboxWorkerOptions {
+  concurrency?: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+}
+
 const MESSAGE = 'message';
 const ANNOUNCEMENT = 'announcement';
 const BURST = 4;
@@ -146,7 +152,7 @@ export class SlackOutbox {
   }
 
   /** The outbox's worker; run it wherever deployments are worked on. */
-  createWorker(chat: ChatProvider, store: DeploymentStore, log: Logger, options: { concurrency?: number } = {}): Worker {
+  createWorker(chat: ChatProvider, store: DeploymentStore, log: Logger, options: OutboxWorkerOptions): Worker {
     const worker = new Worker(
       queueName(this.prefix),
       async (job: OutboxJob, token?: string) => {
@@ -157,6 +163,11 @@ export class SlackOutbox {
         connection: this.queue.opts.connection,
         prefix: this.prefix,
         concurrency: options.concurrency ?? 8,
+        // A killed worker's message holds up the rest of its deployment's thread until BullMQ
+        // notices: the same short lock and stall check as the deployment jobs.
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.stalledIntervalMs,
+        maxStalledCount: 1000,
         // A ceiling for the whole app across channels and workers; 429s lower it further for Retry-After.
         limiter: { max: 50, duration: 1000 },
       },

@@ -25,7 +25,7 @@ export interface StepEnv {
 /** A step runner may also learn facts the record keeps (live colour, previous version). */
 export interface StepRun {
   result: StepResult;
-  learned?: Partial<Pick<Deployment, 'liveColor' | 'newColor' | 'previousVersion' | 'previousImage' | 'gateTally' | 'lastGateRun'>>;
+  learned?: Partial<Pick<Deployment, 'liveColor' | 'newColor' | 'previousVersion' | 'previousImage' | 'gateTally' | 'lastGateRun' | 'stepRecords'>>;
   /** A gate breach after the rollback window: page on-call instead of rolling back. */
   alert?: string[];
   /** The gate run of this tick, for the event log. */
@@ -40,8 +40,6 @@ export const evidenceOf = (run: GateRun): string[] => [
   ...run.firingMonitors.map((m) => `• monitor firing: ${m.name}${m.priority ? ` (P${m.priority})` : ''} — breach`),
   ...(run.monitorError ? [`• monitors: ${run.monitorError} — inconclusive`] : []),
 ];
-
-
 
 export const versionOfImage = (image: string): string => image.slice(image.lastIndexOf(':') + 1);
 
@@ -233,7 +231,20 @@ export async function holdAt(d: Deployment, weight: number, env: StepEnv): Promi
   return { result: check?.stop ?? wait, learned: check?.learned, gateRun: check?.run, changed };
 }
 
+/**
+ * Runs the current step once. A run that got its answers clears the step's count of provider
+ * errors: MAX_STEP_RETRIES counts errors in a row, so a long rollout poll or bake does not fail
+ * on blips spread over its whole length.
+ */
 export async function runStep(d: Deployment, step: Step, env: StepEnv): Promise<StepRun> {
+  const run = await runStepOnce(d, step, env);
+  const record = d.stepRecords[d.stepIndex];
+  if (!record?.retries) return run;
+  const stepRecords = d.stepRecords.map((r, i) => (i === d.stepIndex ? { ...r, retries: 0 } : r));
+  return { ...run, learned: { ...run.learned, stepRecords } };
+}
+
+async function runStepOnce(d: Deployment, step: Step, env: StepEnv): Promise<StepRun> {
   switch (step.kind) {
     case 'preflight':
       return preflight(d, env);

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -19,17 +19,31 @@ export interface InjectedFault {
   times: number;
   /** Only requests whose path (or Action, for query-protocol APIs) contains this. */
   match?: string;
+  /** Only requests with this HTTP method (a PATCH, not the GET of the same path). */
+  method?: string;
+  /** Matching requests let through before the fault starts (the second ModifyListener, say). */
+  skip?: number;
   /** Never answer: the client sees a timeout. */
   hang?: boolean;
+  /** Drop the connection without an answer, as a proxy or a restarting server does (ECONNRESET). */
+  reset?: boolean;
+  /**
+   * Do the work, then drop the connection before answering: the client cannot tell whether its
+   * request happened (a post made, a weight set), as after a timeout on the way back.
+   */
+  dropAnswer?: boolean;
 }
+
+/** What `inject` takes: an answer (status), or no answer at all (hang, reset, dropAnswer). */
+export type FaultSpec = Partial<InjectedFault> & ({ status: number } | { hang: true } | { reset: true } | { dropAnswer: true });
 
 /** Controls shared by every stand-in: latency and failures to inject, requests seen. */
 export class FaultControls {
   latencyMs = 0;
   private faults: InjectedFault[] = [];
 
-  inject(fault: Partial<InjectedFault> & { status: number }): void {
-    this.faults.push({ times: 1, ...fault });
+  inject(fault: FaultSpec): void {
+    this.faults.push({ times: 1, status: 500, ...fault });
   }
 
   clear(): void {
@@ -37,11 +51,23 @@ export class FaultControls {
     this.latencyMs = 0;
   }
 
+  /** Requests still to be answered by an injected fault. */
+  pending(): number {
+    return this.faults.reduce((sum, f) => sum + f.times, 0);
+  }
+
   /** The fault to apply to this request, consuming one of its uses. */
-  take(key: string): InjectedFault | undefined {
-    const fault = this.faults.find((f) => f.times > 0 && (!f.match || key.includes(f.match)));
-    if (fault) fault.times -= 1;
-    return fault;
+  take(key: string, method?: string): InjectedFault | undefined {
+    for (const fault of this.faults) {
+      if (fault.times <= 0 || (fault.match && !key.includes(fault.match)) || (fault.method && fault.method !== method)) continue;
+      if (fault.skip) {
+        fault.skip -= 1;
+        continue;
+      }
+      fault.times -= 1;
+      return fault;
+    }
+    return undefined;
   }
 }
 
@@ -85,9 +111,19 @@ export async function startHttpStandIn(
       options.log?.push(req);
       const faults = options.faults;
       if (faults && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      const fault = faults?.take(options.faultKey ? options.faultKey(req) : req.path);
+      const fault = faults?.take(options.faultKey ? options.faultKey(req) : req.path, req.method);
       if (fault?.hang) {
         hanging.add(res);
+        return;
+      }
+      if (fault?.reset) {
+        incoming.socket.destroy();
+        return;
+      }
+      if (fault?.dropAnswer) {
+        // A response never attached to the socket: the handler's answer goes nowhere.
+        await Promise.resolve(handler(req, new ServerResponse(incoming))).catch(() => undefined);
+        incoming.socket.destroy();
         return;
       }
       if (fault) {

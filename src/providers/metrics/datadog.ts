@@ -1,5 +1,8 @@
 import { STATUS_CODES } from 'node:http';
-import { client, v1 } from '@datadog/datadog-api-client';
+// The v1 API and the common runtime only: the package root loads every v2 model too, which
+// costs a worker about two seconds of start-up (and a resumed deployment waits for it).
+import * as client from '@datadog/datadog-api-client/dist/packages/datadog-api-client-common/index.js';
+import * as v1 from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/index.js';
 import { ConfigInvalid, ProviderFailed } from '../../errors.js';
 import type { FiringMonitor, Measurement, MetricsProvider } from './metrics.js';
 
@@ -14,10 +17,63 @@ export interface DatadogMetricsOptions {
   timeoutMs?: number;
   /** How far back from `now` a query looks for its last point. */
   windowSeconds?: number;
+  /** Further tries of a request Datadog answered with 429 or 5xx, or whose connection failed. Default 2. */
+  retries?: number;
+  /** First backoff; it doubles, with jitter, on each further try. Default 200 ms. */
+  retryBaseMs?: number;
+  /** Longest wait before a retry; a rate limit that resets later is reported instead of waited out. Default 2 s. */
+  maxRetryDelayMs?: number;
+  random?: () => number;
 }
 
 export const DEFAULT_DATADOG_TIMEOUT_MS = 10_000;
 export const DEFAULT_DATADOG_WINDOW_SECONDS = 300;
+
+interface RetryPolicy {
+  timeoutMs: number;
+  retries: number;
+  baseMs: number;
+  maxDelayMs: number;
+  random: () => number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Datadog's rate limit (429) and its server-side trouble: the same read may well pass a moment later. */
+const worthRetrying = (status: number): boolean => status === 429 || status >= 500;
+
+/** Seconds until Datadog's rate-limit window resets, as its `X-RateLimit-Reset` header says. */
+const rateLimitResetMs = (response: Response): number | undefined => {
+  const seconds = Number(response.headers.get('x-ratelimit-reset') ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+};
+
+/**
+ * `fetch` with a deadline per attempt and a few quick retries of what is safe to retry (every
+ * call here is a read). A timeout is not retried: its deadline already spent the time a gate
+ * run has, and the next interval tries again anyway.
+ */
+async function fetchWithRetries(url: string, init: RequestInit, policy: RetryPolicy): Promise<Response> {
+  const backoff = (attempt: number) => Math.round(Math.min(policy.maxDelayMs, policy.baseMs * 2 ** attempt * (0.5 + policy.random())));
+  for (let attempt = 0; ; attempt += 1) {
+    const deadline = AbortSignal.timeout(policy.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, signal });
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      if (attempt >= policy.retries || timedOut || init.signal?.aborted) throw error;
+      await sleep(backoff(attempt));
+      continue;
+    }
+    if (!worthRetrying(response.status) || attempt >= policy.retries) return response;
+    const wait = response.status === 429 ? (rateLimitResetMs(response) ?? backoff(attempt)) : backoff(attempt);
+    if (wait > policy.maxDelayMs) return response;
+    await response.body?.cancel();
+    await sleep(wait);
+  }
+}
 
 /** Datadog metrics and monitors through the official client (v1 query and monitor APIs). */
 export class DatadogMetrics implements MetricsProvider {
@@ -29,15 +85,20 @@ export class DatadogMetrics implements MetricsProvider {
   constructor(options: DatadogMetricsOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_DATADOG_TIMEOUT_MS;
     this.windowSeconds = options.windowSeconds ?? DEFAULT_DATADOG_WINDOW_SECONDS;
-    const timeoutMs = this.timeoutMs;
+    const policy: RetryPolicy = {
+      timeoutMs: this.timeoutMs,
+      retries: options.retries ?? 2,
+      baseMs: options.retryBaseMs ?? 200,
+      maxDelayMs: options.maxRetryDelayMs ?? 2000,
+      random: options.random ?? Math.random,
+    };
     const configuration = client.createConfiguration({
       authMethods: { apiKeyAuth: options.apiKey, appKeyAuth: options.appKey },
       baseServer: options.apiUrl ? new client.BaseServerConfiguration(options.apiUrl.replace(/\/+$/, ''), {}) : undefined,
       // httpConfig.signal would be one signal shared by every request; a fetch of our own gives
       // each request its own deadline, so a hanging Datadog cannot stall a gate run.
-      fetch: (url: string, init: RequestInit = {}) =>
-        fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) }),
-      // A gate run is retried at the next interval anyway; retrying inside would overrun it.
+      fetch: (url: string, init: RequestInit = {}) => fetchWithRetries(url, init, policy),
+      // The client's own retries wait at least 2 s, without jitter, and never after a network error.
       enableRetry: false,
     });
     if (options.site && !options.apiUrl) configuration.setServerVariables({ site: options.site });

@@ -41,7 +41,11 @@ const isRetriable = (error: unknown): boolean => {
   return NETWORK.has(e.code ?? '') || NETWORK.has(e.name ?? '');
 };
 
-const failed = (doing: string, error: unknown): ProviderFailed => {
+const failed = (doing: string, error: unknown, timeoutMs: number): ProviderFailed => {
+  // Our own deadline: AWS may still apply a Modify it got, so the caller reads before it writes again.
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new ProviderFailed(`ALB: ${doing} failed: no answer within ${timeoutMs} ms`, { cause: error, retriable: true });
+  }
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new ProviderFailed(`ALB: ${doing} failed: ${detail}`, { cause: error, retriable: isRetriable(error) });
 };
@@ -99,17 +103,56 @@ const checkWeights = (weights: Weights): void => {
   if (!valid) throw misconfigured(`weights must be whole percentages adding up to 100, got blue ${weights.blue} / green ${weights.green}`);
 };
 
+export interface AlbTrafficOptions {
+  /**
+   * Per call, the SDK's own retries included. The SDK sets no deadline of its own, so without
+   * one a load balancer endpoint that stops answering would hold a deployment forever. Default 15 s.
+   */
+  timeoutMs?: number;
+  /** Tries of one weight change (see setWeights). Default 3, like the SDK's. */
+  modifyAttempts?: number;
+  /** First backoff between them; it doubles, with jitter. Default 200 ms. */
+  retryBaseMs?: number;
+  random?: () => number;
+}
+
+/**
+ * Replaces the client's retry middleware for one command with nothing: a Modify is tried once
+ * per call, because setWeights looks at the load balancer before trying again.
+ */
+const withoutSdkRetries = <C extends ModifyListenerCommand | ModifyRuleCommand>(command: C): C => {
+  (command as ModifyListenerCommand).middlewareStack.add((next) => (args) => next(args), {
+    name: 'retryMiddleware',
+    step: 'finalizeRequest',
+    priority: 'high',
+    tags: ['RETRY'],
+    override: true,
+  });
+  return command;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Blue/green weights on an Application Load Balancer: the forward action of a listener's
- * default actions, or of one listener rule. The SDK retries throttling, 5xx and network
- * errors by itself (`maxAttempts`, default 3) before anything reaches the caller.
+ * default actions, or of one listener rule. Reads go through the SDK's own retries (throttling,
+ * 5xx and network errors, `maxAttempts` default 3, with backoff and jitter); weight changes
+ * retry here, after reading the weights again (see setWeights).
  */
 export class AlbTraffic implements TrafficProvider {
   private readonly client: ElasticLoadBalancingV2Client;
+  private readonly timeoutMs: number;
+  private readonly modifyAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly random: () => number;
 
   /** A client, or the config for one; by default region, credentials and endpoint come from the SDK's own chain. */
-  constructor(client: ElasticLoadBalancingV2Client | ElasticLoadBalancingV2ClientConfig = {}) {
+  constructor(client: ElasticLoadBalancingV2Client | ElasticLoadBalancingV2ClientConfig = {}, options: AlbTrafficOptions = {}) {
     this.client = client instanceof ElasticLoadBalancingV2Client ? client : new ElasticLoadBalancingV2Client(client);
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.modifyAttempts = options.modifyAttempts ?? 3;
+    this.retryBaseMs = options.retryBaseMs ?? 200;
+    this.random = options.random ?? Math.random;
   }
 
   async readWeights(target: TrafficTarget): Promise<Weights> {
@@ -117,19 +160,33 @@ export class AlbTraffic implements TrafficProvider {
     return weightsIn(forward, target);
   }
 
+  /**
+   * A Modify whose answer is lost (a timeout, a dropped connection) may have been applied all
+   * the same; sent again blindly, it would apply the stage twice. So each try starts by reading
+   * the weights, and one already in place ends the call.
+   */
   async setWeights(target: TrafficTarget, weights: Weights): Promise<{ changed: boolean }> {
     checkWeights(weights);
-    const { actions, forward } = await this.load(target);
-    if (sameWeights(weightsIn(forward, target), weights)) return { changed: false };
-    const next = actions.map((action) => (action === forward ? forwardWith(forward, target, weights) : unchanged(action)));
     const doing = `setting weights blue ${weights.blue} / green ${weights.green} on ${where(target)}`;
-    try {
-      if (target.ruleArn) await this.client.send(new ModifyRuleCommand({ RuleArn: target.ruleArn, Actions: next }));
-      else await this.client.send(new ModifyListenerCommand({ ListenerArn: target.listenerArn, DefaultActions: next }));
-    } catch (error) {
-      throw failed(doing, error);
+    for (let attempt = 1; ; attempt += 1) {
+      const { actions, forward } = await this.load(target);
+      // After a failed try, weights in place mean that try went through.
+      if (sameWeights(weightsIn(forward, target), weights)) return { changed: attempt > 1 };
+      const next = actions.map((action) => (action === forward ? forwardWith(forward, target, weights) : unchanged(action)));
+      try {
+        if (target.ruleArn) await this.client.send(withoutSdkRetries(new ModifyRuleCommand({ RuleArn: target.ruleArn, Actions: next })), this.deadline());
+        else await this.client.send(withoutSdkRetries(new ModifyListenerCommand({ ListenerArn: target.listenerArn, DefaultActions: next })), this.deadline());
+        return { changed: true };
+      } catch (error) {
+        const failure = failed(doing, error, this.timeoutMs);
+        if (!failure.retriable || attempt >= this.modifyAttempts) throw failure;
+        await sleep(Math.round(this.retryBaseMs * 2 ** (attempt - 1) * (0.5 + this.random())));
+      }
     }
-    return { changed: true };
+  }
+
+  private deadline(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.timeoutMs) };
   }
 
   /** The actions that hold the weights, and the forward action among them. */
@@ -137,14 +194,14 @@ export class AlbTraffic implements TrafficProvider {
     let actions: Action[] | undefined;
     try {
       if (target.ruleArn) {
-        const out = await this.client.send(new DescribeRulesCommand({ RuleArns: [target.ruleArn] }));
+        const out = await this.client.send(new DescribeRulesCommand({ RuleArns: [target.ruleArn] }), this.deadline());
         actions = out.Rules?.find((rule) => rule.RuleArn === target.ruleArn)?.Actions;
       } else {
-        const out = await this.client.send(new DescribeListenersCommand({ ListenerArns: [target.listenerArn] }));
+        const out = await this.client.send(new DescribeListenersCommand({ ListenerArns: [target.listenerArn] }), this.deadline());
         actions = out.Listeners?.find((listener) => listener.ListenerArn === target.listenerArn)?.DefaultActions;
       }
     } catch (error) {
-      throw failed(`reading weights of ${where(target)}`, error);
+      throw failed(`reading weights of ${where(target)}`, error, this.timeoutMs);
     }
     if (!actions) throw misconfigured(`AWS did not return ${where(target)} when asked for it`);
     const forward = actions.find((action) => action.Type === 'forward');

@@ -13,7 +13,7 @@ describe('a worker killed with SIGKILL during a bake', () => {
 
   it('is replaced by another worker that finishes the deployment without applying a stage twice', async () => {
     h = await startHarness({ bakeSeconds: 3, roles: { bot: true, worker: false } });
-    const env = { ...(await h.sandbox.env(REDIS_URL, h.prefix)), WORKER_LOCK_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000' };
+    const env = { ...(await h.sandbox.env(REDIS_URL, h.prefix)), WORKER_LOCK_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', PORT: '0' };
     const first = spawnWorker(env);
     workers.push(first);
 

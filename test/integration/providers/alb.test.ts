@@ -98,11 +98,19 @@ describe('AlbTraffic against the ELBv2 stand-in', () => {
     expect(elb.changes).toHaveLength(0);
   });
 
-  it('gets through one Throttling answer by the SDK retrying', async () => {
+  it('gets through one Throttling answer by reading the weights and trying again', async () => {
     elb.throttle(1, 'ModifyListener');
     expect(await alb.setWeights(onListener, { blue: 10, green: 90 })).toEqual({ changed: true });
     expect(sent('ModifyListener')).toHaveLength(2);
+    expect(sent('DescribeListeners')).toHaveLength(2);
     expect(elb.changes).toHaveLength(1);
+  });
+
+  it('does not send a weight change again when AWS applied it but the answer was lost', async () => {
+    elb.faults.inject({ dropAnswer: true, match: 'ModifyListener' });
+    expect(await alb.setWeights(onListener, { blue: 10, green: 90 })).toEqual({ changed: true });
+    expect(sent('ModifyListener')).toHaveLength(1);
+    expect(elb.changes.map((c) => c.weights[GREEN])).toEqual([90]);
   });
 
   it('gets through two 500s by the SDK retrying', async () => {
@@ -118,6 +126,38 @@ describe('AlbTraffic against the ELBv2 stand-in', () => {
     expect(error.retriable).toBe(true);
     expect(error.message).toContain(LISTENER);
     expect(sent('DescribeListeners')).toHaveLength(2);
+  });
+
+  it('reads through a dropped connection by the SDK retrying', async () => {
+    elb.faults.inject({ reset: true, match: 'DescribeListeners' });
+    expect(await alb.readWeights(onListener)).toEqual({ blue: 25, green: 75 });
+    expect(sent('DescribeListeners')).toHaveLength(2);
+  });
+
+  it('tries a weight change that got no answer within its deadline again', async () => {
+    const bounded = new AlbTraffic(sdk, { timeoutMs: 300, retryBaseMs: 10 });
+    elb.faults.inject({ hang: true, match: 'ModifyListener' });
+    expect(await bounded.setWeights(onListener, { blue: 10, green: 90 })).toEqual({ changed: true });
+    expect(sent('ModifyListener')).toHaveLength(2);
+    expect(elb.changes).toHaveLength(1);
+  });
+
+  it('gives up on an endpoint that stops answering within its deadline, as a retriable failure', async () => {
+    const bounded = new AlbTraffic(sdk, { timeoutMs: 300, modifyAttempts: 1 });
+    elb.faults.inject({ hang: true, match: 'ModifyListener', times: Infinity });
+    const error = await rejection(bounded.setWeights(onListener, { blue: 10, green: 90 }));
+    expect(error.retriable).toBe(true);
+    expect(error.message).toBe(`ALB: setting weights blue 10 / green 90 on listener ${LISTENER} failed: no answer within 300 ms`);
+  });
+
+  it('reports throttling past its tries as a retriable failure that says so', async () => {
+    const impatient = new AlbTraffic(sdk, { modifyAttempts: 2, retryBaseMs: 10 });
+    elb.throttle(2, 'ModifyListener');
+    const error = await rejection(impatient.setWeights(onListener, { blue: 10, green: 90 }));
+    expect(error.retriable).toBe(true);
+    expect(error.message).toContain('Throttling');
+    expect(sent('ModifyListener')).toHaveLength(2);
+    expect(elb.changes).toHaveLength(0);
   });
 
   it('reports an unknown listener as a non-retriable ProviderFailed naming it', async () => {

@@ -61,15 +61,46 @@ describe('DatadogMetrics.query', () => {
     expect(await metrics.query(P99, now)).toEqual({ query: P99, error: 'no data' });
   });
 
-  it('a 500 becomes a measurement with the status', async () => {
-    dd.faults.inject({ status: 500, body: 'oops', match: '/api/v1/query' });
+  it('a 500 that outlasts the retries becomes a measurement with the status', async () => {
+    dd.faults.inject({ status: 500, body: 'oops', match: '/api/v1/query', times: Infinity });
     dd.setMetric(P99, 0.42);
     expect(await metrics.query(P99, now)).toEqual({ query: P99, error: '500 Internal Server Error' });
+    expect(dd.requests).toHaveLength(3);
   });
 
-  it('a 429 keeps Datadog’s own message', async () => {
-    dd.faults.inject({ status: 429, body: JSON.stringify({ errors: ['Rate limit of 1600 requests in 3600 seconds reached'] }) });
+  it('a 429 that outlasts the retries keeps Datadog’s own message', async () => {
+    dd.faults.inject({ status: 429, body: JSON.stringify({ errors: ['Rate limit of 1600 requests in 3600 seconds reached'] }), times: Infinity });
     expect(await metrics.query(P99, now)).toEqual({ query: P99, error: '429 Rate limit of 1600 requests in 3600 seconds reached' });
+  });
+
+  it('gets through a 503 and a 429 by trying again, reading the same query each time', async () => {
+    dd.faults.inject({ status: 503, match: '/api/v1/query' });
+    dd.faults.inject({ status: 429, match: '/api/v1/query', headers: { 'x-ratelimit-reset': '0' } });
+    dd.setMetric(P99, 0.42);
+    expect(await metrics.query(P99, now)).toMatchObject({ query: P99, value: 0.42 });
+    expect(dd.requests.map((r) => r.query.get('query'))).toEqual([P99, P99, P99]);
+  });
+
+  it('gets through a dropped connection by trying again', async () => {
+    dd.faults.inject({ reset: true, match: '/api/v1/query' });
+    dd.setMetric(P99, 0.42);
+    expect(await metrics.query(P99, now)).toMatchObject({ value: 0.42 });
+    expect(dd.requests).toHaveLength(2);
+  });
+
+  it('does not wait out a rate limit that resets later than it is willing to wait', async () => {
+    const patient = new DatadogMetrics({ apiKey: API_KEY, appKey: APP_KEY, apiUrl: dd.url, timeoutMs: 500, maxRetryDelayMs: 1000 });
+    dd.faults.inject({ status: 429, headers: { 'x-ratelimit-reset': '60' }, body: JSON.stringify({ errors: ['Rate limit reached'] }) });
+    dd.setMetric(P99, 0.42);
+    expect(await patient.query(P99, now)).toEqual({ query: P99, error: '429 Rate limit reached' });
+    expect(dd.requests).toHaveLength(1);
+  });
+
+  it('tries no more often than asked', async () => {
+    const once = new DatadogMetrics({ apiKey: API_KEY, appKey: APP_KEY, apiUrl: dd.url, timeoutMs: 500, retries: 0 });
+    dd.faults.inject({ status: 502, match: '/api/v1/query' });
+    expect(await once.query(P99, now)).toEqual({ query: P99, error: '502 Bad Gateway' });
+    expect(dd.requests).toHaveLength(1);
   });
 
   it('wrong keys are refused with 403 Forbidden', async () => {
@@ -78,12 +109,13 @@ describe('DatadogMetrics.query', () => {
     expect(await wrong.query(P99, now)).toEqual({ query: P99, error: '403 Forbidden' });
   });
 
-  it('a hanging Datadog times out within the configured timeout', async () => {
+  it('a hanging Datadog times out within the configured timeout, without trying again', async () => {
     dd.faults.inject({ status: 0, hang: true });
     const started = Date.now();
     const m = await metrics.query(P99, now);
     expect(m).toEqual({ query: P99, error: 'timeout after 500 ms' });
     expect(Date.now() - started).toBeLessThan(2000);
+    expect(dd.requests).toHaveLength(1);
   });
 
   it('an unreachable Datadog is a measurement too', async () => {
@@ -118,7 +150,7 @@ describe('DatadogMetrics.firingMonitors', () => {
   });
 
   it('throws ProviderFailed when monitors cannot be read', async () => {
-    dd.faults.inject({ status: 503, match: '/api/v1/monitor' });
+    dd.faults.inject({ status: 503, match: '/api/v1/monitor', times: Infinity });
     await expect(metrics.firingMonitors(['service:acme-api'], [1])).rejects.toBeInstanceOf(ProviderFailed);
   });
 });
@@ -160,7 +192,7 @@ describe('runGates against the stand-in', () => {
     dd.addMonitor({ name: 'acme-api 5xx', tags: ['service:acme-api'], priority: 1, state: 'Alert' });
     expect((await runGates(metrics, gates, 'green', 'blue', now)).outcome).toBe('breach');
     dd.monitors.splice(0);
-    dd.faults.inject({ status: 500, match: '/api/v1/monitor' });
+    dd.faults.inject({ status: 500, match: '/api/v1/monitor', times: Infinity });
     const run = await runGates(metrics, gates, 'green', 'blue', now);
     expect(run).toMatchObject({ outcome: 'inconclusive', monitorError: 'Datadog monitors: 500 Internal Server Error' });
   });

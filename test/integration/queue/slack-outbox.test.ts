@@ -24,7 +24,7 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
   const start = (pacing: OutboxPacing = { messagesPerSecond: 200, announcementEveryMs: 300 }) => {
     outbox = new SlackOutbox(redis, redis, prefix, pacing);
     const chat = new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } }));
-    worker = outbox.createWorker(chat, store, createLogger('silent'));
+    worker = outbox.createWorker(chat, store, createLogger('silent'), { lockDurationMs: 3000, stalledIntervalMs: 1000 });
   };
 
   /** The announcement a thread hangs from, posted the way the bot posts it. */

@@ -16,6 +16,7 @@ describe('docker-compose.yml', () => {
     const compose = parse(await text('docker-compose.yml'), { merge: true }) as Doc;
     const { redis, bot, worker } = compose.services;
     expect(redis.command.join(' ')).toContain('--appendonly yes');
+    expect(redis.command.join(' ')).toContain('--maxmemory-policy noeviction');
     expect(redis.volumes).toEqual(['redis-data:/data']);
     expect(Object.keys(compose.volumes)).toEqual(['redis-data']);
     expect(bot.command).toEqual(['node', '--import', 'tsx', 'src/main.ts', 'bot']);
@@ -67,5 +68,6 @@ describe('Kubernetes manifests', () => {
     expect([...kustomization.resources].sort()).toEqual(['bot.yaml', 'namespace.yaml', 'rbac.yaml', 'redis.yaml', 'serviceaccount.yaml', 'worker.yaml']);
     const redis = (await kubernetes('redis.yaml')).find((d) => d.kind === 'StatefulSet') as Doc;
     expect(redis.spec.template.spec.containers[0].args.join(' ')).toContain('--appendonly yes');
+    expect(redis.spec.template.spec.containers[0].args.join(' ')).toContain('--maxmemory-policy noeviction');
   });
 });

@@ -42,7 +42,13 @@ async function runWave(wave: WaveRequest): Promise<WaveReply> {
 process.on('message', (wave: WaveRequest) => {
   runWave(wave).then(
     (reply) => process.send?.(reply),
-    (error: unknown) => process.send?.({ id: wave.id, ms: [], errors: wave.requests.length, failure: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      process.send?.({
+        id: wave.id,
+        ms: [],
+        errors: wave.requests.length,
+        failure: error instanceof Error ? error.message : String(error),
+      }),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -31,7 +31,12 @@ interface Command {
 }
 
 const COMMANDS: Command[] = [
-  { label: '/deploy', command: '/deploy', text: 'acme-api v1.5.0', afterAck: (slack) => slack.callsTo('views.open').length },
+  {
+    label: '/deploy',
+    command: '/deploy',
+    text: 'acme-api v1.5.0',
+    afterAck: (slack) => slack.callsTo('views.open').length,
+  },
   { label: '/deploy status', command: '/deploy', text: 'status', afterAck: (slack) => slack.responses.length },
 ];
 
@@ -50,7 +55,8 @@ class LoadClient {
       this.pending.delete(reply.id);
     });
     proc.child.once('exit', (code) => {
-      for (const [id, answer] of this.pending) answer({ id, ms: [], errors: 0, failure: `the load client exited (${code}): ${proc.tail()}` });
+      for (const [id, answer] of this.pending)
+        answer({ id, ms: [], errors: 0, failure: `the load client exited (${code}): ${proc.tail()}` });
       this.pending.clear();
     });
   }
@@ -58,7 +64,8 @@ class LoadClient {
   /** `n` signed requests sent at once; the milliseconds each took to be acked. */
   async wave(url: string, sandbox: Sandbox, command: Command, n: number): Promise<WaveReply> {
     await this.ready;
-    if (this.proc.child.exitCode !== null) throw new BenchFailed(`the load client exited (${this.proc.child.exitCode})`, { output: this.proc.tail() });
+    if (this.proc.child.exitCode !== null)
+      throw new BenchFailed(`the load client exited (${this.proc.child.exitCode})`, { output: this.proc.tail() });
     const id = this.nextId++;
     const requests: SlashCommandFields[] = Array.from({ length: n }, () => ({
       command: command.command,
@@ -70,7 +77,13 @@ class LoadClient {
       response_url: sandbox.slack.responseUrl({ channel: CHANNELS.team, user: PEOPLE.requester }),
     }));
     const reply = await new Promise<WaveReply>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BenchFailed(`the load client did not answer a wave of ${n} within 60 s`, { output: this.proc.tail() })), 60_000);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new BenchFailed(`the load client did not answer a wave of ${n} within 60 s`, { output: this.proc.tail() }),
+          ),
+        60_000,
+      );
       this.pending.set(id, (r) => {
         clearTimeout(timer);
         resolve(r);
@@ -95,7 +108,10 @@ export async function measureAckLatency(ctx: BenchContext): Promise<AckRow[]> {
   try {
     const bot = await stage.startBot('ack-switchyard-bot');
     const barePort = await freePort();
-    const bare = spawnTs('ack-bare-bolt', 'bench/bare-bolt.ts', [], { env: { ...stage.env, PORT: String(barePort) }, cpuProfDir: ctx.cpuProfDir });
+    const bare = spawnTs('ack-bare-bolt', 'bench/bare-bolt.ts', [], {
+      env: { ...stage.env, PORT: String(barePort) },
+      cpuProfDir: ctx.cpuProfDir,
+    });
     const bareUrl = `http://127.0.0.1:${barePort}`;
     const client = new LoadClient(spawnTs('ack-load-client', 'bench/ack-client.ts', [], { env: {}, ipc: true }));
     try {
@@ -131,7 +147,12 @@ export async function measureAckLatency(ctx: BenchContext): Promise<AckRow[]> {
             const order = i % 2 === 0 ? (['switchyard', 'bare'] as const) : (['bare', 'switchyard'] as const);
             for (const target of order) {
               const expected = command.afterAck(slack) + concurrency;
-              const result = await client.wave(target === 'switchyard' ? bot.url : bareUrl, stage.sandbox, command, concurrency);
+              const result = await client.wave(
+                target === 'switchyard' ? bot.url : bareUrl,
+                stage.sandbox,
+                command,
+                concurrency,
+              );
               samples[target].push(...result.ms);
               errors += result.errors;
               if (target === 'switchyard' && !(await settle(command, expected))) unsettledWaves += 1;
@@ -150,11 +171,15 @@ export async function measureAckLatency(ctx: BenchContext): Promise<AckRow[]> {
           row.p99Ratio = ratio(row.switchyard.p99, row.bare.p99);
           row.medianRatio = ratio(row.switchyard.median, row.bare.median);
           rows.push(row);
-          ctx.log(`ack ${command.label} ×${concurrency}: switchyard p99 ${row.switchyard.p99.toFixed(1)} ms, bare p99 ${row.bare.p99.toFixed(1)} ms`);
+          ctx.log(
+            `ack ${command.label} ×${concurrency}: switchyard p99 ${row.switchyard.p99.toFixed(1)} ms, bare p99 ${row.bare.p99.toFixed(1)} ms`,
+          );
         }
       }
       if (rows.some((row) => row.errors > 0)) {
-        throw new BenchFailed('some slash commands were not acknowledged with an empty 200', { rows: rows.map((r) => `${r.command}×${r.concurrency}: ${r.errors}`) });
+        throw new BenchFailed('some slash commands were not acknowledged with an empty 200', {
+          rows: rows.map((r) => `${r.command}×${r.concurrency}: ${r.errors}`),
+        });
       }
       return rows;
     } finally {

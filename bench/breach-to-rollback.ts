@@ -24,10 +24,17 @@ const BREACHING = 5;
 const P99 = /p99:trace\.http\.request\.duration/;
 
 /** When the Datadog stand-in received the first query of `pattern` at or after `since`. */
-async function queryArrival(datadog: DatadogStandIn, pattern: RegExp, since: number, timeoutMs: number): Promise<number> {
+async function queryArrival(
+  datadog: DatadogStandIn,
+  pattern: RegExp,
+  since: number,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const hit = datadog.requests.find((req) => req.at >= since && req.path === '/api/v1/query' && pattern.test(req.query.get('query') ?? ''));
+    const hit = datadog.requests.find(
+      (req) => req.at >= since && req.path === '/api/v1/query' && pattern.test(req.query.get('query') ?? ''),
+    );
     if (hit) return hit.at;
     if (Date.now() > deadline) throw new BenchFailed(`no Datadog query matching ${pattern} within ${timeoutMs} ms`);
     await sleep(2);
@@ -51,7 +58,11 @@ export async function measureBreachToRollback(ctx: BenchContext): Promise<Breach
       inconclusiveLimit: 3,
       metrics: [{ name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 }],
     };
-    const stage = await openStage({ redisUrl: ctx.redisUrl, sandbox: { bakeSeconds: 3600, service: { gates } }, cpuProfDir: ctx.cpuProfDir });
+    const stage = await openStage({
+      redisUrl: ctx.redisUrl,
+      sandbox: { bakeSeconds: 3600, service: { gates } },
+      cpuProfDir: ctx.cpuProfDir,
+    });
     try {
       const { sandbox, store } = stage;
       const app = await stage.startAll(`breach-switchyard-${intervalSeconds}s`);
@@ -68,12 +79,18 @@ export async function measureBreachToRollback(ctx: BenchContext): Promise<Breach
         const breached = Date.now();
         sandbox.datadog.setMetric(P99, BREACHING);
         const seen = await queryArrival(sandbox.datadog, P99, breached, (intervalSeconds + 10) * 1000);
-        const restored = await weightChangeArrival(sandbox.elbv2, sandbox.listenerArn, breached, (intervalSeconds + 10) * 1000);
+        const restored = await weightChangeArrival(
+          sandbox.elbv2,
+          sandbox.listenerArn,
+          breached,
+          (intervalSeconds + 10) * 1000,
+        );
         latency.push(restored.at - breached);
         detection.push(seen - breached);
         action.push(restored.at - seen);
         const done = await waitForPhase(store, 'acme-api', ['rolled-back', 'failed', 'succeeded'], 60_000);
-        if (done.phase !== 'rolled-back') throw new BenchFailed(`acme-api ${version} ended ${done.phase} after the breach, not rolled-back`);
+        if (done.phase !== 'rolled-back')
+          throw new BenchFailed(`acme-api ${version} ended ${done.phase} after the breach, not rolled-back`);
       }
       const row: BreachRow = {
         intervalSeconds,

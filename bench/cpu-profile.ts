@@ -3,7 +3,12 @@ import { join } from 'node:path';
 
 /** The parts of V8's `.cpuprofile` (what `node --cpu-prof` writes) that self time needs. */
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    hitCount?: number;
+    children?: number[];
+  }[];
   samples?: number[];
   timeDeltas?: number[];
 }
@@ -71,11 +76,25 @@ export function summarizeProfile(profile: CpuProfile, file: string, root = '', t
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, selfMs]) => ({ name, selfMs: Math.round(selfMs), percent: busyMs > 0 ? Math.round((selfMs / busyMs) * 1000) / 10 : 0 }));
-  return { file, busyMs: Math.round(busyMs), functions: rank(byFunction), packages: rank(byPackage), inclusive: rank(inclusive) };
+      .map(([name, selfMs]) => ({
+        name,
+        selfMs: Math.round(selfMs),
+        percent: busyMs > 0 ? Math.round((selfMs / busyMs) * 1000) / 10 : 0,
+      }));
+  return {
+    file,
+    busyMs: Math.round(busyMs),
+    functions: rank(byFunction),
+    packages: rank(byPackage),
+    inclusive: rank(inclusive),
+  };
 }
 
-function inclusiveByPackage(profile: CpuProfile, selfById: ReadonlyMap<number, number>, root: string): Map<string, number> {
+function inclusiveByPackage(
+  profile: CpuProfile,
+  selfById: ReadonlyMap<number, number>,
+  root: string,
+): Map<string, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
@@ -97,12 +116,17 @@ function inclusiveByPackage(profile: CpuProfile, selfById: ReadonlyMap<number, n
  * thread; the busiest thread is the process's main one (tsx's module loader runs in another).
  */
 export async function summarizeProfiles(dir: string, root: string): Promise<ProfileSummary[]> {
-  const processes = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const processes = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const summaries = await Promise.all(
     processes.map(async (name) => {
       const files = (await readdir(join(dir, name))).filter((f) => f.endsWith('.cpuprofile'));
       const threads = await Promise.all(
-        files.map(async (f) => summarizeProfile(JSON.parse(await readFile(join(dir, name, f), 'utf8')) as CpuProfile, `${name}/${f}`, root)),
+        files.map(async (f) =>
+          summarizeProfile(JSON.parse(await readFile(join(dir, name, f), 'utf8')) as CpuProfile, `${name}/${f}`, root),
+        ),
       );
       return threads.sort((a, b) => b.busyMs - a.busyMs)[0];
     }),

@@ -8,7 +8,11 @@ import { waitUntil } from './processes.js';
 
 const POLL_MS = 20;
 
-async function poll<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+async function poll<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -63,16 +67,23 @@ export class SlackDriver {
   /** `/deploy service version`, the checklist confirmed and submitted; resolves on the announcement. */
   async request(service: string, version: string): Promise<SlackMessage> {
     const ack = await this.requester.command('/deploy', `${service} ${version}`);
-    if (ack.status !== 200 || ack.body) throw new BenchFailed(`/deploy ${service} ${version} was refused`, { status: ack.status, body: ack.body });
-    const view = await poll(`the checklist of ${service} ${version}`, () => this.checklistFor(service, version), 10_000);
+    if (ack.status !== 200 || ack.body)
+      throw new BenchFailed(`/deploy ${service} ${version} was refused`, { status: ack.status, body: ack.body });
+    const view = await poll(
+      `the checklist of ${service} ${version}`,
+      () => this.checklistFor(service, version),
+      10_000,
+    );
     const submitted = await this.requester.submitChecklist(view);
-    if (submitted.status !== 200 || submitted.body) throw new BenchFailed(`the checklist of ${service} ${version} was refused`, { body: submitted.body });
+    if (submitted.status !== 200 || submitted.body)
+      throw new BenchFailed(`the checklist of ${service} ${version} was refused`, { body: submitted.body });
     return poll(`the announcement of ${service} ${version}`, () => this.announcementOf(service, version), 10_000);
   }
 
   async approve(announcement: SlackMessage): Promise<void> {
     const pressed = await this.releaseManager.press(announcement, 'approve_deployment');
-    if (pressed.status !== 200) throw new BenchFailed('Approve was not acknowledged', { status: pressed.status, body: pressed.body });
+    if (pressed.status !== 200)
+      throw new BenchFailed('Approve was not acknowledged', { status: pressed.status, body: pressed.body });
   }
 
   async requestAndApprove(service: string, version: string): Promise<void> {
@@ -81,7 +92,11 @@ export class SlackDriver {
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
-export async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -94,10 +109,17 @@ export async function inParallel<T>(items: readonly T[], limit: number, task: (i
 
 /** Whether the service's active deployment is baking (its current step is a bake that has started). */
 export const isBaking = (d: Deployment | undefined): boolean =>
-  d !== undefined && d.phase === 'running' && d.steps[d.stepIndex]?.kind === 'bake' && d.stepRecords[d.stepIndex]?.startedAt !== undefined;
+  d !== undefined &&
+  d.phase === 'running' &&
+  d.steps[d.stepIndex]?.kind === 'bake' &&
+  d.stepRecords[d.stepIndex]?.startedAt !== undefined;
 
 /** Waits until every named service has an active deployment in a bake. */
-export async function waitForBaking(store: DeploymentStore, services: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitForBaking(
+  store: DeploymentStore,
+  services: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
   let pending = [...services];
   await waitUntil(
     `${services.length} deployments to be baking`,
@@ -111,7 +133,12 @@ export async function waitForBaking(store: DeploymentStore, services: readonly s
 }
 
 /** Waits until the service's newest deployment reaches one of `phases`. */
-export async function waitForPhase(store: DeploymentStore, service: string, phases: readonly Deployment['phase'][], timeoutMs: number): Promise<Deployment> {
+export async function waitForPhase(
+  store: DeploymentStore,
+  service: string,
+  phases: readonly Deployment['phase'][],
+  timeoutMs: number,
+): Promise<Deployment> {
   return poll(
     `${service} to reach ${phases.join(' or ')}`,
     async () => {

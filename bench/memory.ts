@@ -42,16 +42,35 @@ export async function measureMemory(ctx: BenchContext): Promise<MemoryRow[]> {
       { name: 'error rate', query: 'sum:trace.http.request.errors{service:acme-api}.as_rate()', max: 0.01 },
     ],
   };
-  const stage = await openStage({ redisUrl: ctx.redisUrl, sandbox: { bakeSeconds: 3600, service: { gates }, fleet: { size } }, cpuProfDir: ctx.cpuProfDir });
+  const stage = await openStage({
+    redisUrl: ctx.redisUrl,
+    sandbox: { bakeSeconds: 3600, service: { gates }, fleet: { size } },
+    cpuProfDir: ctx.cpuProfDir,
+  });
   try {
     const rows: MemoryRow[] = [];
     const bot = await stage.startBot('memory-bot');
     const barePort = await freePort();
-    const bare = spawnTs('memory-bare-bolt', 'bench/bare-bolt.ts', [], { env: { ...stage.env, PORT: String(barePort) } });
+    const bare = spawnTs('memory-bare-bolt', 'bench/bare-bolt.ts', [], {
+      env: { ...stage.env, PORT: String(barePort) },
+    });
     try {
-      await waitUntil('the bare Bolt app to listen', () => answers(`http://127.0.0.1:${barePort}/slack/events`), 30_000, bare);
-      const [botRss, bareRss] = await Promise.all([sampleRss(bot.proc, samples, settleMs), sampleRss(bare, samples, settleMs)]);
-      rows.push({ what: `idle bot (catalog of ${size + 1} services)`, rssMiB: botRss, baselineWhat: 'bare Bolt app, idle', baselineRssMiB: bareRss });
+      await waitUntil(
+        'the bare Bolt app to listen',
+        () => answers(`http://127.0.0.1:${barePort}/slack/events`),
+        30_000,
+        bare,
+      );
+      const [botRss, bareRss] = await Promise.all([
+        sampleRss(bot.proc, samples, settleMs),
+        sampleRss(bare, samples, settleMs),
+      ]);
+      rows.push({
+        what: `idle bot (catalog of ${size + 1} services)`,
+        rssMiB: botRss,
+        baselineWhat: 'bare Bolt app, idle',
+        baselineRssMiB: bareRss,
+      });
     } finally {
       await bare.stop();
     }
@@ -63,7 +82,12 @@ export async function measureMemory(ctx: BenchContext): Promise<MemoryRow[]> {
     await waitForBaking(stage.store, stage.sandbox.fleet, 180_000);
     ctx.log(`memory: ${size} deployments baking`);
     const bakingWorker = await sampleRss(worker, samples, settleMs);
-    rows.push({ what: `worker, ${size} deployments baking`, rssMiB: bakingWorker, baselineWhat: 'the same worker idle', baselineRssMiB: idleWorker });
+    rows.push({
+      what: `worker, ${size} deployments baking`,
+      rssMiB: bakingWorker,
+      baselineWhat: 'the same worker idle',
+      baselineRssMiB: idleWorker,
+    });
     return rows;
   } finally {
     await stage.close();

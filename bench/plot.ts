@@ -6,7 +6,9 @@ import type { AckRow } from './ack-latency.js';
 const TARGET_MS = 100;
 
 /** One point per command, concurrency, app and statistic. */
-export function ackPoints(rows: readonly AckRow[]): { command: string; concurrency: number; app: string; statistic: string; ms: number }[] {
+export function ackPoints(
+  rows: readonly AckRow[],
+): { command: string; concurrency: number; app: string; statistic: string; ms: number }[] {
   return rows.flatMap((row) =>
     (
       [
@@ -14,7 +16,13 @@ export function ackPoints(rows: readonly AckRow[]): { command: string; concurren
         ['bare Bolt (floor)', row.bare],
       ] as const
     ).flatMap(([app, summary]) =>
-      (['median', 'p99'] as const).map((statistic) => ({ command: row.command, concurrency: row.concurrency, app, statistic, ms: Math.round(summary[statistic] * 100) / 100 })),
+      (['median', 'p99'] as const).map((statistic) => ({
+        command: row.command,
+        concurrency: row.concurrency,
+        app,
+        statistic,
+        ms: Math.round(summary[statistic] * 100) / 100,
+      })),
     ),
   );
 }
@@ -32,7 +40,13 @@ export function ackLatencySpec(rows: readonly AckRow[], subtitle: string): TopLe
         {
           mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'concurrency', type: 'quantitative', scale: { type: 'log' }, axis: { values: [1, 10, 100], format: 'd' }, title: 'concurrent signed requests' },
+            x: {
+              field: 'concurrency',
+              type: 'quantitative',
+              scale: { type: 'log' },
+              axis: { values: [1, 10, 100], format: 'd' },
+              title: 'concurrent signed requests',
+            },
             y: { field: 'ms', type: 'quantitative', title: 'time to ack (ms)' },
             color: { field: 'app', type: 'nominal', title: null },
             strokeDash: {
@@ -40,7 +54,12 @@ export function ackLatencySpec(rows: readonly AckRow[], subtitle: string): TopLe
               type: 'nominal',
               title: null,
               // Without an explicit stroke the legend draws its dashes in no colour at all.
-              legend: { symbolType: 'stroke', symbolSize: 300, symbolStrokeWidth: 2, encoding: { symbols: { stroke: { value: '#333' } } } },
+              legend: {
+                symbolType: 'stroke',
+                symbolSize: 300,
+                symbolStrokeWidth: 2,
+                encoding: { symbols: { stroke: { value: '#333' } } },
+              },
             },
             tooltip: [{ field: 'app' }, { field: 'statistic' }, { field: 'concurrency' }, { field: 'ms' }],
           },

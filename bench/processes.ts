@@ -72,12 +72,26 @@ export const spawnSwitchyard = (role: 'bot' | 'worker' | 'all', name: string, op
   spawnTs(name, 'src/main.ts', role === 'all' ? [] : [role], options);
 
 /** Polls until `probe` is true; fails with the process's last output if it exits or time runs out. */
-export async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number, proc?: BenchProcess): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  proc?: BenchProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc && proc.child.exitCode !== null) throw new BenchFailed(`${proc.name} exited (${proc.child.exitCode}) while waiting for ${what}`, { output: proc.tail() });
-    if (await Promise.resolve().then(probe).catch(() => false)) return;
-    if (Date.now() > deadline) throw new BenchFailed(`timed out after ${timeoutMs} ms waiting for ${what}`, proc ? { output: proc.tail() } : {});
+    if (proc && proc.child.exitCode !== null)
+      throw new BenchFailed(`${proc.name} exited (${proc.child.exitCode}) while waiting for ${what}`, {
+        output: proc.tail(),
+      });
+    if (
+      await Promise.resolve()
+        .then(probe)
+        .catch(() => false)
+    )
+      return;
+    if (Date.now() > deadline)
+      throw new BenchFailed(`timed out after ${timeoutMs} ms waiting for ${what}`, proc ? { output: proc.tail() } : {});
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -37,12 +37,19 @@ export function commandDelta(before: Record<string, number>, after: Record<strin
 
 export async function startPrivateRedis(timeoutMs = 10_000): Promise<PrivateRedis> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BenchFailed(`redis-server did not start on port ${port} within ${timeoutMs} ms`, { output })), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new BenchFailed(`redis-server did not start on port ${port} within ${timeoutMs} ms`, { output })),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4000);
       if (output.includes('Ready to accept connections')) {

@@ -89,13 +89,21 @@ export function markdownReport(results: Results): string {
     '',
     `${results.startedAt}, ${results.durationSeconds.toFixed(0)} s · ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB · Node ${m.node} · Redis ${m.redis} (private instance) · stand-ins on 127.0.0.1`,
     '',
-    'Every figure is min / median / p99 over its samples; each row\'s baseline was measured in the same run.',
+    "Every figure is min / median / p99 over its samples; each row's baseline was measured in the same run.",
     '',
     line(['measurement', 'samples', 'Switchyard (ms)', 'baseline', 'baseline (ms)']),
     line(['---', '---:', '---:', '---', '---:']),
   ];
   for (const r of results.ackLatency ?? []) {
-    out.push(line([`ack \`${r.command}\` ×${r.concurrency} concurrent`, r.switchyard.n, ms(r.switchyard), 'bare Bolt app, ack only', ms(r.bare)]));
+    out.push(
+      line([
+        `ack \`${r.command}\` ×${r.concurrency} concurrent`,
+        r.switchyard.n,
+        ms(r.switchyard),
+        'bare Bolt app, ack only',
+        ms(r.bare),
+      ]),
+    );
   }
   for (const r of results.rollbackLatency ?? []) {
     const reads = r.elbCallsBefore.median;
@@ -110,7 +118,15 @@ export function markdownReport(results: Results): string {
     );
   }
   for (const r of results.breachToRollback ?? []) {
-    out.push(line([`Datadog breach → ELB weights restored, interval ${r.intervalSeconds} s`, r.runs, ms(r.latency), 'breach → first gate query seeing it', ms(r.detection)]));
+    out.push(
+      line([
+        `Datadog breach → ELB weights restored, interval ${r.intervalSeconds} s`,
+        r.runs,
+        ms(r.latency),
+        'breach → first gate query seeing it',
+        ms(r.detection),
+      ]),
+    );
   }
   if (results.throughput?.length) {
     out.push(
@@ -118,7 +134,18 @@ export function markdownReport(results: Results): string {
       '**Throughput** (zero-second bakes; every deployment requested and approved through the bot while the queue was paused, then released at once; Redis commands from INFO commandstats, which counts the commands a script runs one by one):',
       '',
     );
-    out.push(line(['workers × concurrency', 'deployments', 'deployments/s', 'queue latency (ms)', 'completion (ms)', 'Redis cmds / deployment: worker (scripts) · bot', 'Slack calls / deployment', 'alone: completion (ms) · Redis cmds']));
+    out.push(
+      line([
+        'workers × concurrency',
+        'deployments',
+        'deployments/s',
+        'queue latency (ms)',
+        'completion (ms)',
+        'Redis cmds / deployment: worker (scripts) · bot',
+        'Slack calls / deployment',
+        'alone: completion (ms) · Redis cmds',
+      ]),
+    );
     out.push(line(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
     for (const r of results.throughput) {
       out.push(
@@ -136,11 +163,21 @@ export function markdownReport(results: Results): string {
     }
   }
   for (const r of (results.throughput ?? []).filter((t) => t.failed > 0)) {
-    out.push('', `${r.processes} × ${r.concurrency}: ${r.failed} deployments did not succeed: ${r.failureReasons.join('; ')}`);
+    out.push(
+      '',
+      `${r.processes} × ${r.concurrency}: ${r.failed} deployments did not succeed: ${r.failureReasons.join('; ')}`,
+    );
   }
   if (results.memory?.length) {
-    out.push('', '**Memory** (RSS, MiB):', '', line(['process', 'RSS (MiB)', 'baseline', 'baseline RSS (MiB)']), line(['---', '---:', '---', '---:']));
-    for (const r of results.memory) out.push(line([r.what, formatSummary(r.rssMiB), r.baselineWhat, formatSummary(r.baselineRssMiB)]));
+    out.push(
+      '',
+      '**Memory** (RSS, MiB):',
+      '',
+      line(['process', 'RSS (MiB)', 'baseline', 'baseline RSS (MiB)']),
+      line(['---', '---:', '---', '---:']),
+    );
+    for (const r of results.memory)
+      out.push(line([r.what, formatSummary(r.rssMiB), r.baselineWhat, formatSummary(r.baselineRssMiB)]));
   }
   if (results.targets.length) {
     out.push('', '**Targets**:', '', line(['target', 'wanted', 'measured', 'met']), line(['---', '---', '---', '---']));
@@ -152,8 +189,15 @@ export function markdownReport(results: Results): string {
     for (const [what, why] of errors) out.push(`- ${what}: ${why}`);
   }
   for (const p of results.profiles ?? []) {
-    const top = (spots: { name: string; percent: number }[]) => spots.slice(0, 6).map((h) => `${h.name} ${h.percent}%`).join(', ');
-    out.push('', `CPU profile \`${p.file}\` (${p.busyMs} ms busy). Self time: ${top(p.packages)}. On the stack: ${top(p.inclusive)}.`);
+    const top = (spots: { name: string; percent: number }[]) =>
+      spots
+        .slice(0, 6)
+        .map((h) => `${h.name} ${h.percent}%`)
+        .join(', ');
+    out.push(
+      '',
+      `CPU profile \`${p.file}\` (${p.busyMs} ms busy). Self time: ${top(p.packages)}. On the stack: ${top(p.inclusive)}.`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

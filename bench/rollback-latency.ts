@@ -57,7 +57,10 @@ export async function measureRollbackLatency(ctx: BenchContext): Promise<Rollbac
 
     const spareTraffic = sandbox.catalog.services[spare]?.traffic;
     if (!spareTraffic) throw new BenchFailed(`${spare} has no traffic settings`);
-    const spareTarget: TrafficTarget = { listenerArn: spareTraffic.listenerArn, targetGroups: spareTraffic.targetGroups };
+    const spareTarget: TrafficTarget = {
+      listenerArn: spareTraffic.listenerArn,
+      targetGroups: spareTraffic.targetGroups,
+    };
     const traffic = sandbox.providers().traffic;
 
     const rows: RollbackRow[] = [];
@@ -77,13 +80,15 @@ export async function measureRollbackLatency(ctx: BenchContext): Promise<Rollbac
         await jitter(1000);
         const sent = Date.now();
         const acked = await driver.requester.command('/rollback', 'acme-api bench: measuring rollback latency');
-        if (acked.status !== 200) throw new BenchFailed('/rollback was not acknowledged', { status: acked.status, body: acked.body });
+        if (acked.status !== 200)
+          throw new BenchFailed('/rollback was not acknowledged', { status: acked.status, body: acked.body });
         const change = await weightChangeArrival(sandbox.elbv2, sandbox.listenerArn, sent, 30_000);
         latency.push(change.at - sent);
         callsBefore.push(change.callsBefore);
         ack.push(acked.ms);
         const done = await waitForPhase(store, 'acme-api', ['rolled-back', 'failed', 'succeeded'], 60_000);
-        if (done.phase !== 'rolled-back') throw new BenchFailed(`acme-api ${version} ended ${done.phase}, not rolled-back`);
+        if (done.phase !== 'rolled-back')
+          throw new BenchFailed(`acme-api ${version} ended ${done.phase}, not rolled-back`);
 
         const direct = Date.now();
         toggles += 1;
@@ -92,8 +97,18 @@ export async function measureRollbackLatency(ctx: BenchContext): Promise<Rollbac
         baseline.push((await weightChangeArrival(sandbox.elbv2, spareTarget.listenerArn, direct, 10_000)).at - direct);
       }
       const stillBaking = (await Promise.all(baking.map((name) => store.active(name)))).filter(isBaking).length;
-      rows.push({ elbLatencyMs, runs, bakingMeanwhile: stillBaking, latency: summarize(latency), baseline: summarize(baseline), ack: summarize(ack), elbCallsBefore: summarize(callsBefore) });
-      ctx.log(`rollback with ELB ${elbLatencyMs} ms: p99 ${summarize(latency).p99} ms (baseline p99 ${summarize(baseline).p99} ms)`);
+      rows.push({
+        elbLatencyMs,
+        runs,
+        bakingMeanwhile: stillBaking,
+        latency: summarize(latency),
+        baseline: summarize(baseline),
+        ack: summarize(ack),
+        elbCallsBefore: summarize(callsBefore),
+      });
+      ctx.log(
+        `rollback with ELB ${elbLatencyMs} ms: p99 ${summarize(latency).p99} ms (baseline p99 ${summarize(baseline).p99} ms)`,
+      );
     }
     sandbox.elbv2.faults.latencyMs = 0;
     return rows;

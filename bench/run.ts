@@ -47,23 +47,40 @@ function machine(): Machine {
   } catch {
     // Reported as unknown; starting the private server below says what is wrong.
   }
-  return { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, redis };
+  return {
+    cores: cpu.length,
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    redis,
+  };
 }
 
 async function main(): Promise<number> {
   const unknown = only?.filter((k) => !KEYS.includes(k as Key));
   if (unknown?.length) throw new Error(`unknown measurement ${unknown.join(', ')}: give some of ${KEYS.join(', ')}`);
-  if (!Number.isInteger(fleetSize) || fleetSize < 1 || fleetSize > 999) throw new Error(`--fleet must be a whole number of services from 1 to 999, not ${flag('fleet')}`);
+  if (!Number.isInteger(fleetSize) || fleetSize < 1 || fleetSize > 999)
+    throw new Error(`--fleet must be a whole number of services from 1 to 999, not ${flag('fleet')}`);
   const selected = KEYS.filter((k) => !only || only.includes(k));
   const started = Date.now();
-  const log = (text: string) => process.stdout.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
-  const profileDir = cpuProf ? join(root, 'bench', 'profiles', new Date(started).toISOString().replace(/[:.]/g, '-')) : undefined;
+  const log = (text: string) =>
+    process.stdout.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
+  const profileDir = cpuProf
+    ? join(root, 'bench', 'profiles', new Date(started).toISOString().replace(/[:.]/g, '-'))
+    : undefined;
   if (profileDir) await mkdir(profileDir, { recursive: true });
 
   const redis = await startPrivateRedis();
   log(`private redis-server on port ${redis.port}; ${quick ? 'quick' : 'full'} run of ${selected.join(', ')}`);
   const ctx: BenchContext = { redisUrl: redis.url, quick, fleetSize, cpuProfDir: profileDir, log };
-  const results: Omit<Results, 'targets'> = { machine: machine(), quick, startedAt: new Date(started).toISOString(), durationSeconds: 0, errors: {} };
+  const results: Omit<Results, 'targets'> = {
+    machine: machine(),
+    quick,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: 0,
+    errors: {},
+  };
   const measurements: Record<Key, () => Promise<void>> = {
     ack: async () => void (results.ackLatency = await measureAckLatency(ctx)),
     rollback: async () => void (results.rollbackLatency = await measureRollbackLatency(ctx)),
@@ -77,7 +94,8 @@ async function main(): Promise<number> {
       try {
         await measurements[key]();
       } catch (error) {
-        const context = error instanceof Error && 'context' in error ? ` ${JSON.stringify(error.context).slice(0, 2000)}` : '';
+        const context =
+          error instanceof Error && 'context' in error ? ` ${JSON.stringify(error.context).slice(0, 2000)}` : '';
         results.errors[key] = `${error instanceof Error ? error.message : String(error)}${context}`;
         log(`${key} failed: ${results.errors[key]}`);
       }
@@ -87,7 +105,11 @@ async function main(): Promise<number> {
   }
 
   results.durationSeconds = (Date.now() - started) / 1000;
-  const full: Results = { ...results, targets: checkTargets(results), ...(profileDir ? { profiles: await summarizeProfiles(profileDir, root) } : {}) };
+  const full: Results = {
+    ...results,
+    targets: checkTargets(results),
+    ...(profileDir ? { profiles: await summarizeProfiles(profileDir, root) } : {}),
+  };
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify(full, null, 2)}\n`);
   const report = markdownReport(full);

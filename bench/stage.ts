@@ -45,7 +45,10 @@ export async function openStage(options: StageOptions): Promise<Stage> {
 
   const startHttp = async (role: 'bot' | 'all', name: string, extra: Record<string, string>) => {
     const port = await freePort();
-    const proc = spawnSwitchyard(role, name, { env: { ...env, PORT: String(port), ...extra }, cpuProfDir: options.cpuProfDir });
+    const proc = spawnSwitchyard(role, name, {
+      env: { ...env, PORT: String(port), ...extra },
+      cpuProfDir: options.cpuProfDir,
+    });
     procs.push(proc);
     const url = `http://127.0.0.1:${port}`;
     await waitUntil(`${name} to answer /healthz`, () => answers(`${url}/healthz`), 30_000, proc);
@@ -65,9 +68,17 @@ export async function openStage(options: StageOptions): Promise<Stage> {
       const before = await queue.getWorkersCount();
       // A worker-only process serves /healthz and /metrics on PORT too.
       const port = await freePort();
-      const proc = spawnSwitchyard('worker', name, { env: { ...env, PORT: String(port), ...extra }, cpuProfDir: options.cpuProfDir });
+      const proc = spawnSwitchyard('worker', name, {
+        env: { ...env, PORT: String(port), ...extra },
+        cpuProfDir: options.cpuProfDir,
+      });
       procs.push(proc);
-      await waitUntil(`${name} to connect to the queue`, async () => (await queue.getWorkersCount()) > before, 30_000, proc);
+      await waitUntil(
+        `${name} to connect to the queue`,
+        async () => (await queue.getWorkersCount()) > before,
+        30_000,
+        proc,
+      );
       return proc;
     },
     async close() {

@@ -42,4 +42,5 @@ export function formatSummary(summary: Summary, unit = ''): string {
 }
 
 /** Ratio of two medians or p99s, for "within 1.5× of the baseline". */
-export const ratio = (value: number, baseline: number): number => (baseline > 0 ? value / baseline : Number.POSITIVE_INFINITY);
+export const ratio = (value: number, baseline: number): number =>
+  baseline > 0 ? value / baseline : Number.POSITIVE_INFINITY;

@@ -67,7 +67,9 @@ const ENDINGS = ['✅ *Deployment Complete*', '❌ *Deployment Failed*', '⚠️
 const endedCount = (stage: Stage, version: string): number =>
   stage.sandbox.slack
     .messages(CHANNELS.deployments)
-    .filter((m) => m.thread_ts && ENDINGS.some((ending) => m.text.startsWith(ending)) && m.text.includes(`\`${version}\``)).length;
+    .filter(
+      (m) => m.thread_ts && ENDINGS.some((ending) => m.text.startsWith(ending)) && m.text.includes(`\`${version}\``),
+    ).length;
 
 /**
  * Requests and approves `services` through the bot while the queue is paused, then releases
@@ -76,33 +78,61 @@ const endedCount = (stage: Stage, version: string): number =>
  * itself sends no Redis command while the workers run. A deployment that fails (a smoke check
  * over its latency bound on a saturated machine, say) is counted and its reason kept.
  */
-async function runBatch(stage: Stage, redis: PrivateRedis, driver: SlackDriver, services: readonly string[], version: string, timeoutMs: number): Promise<Batch> {
+async function runBatch(
+  stage: Stage,
+  redis: PrivateRedis,
+  driver: SlackDriver,
+  services: readonly string[],
+  version: string,
+  timeoutMs: number,
+): Promise<Batch> {
   await stage.queue.pause();
   const beforeBot = await redis.commandCounts();
   await inParallel(services, 8, (name) => driver.requestAndApprove(name, version));
   const ids = await Promise.all(services.map(async (name) => (await stage.store.active(name))?.id));
-  await waitUntil(`${services.length} approvals to be recorded`, async () => (await Promise.all(ids.map((id) => (id ? stage.store.intents(id) : {})))).every((i) => 'decision' in i && i.decision), 30_000);
+  await waitUntil(
+    `${services.length} approvals to be recorded`,
+    async () =>
+      (await Promise.all(ids.map((id) => (id ? stage.store.intents(id) : {})))).every(
+        (i) => 'decision' in i && i.decision,
+      ),
+    30_000,
+  );
   const released = await redis.commandCounts();
   const t0 = Date.now();
   await stage.queue.resume();
   try {
-    await waitUntil(`${services.length} deployments of ${version} to end`, () => endedCount(stage, version) >= services.length, timeoutMs);
+    await waitUntil(
+      `${services.length} deployments of ${version} to end`,
+      () => endedCount(stage, version) >= services.length,
+      timeoutMs,
+    );
   } catch (error) {
-    throw new BenchFailed(`${services.length} deployments of ${version} did not all complete`, await whereTheyAre(stage, services, version), { cause: error });
+    throw new BenchFailed(
+      `${services.length} deployments of ${version} did not all complete`,
+      await whereTheyAre(stage, services, version),
+      { cause: error },
+    );
   }
   const after = await redis.commandCounts();
   const slackCalls = stage.sandbox.slack.calls.filter((c) => c.at >= t0 && c.method.startsWith('chat.')).length;
   const records = (await Promise.all(services.map((name) => stage.store.history(name, 1)))).map(([d]) => d);
   const ended = records.filter((d): d is Deployment => d?.version === version && d.finishedAt !== undefined);
   const done = ended.filter((d) => d.phase === 'succeeded');
-  if (done.length === 0) throw new BenchFailed(`none of the ${services.length} deployments of ${version} succeeded`, await whereTheyAre(stage, services, version));
+  if (done.length === 0)
+    throw new BenchFailed(
+      `none of the ${services.length} deployments of ${version} succeeded`,
+      await whereTheyAre(stage, services, version),
+    );
   const completion = done.map((d) => (d.finishedAt as number) - t0);
   const lastEnd = Math.max(...ended.map((d) => (d.finishedAt as number) - t0));
   return {
     queueLatency: done.map((d) => (d.stepRecords[0]?.startedAt ?? Number.NaN) - t0),
     completion,
     perSecond: (done.length * 1000) / lastEnd,
-    failures: ended.filter((d) => d.phase !== 'succeeded').map((d) => `${d.phase}: ${d.failureReason ?? d.rollbackReason ?? 'no reason recorded'}`),
+    failures: ended
+      .filter((d) => d.phase !== 'succeeded')
+      .map((d) => `${d.phase}: ${d.failureReason ?? d.rollbackReason ?? 'no reason recorded'}`),
     workerCommands: commandDelta(released, after),
     botCommands: commandDelta(beforeBot, released),
     slackCalls: slackCalls / services.length,
@@ -110,14 +140,24 @@ async function runBatch(stage: Stage, redis: PrivateRedis, driver: SlackDriver, 
 }
 
 /** For a batch that did not finish: how many records are in which phase and step, and how many endings reached Slack. */
-async function whereTheyAre(stage: Stage, services: readonly string[], version: string): Promise<Record<string, unknown>> {
+async function whereTheyAre(
+  stage: Stage,
+  services: readonly string[],
+  version: string,
+): Promise<Record<string, unknown>> {
   const records = (await Promise.all(services.map((name) => stage.store.history(name, 1)))).map(([d]) => d);
   const phases: Record<string, number> = {};
   for (const d of records) {
-    const where = d?.version === version ? `${d.phase}${d.phase === 'running' ? `@${d.steps[d.stepIndex]?.kind}` : ''}` : 'no record';
+    const where =
+      d?.version === version
+        ? `${d.phase}${d.phase === 'running' ? `@${d.steps[d.stepIndex]?.kind}` : ''}`
+        : 'no record';
     phases[where] = (phases[where] ?? 0) + 1;
   }
-  const failures = records.filter((d) => d?.failureReason).slice(0, 3).map((d) => `${d?.service}: ${d?.failureReason}`);
+  const failures = records
+    .filter((d) => d?.failureReason)
+    .slice(0, 3)
+    .map((d) => `${d?.service}: ${d?.failureReason}`);
   return { phases, endingsInSlack: endedCount(stage, version), failures, jobs: await stage.queue.getJobCounts() };
 }
 
@@ -143,7 +183,11 @@ export async function measureThroughput(ctx: BenchContext, redis: PrivateRedis):
     { processes: 1, concurrency: size },
     { processes: 4, concurrency: Math.ceil(size / 4) },
   ];
-  const stage = await openStage({ redisUrl: ctx.redisUrl, sandbox: { bakeSeconds: 0, fleet: { size } }, cpuProfDir: ctx.cpuProfDir });
+  const stage = await openStage({
+    redisUrl: ctx.redisUrl,
+    sandbox: { bakeSeconds: 0, fleet: { size } },
+    cpuProfDir: ctx.cpuProfDir,
+  });
   try {
     const bot = await stage.startBot('throughput-bot');
     const driver = new SlackDriver(stage.sandbox, bot.url);
@@ -169,7 +213,9 @@ export async function measureThroughput(ctx: BenchContext, redis: PrivateRedis):
         for (let run = 0; run < runs; run += 1) {
           release += 1;
           batches.push(await runBatch(stage, redis, driver, stage.sandbox.fleet, `v4.${release}.0`, 300_000));
-          ctx.log(`throughput ${setup.processes}×${setup.concurrency}: ${batches.at(-1)?.perSecond.toFixed(1)} deployments/s`);
+          ctx.log(
+            `throughput ${setup.processes}×${setup.concurrency}: ${batches.at(-1)?.perSecond.toFixed(1)} deployments/s`,
+          );
         }
         const workerCommands = batches.map((b) => b.workerCommands).reduce(sumCounts, {});
         const botCommands = batches.map((b) => b.botCommands).reduce(sumCounts, {});

@@ -13,7 +13,12 @@ export interface WeightChange {
  * The first ModifyListener of `listenerArn` the ELBv2 stand-in received at or after `since`
  * (ms since epoch). Both clocks are this process's.
  */
-export async function weightChangeArrival(elbv2: Elbv2StandIn, listenerArn: string, since: number, timeoutMs: number): Promise<WeightChange> {
+export async function weightChangeArrival(
+  elbv2: Elbv2StandIn,
+  listenerArn: string,
+  since: number,
+  timeoutMs: number,
+): Promise<WeightChange> {
   const deadline = Date.now() + timeoutMs;
   let scanned = 0;
   let callsBefore = 0;
@@ -26,7 +31,8 @@ export async function weightChangeArrival(elbv2: Elbv2StandIn, listenerArn: stri
       if (params.get('Action') === 'ModifyListener') return { at: req.at, callsBefore };
       callsBefore += 1;
     }
-    if (Date.now() > deadline) throw new BenchFailed(`the load balancer received no weight change for ${listenerArn} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new BenchFailed(`the load balancer received no weight change for ${listenerArn} within ${timeoutMs} ms`);
     await sleep(2);
   }
 }

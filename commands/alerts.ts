@@ -15,13 +15,18 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     if (!d || !service) return { refusal: 'This deployment no longer exists.' };
     const permission = await rollbackPermission(ctx, onCall, service, body.user.id);
     if (!permission.allowed) {
-      return { refusal: `Only ${d.service}'s deployers, release managers and on-call may do that${permission.because ? ` (${permission.because})` : ''}.` };
+      return {
+        refusal: `Only ${d.service}'s deployers, release managers and on-call may do that${permission.because ? ` (${permission.because})` : ''}.`,
+      };
     }
     return { d };
   };
   const tell = async (body: ButtonBody, text: string) => {
     const channel = body.channel?.id ?? body.container?.channel_id;
-    if (channel) await app.client.chat.postEphemeral({ channel, user: body.user.id, text }).catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
+    if (channel)
+      await app.client.chat
+        .postEphemeral({ channel, user: body.user.id, text })
+        .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
   };
   /** Replaces the alert's buttons with who pressed what, so nobody presses them twice. */
   const settle = async (body: ButtonBody, line: string) => {
@@ -30,7 +35,12 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     if (!channel || !message?.ts) return;
     const kept = ((message.blocks ?? []) as { type: string }[]).filter((b) => b.type !== 'actions');
     await app.client.chat
-      .update({ channel, ts: message.ts, text: String(message.text ?? ''), blocks: [...(kept.length ? kept : [section(String(message.text ?? ''))]), context(line)] as never })
+      .update({
+        channel,
+        ts: message.ts,
+        text: String(message.text ?? ''),
+        blocks: [...(kept.length ? kept : [section(String(message.text ?? ''))]), context(line)] as never,
+      })
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not update the alert'));
   };
 
@@ -38,7 +48,12 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     await ack();
     const checked = await allowed(body, action.value ?? '');
     if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
-    const outcome = await requestRollback(ctx, checked.d.service, body.user.id, `Roll back now pressed by on-call alert`);
+    const outcome = await requestRollback(
+      ctx,
+      checked.d.service,
+      body.user.id,
+      `Roll back now pressed by on-call alert`,
+    );
     await settle(body, `↩️ <@${body.user.id}> pressed Roll back now`);
     await tell(body, outcome);
   });
@@ -55,7 +70,8 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     await ack();
     const checked = await allowed(body, action.value ?? '');
     if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
-    if (checked.d.phase !== 'paused') return tell(body, `${checked.d.service} ${checked.d.version} is ${checked.d.phase}, not paused.`);
+    if (checked.d.phase !== 'paused')
+      return tell(body, `${checked.d.service} ${checked.d.version} is ${checked.d.phase}, not paused.`);
     await ctx.store.requestResume(checked.d.id, { by: body.user.id, at: ctx.clock() });
     await ctx.store.appendEvent(checked.d.id, { at: ctx.clock(), actor: body.user.id, type: 'resume-requested' });
     await ctx.queue.wake(checked.d.id);

@@ -39,7 +39,8 @@ export interface ChecklistAnswers {
   confirmed: boolean[];
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
 
 /**
@@ -77,13 +78,19 @@ export function readRequest(metadata: string): z.infer<typeof RequestSchema> | u
 }
 
 /** Inline errors for the modal (`response_action: errors`), keyed by block id. */
-export function answerErrors(answers: ChecklistAnswers, hotfix: boolean, name: string, service: ServiceConfig): Record<string, string> {
+export function answerErrors(
+  answers: ChecklistAnswers,
+  hotfix: boolean,
+  name: string,
+  service: ServiceConfig,
+): Record<string, string> {
   const errors: Record<string, string> = {};
   answers.confirmed.forEach((ok, i) => {
     if (!ok) errors[`${ITEM_BLOCK_PREFIX}${i}`] = 'Confirm this item before deploying';
   });
   if (!answers.summary) errors[SUMMARY_BLOCK] = 'Describe what changes';
-  if (!TICKET_PATTERN.test(answers.ticket)) errors[TICKET_BLOCK] = 'Give the approved change ticket as DEPLOY-<number>, e.g. DEPLOY-123';
+  if (!TICKET_PATTERN.test(answers.ticket))
+    errors[TICKET_BLOCK] = 'Give the approved change ticket as DEPLOY-<number>, e.g. DEPLOY-123';
   const strategy = StrategySchema.safeParse(answers.strategy);
   if (!strategy.success) errors[STRATEGY_BLOCK] = 'Choose blue-green, canary or rolling';
   else {
@@ -98,9 +105,15 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
   app.view(CHECKLIST_CALLBACK, async ({ ack, body, view, client }) => {
     const user = body.user.id;
     const request = readRequest(view.private_metadata);
-    const service = request && Object.hasOwn(ctx.catalog.services, request.service) ? ctx.catalog.services[request.service] : undefined;
+    const service =
+      request && Object.hasOwn(ctx.catalog.services, request.service)
+        ? ctx.catalog.services[request.service]
+        : undefined;
     if (!request || !service) {
-      await ack({ response_action: 'errors', errors: { [SUMMARY_BLOCK]: 'This form is out of date; run /deploy again' } });
+      await ack({
+        response_action: 'errors',
+        errors: { [SUMMARY_BLOCK]: 'This form is out of date; run /deploy again' },
+      });
       return;
     }
     const { service: name, version, hotfix, origin } = request;
@@ -137,7 +150,15 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     // The modal may have stayed open a while: a freeze, a rollback or the window may have come since.
     const refusal = await deployRefusal(ctx, name, version, hotfix);
     if (refusal) {
-      await ack({ response_action: 'errors', errors: { [SUMMARY_BLOCK]: refusal.replace(/<[^>]*\|([^>]*)>/g, '$1').replace(/<@(\w+)>/g, '@$1').slice(0, 2000) } });
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [SUMMARY_BLOCK]: refusal
+            .replace(/<[^>]*\|([^>]*)>/g, '$1')
+            .replace(/<@(\w+)>/g, '@$1')
+            .slice(0, 2000),
+        },
+      });
       return;
     }
     const created = await ctx.store.create(draft, {
@@ -148,23 +169,44 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       data: { checklist: draft.checklist, hotfix, justification: answers.justification },
     });
     if (!created.created) {
-      await ack({ response_action: 'errors', errors: { [SUMMARY_BLOCK]: `${name} already has an active deployment (${created.activeId})` } });
+      await ack({
+        response_action: 'errors',
+        errors: { [SUMMARY_BLOCK]: `${name} already has an active deployment (${created.activeId})` },
+      });
       return;
     }
     await ack();
     const d = created.deployment;
     try {
-      const message = announcement(d, { onCall: ctx.catalog.slack.onCall, expectedSeconds: expectedSeconds(d.steps), statusLine: statusLine(d, now) });
-      const posted = await client.chat.postMessage({ channel: d.channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
+      const message = announcement(d, {
+        onCall: ctx.catalog.slack.onCall,
+        expectedSeconds: expectedSeconds(d.steps),
+        statusLine: statusLine(d, now),
+      });
+      const posted = await client.chat.postMessage({
+        channel: d.channel,
+        text: message.text,
+        blocks: message.blocks as never,
+        unfurl_links: false,
+      });
       const announced: Deployment = { ...d, announcementTs: posted.ts as string };
       await ctx.store.save(announced);
-      await ctx.store.appendEvent(d.id, { at: ctx.clock(), actor: 'switchyard', type: 'announced', detail: `${d.channel} ${posted.ts}` });
+      await ctx.store.appendEvent(d.id, {
+        at: ctx.clock(),
+        actor: 'switchyard',
+        type: 'announced',
+        detail: `${d.channel} ${posted.ts}`,
+      });
       await ctx.queue.add(d.id);
     } catch (error) {
       ctx.log.error({ err: error, deploymentId: d.id }, 'could not announce the deployment');
       await ctx.store.discard(d);
       await client.chat
-        .postEphemeral({ channel: origin, user, text: `:warning: ${name} ${version} was not requested: the announcement could not be posted (${describeError(error)}). Nothing was created; try again.` })
+        .postEphemeral({
+          channel: origin,
+          user,
+          text: `:warning: ${name} ${version} was not requested: the announcement could not be posted (${describeError(error)}). Nothing was created; try again.`,
+        })
         .catch((e: unknown) => ctx.log.warn({ err: e }, 'could not tell the requester'));
     }
   });

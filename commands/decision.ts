@@ -4,7 +4,14 @@ import type { AppContext } from '../src/app/context.js';
 import type { Decision, Deployment } from '../src/domain/deployment.js';
 import { decisionRefusal } from '../src/domain/policy.js';
 import { expectedSeconds } from '../src/runbook/plan.js';
-import { announcement, APPROVE_ACTION, REASON_BLOCK, REJECT_ACTION, REJECT_CALLBACK, rejectModal } from '../views/announcement.js';
+import {
+  announcement,
+  APPROVE_ACTION,
+  REASON_BLOCK,
+  REJECT_ACTION,
+  REJECT_CALLBACK,
+  rejectModal,
+} from '../views/announcement.js';
 import { statusLine } from '../views/status-line.js';
 
 const REFUSALS = {
@@ -16,7 +23,11 @@ const decided = (decision: Decision): string =>
   `This deployment was already ${decision.kind === 'approve' ? 'approved' : decision.kind === 'reject' ? 'rejected' : 'expired'}${decision.kind === 'expire' ? '' : ` by <@${decision.by}>`}.`;
 
 /** Who may press the button, and whether there is still something to decide. */
-async function checkDecider(ctx: AppContext, id: string, user: string): Promise<{ d: Deployment } | { refusal: string }> {
+async function checkDecider(
+  ctx: AppContext,
+  id: string,
+  user: string,
+): Promise<{ d: Deployment } | { refusal: string }> {
   const d = await ctx.store.get(id);
   if (!d) return { refusal: 'This deployment no longer exists.' };
   const refusal = decisionRefusal(ctx.catalog, d, user);
@@ -35,9 +46,19 @@ async function decide(ctx: AppContext, d: Deployment, decision: Decision): Promi
 
 /** Logs the decision, replaces the buttons with who decided, and wakes the worker. */
 async function publishDecision(ctx: AppContext, client: WebClient, d: Deployment, decision: Decision): Promise<void> {
-  await ctx.store.appendEvent(d.id, { at: decision.at, actor: decision.by, type: `${decision.kind}-recorded`, detail: decision.reason });
+  await ctx.store.appendEvent(d.id, {
+    at: decision.at,
+    actor: decision.by,
+    type: `${decision.kind}-recorded`,
+    detail: decision.reason,
+  });
   if (d.announcementTs) {
-    const message = announcement(d, { onCall: ctx.catalog.slack.onCall, expectedSeconds: expectedSeconds(d.steps), statusLine: statusLine(d, decision.at), decision });
+    const message = announcement(d, {
+      onCall: ctx.catalog.slack.onCall,
+      expectedSeconds: expectedSeconds(d.steps),
+      statusLine: statusLine(d, decision.at),
+      decision,
+    });
     await client.chat
       .update({ channel: d.channel, ts: d.announcementTs, text: message.text, blocks: message.blocks as never })
       .catch((error: unknown) => ctx.log.warn({ err: error, deploymentId: d.id }, 'could not update the announcement'));
@@ -48,7 +69,9 @@ async function publishDecision(ctx: AppContext, client: WebClient, d: Deployment
 const tellUser = async (ctx: AppContext, client: WebClient, body: BlockAction, text: string): Promise<void> => {
   const channel = body.channel?.id ?? body.container?.channel_id;
   if (!channel) return;
-  await client.chat.postEphemeral({ channel, user: body.user.id, text }).catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
+  await client.chat
+    .postEphemeral({ channel, user: body.user.id, text })
+    .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
 };
 
 export function registerDecisions(app: App, ctx: AppContext): void {

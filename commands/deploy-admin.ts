@@ -11,7 +11,9 @@ const RELEASE_MANAGER_ONLY: ReadonlySet<AdminCommand['kind']> = new Set(['clear'
 
 /** Who may run the subcommand; undefined when allowed. */
 export const adminRefusal = (ctx: AppContext, command: AdminCommand, user: string): string | undefined =>
-  RELEASE_MANAGER_ONLY.has(command.kind) && !isReleaseManager(ctx.catalog, user) ? `only a release manager can ${command.kind}` : undefined;
+  RELEASE_MANAGER_ONLY.has(command.kind) && !isReleaseManager(ctx.catalog, user)
+    ? `only a release manager can ${command.kind}`
+    : undefined;
 
 /** `/deploy status | history | clear | freeze | unfreeze`: reads and records, the answer's text. */
 export async function runAdminCommand(ctx: AppContext, command: AdminCommand, user: string): Promise<string> {
@@ -24,8 +26,11 @@ export async function runAdminCommand(ctx: AppContext, command: AdminCommand, us
     case 'clear': {
       const cleared = await ctx.store.clearBlockedVersion(command.service, command.version);
       if (!cleared) return `${command.service} ${command.version} is not blocked; nothing to clear.`;
-      const rolledBack = (await ctx.store.history(command.service, 50)).find((d) => d.version === command.version && d.phase === 'rolled-back');
-      if (rolledBack) await ctx.store.appendEvent(rolledBack.id, { at: now, actor: user, type: 'cleared', detail: command.rca });
+      const rolledBack = (await ctx.store.history(command.service, 50)).find(
+        (d) => d.version === command.version && d.phase === 'rolled-back',
+      );
+      if (rolledBack)
+        await ctx.store.appendEvent(rolledBack.id, { at: now, actor: user, type: 'cleared', detail: command.rca });
       return `:white_check_mark: ${command.service} ${command.version} may be deployed again (RCA: ${escapeText(command.rca)}).`;
     }
     case 'freeze':

@@ -48,7 +48,9 @@ const knownService = (catalog: Catalog, name: string | undefined): string | unde
 
 const unknownService = (catalog: Catalog, name: string | undefined): string => {
   const known = Object.keys(catalog.services).join(', ') || '(none)';
-  return name ? `unknown service \`${echo(name)}\`; known services: ${known}` : `name a service; known services: ${known}`;
+  return name
+    ? `unknown service \`${echo(name)}\`; known services: ${known}`
+    : `name a service; known services: ${known}`;
 };
 
 /** Parses the text after `/deploy`; every error names what was wrong and what is accepted. */
@@ -63,7 +65,8 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
     const service = knownService(catalog, rest[0]);
     if (!service) return fail(unknownService(catalog, rest[0]));
     const limit = rest[1] === undefined ? 10 : Number(rest[1]);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 50) return fail(`\`${echo(rest[1] ?? '')}\` is not a count; give a whole number from 1 to 50`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50)
+      return fail(`\`${echo(rest[1] ?? '')}\` is not a count; give a whole number from 1 to 50`);
     return { ok: true, command: { kind: 'history', service, limit } };
   }
   if (first === 'clear') {
@@ -71,7 +74,8 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
     const service = knownService(catalog, name);
     if (!service) return fail(unknownService(catalog, name));
     if (!version || !VERSION_PATTERN.test(version)) return fail(versionError(version ?? ''));
-    if (!rca || !/^https?:\/\/\S+$/.test(rca)) return fail('give the link to the root-cause analysis (https://…) after the version');
+    if (!rca || !/^https?:\/\/\S+$/.test(rca))
+      return fail('give the link to the root-cause analysis (https://…) after the version');
     return { ok: true, command: { kind: 'clear', service, version, rca } };
   }
   if (first === 'freeze' || first === 'unfreeze') {
@@ -79,11 +83,15 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
     const scope = target === 'all' ? 'all' : knownService(catalog, target);
     if (!scope) return fail(`${unknownService(catalog, target)} (or \`all\`)`);
     if (first === 'unfreeze') return { ok: true, command: { kind: 'unfreeze', scope } };
-    if (reason.length === 0) return fail('give the reason for the freeze after the service; it is shown to anyone who tries to deploy');
+    if (reason.length === 0)
+      return fail('give the reason for the freeze after the service; it is shown to anyone who tries to deploy');
     return { ok: true, command: { kind: 'freeze', scope, reason: reason.join(' ').slice(0, 500) } };
   }
   const service = knownService(catalog, first);
-  if (!service) return fail(`${unknownService(catalog, first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run]\``);
+  if (!service)
+    return fail(
+      `${unknownService(catalog, first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run]\``,
+    );
   const [version, ...flags] = rest;
   if (!version) return fail(`give a version after \`${service}\`: ${VERSION_HINT}`);
   if (!VERSION_PATTERN.test(version)) return fail(versionError(version));

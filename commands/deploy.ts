@@ -11,19 +11,27 @@ import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
 
-export const newDeploymentId = (service: string, now: number): string => `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+export const newDeploymentId = (service: string, now: number): string =>
+  `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
 
 const pairedStrategy = (service: ServiceConfig): boolean => 'blue' in service.workload.deployments;
 
 /** Why this service cannot be deployed with this strategy, if it cannot. */
 export function strategyMismatch(name: string, service: ServiceConfig, strategy: Strategy): string | undefined {
-  if (strategy === 'rolling' && pairedStrategy(service)) return `${name} has a blue/green pair; deploy it with blue-green or canary`;
-  if (strategy !== 'rolling' && !pairedStrategy(service)) return `${name} has one Deployment; it can only be deployed with rolling`;
+  if (strategy === 'rolling' && pairedStrategy(service))
+    return `${name} has a blue/green pair; deploy it with blue-green or canary`;
+  if (strategy !== 'rolling' && !pairedStrategy(service))
+    return `${name} has one Deployment; it can only be deployed with rolling`;
   return undefined;
 }
 
 /** Checks that need Redis or the clock, done after the ack: freeze, busy service, blocked version, window. */
-export async function deployRefusal(ctx: AppContext, service: string, version: string, hotfix: boolean): Promise<string | undefined> {
+export async function deployRefusal(
+  ctx: AppContext,
+  service: string,
+  version: string,
+  hotfix: boolean,
+): Promise<string | undefined> {
   const refusal = await stateRefusal(ctx, service, version);
   if (refusal) return refusal;
   return hotfix ? undefined : windowRefusal(ctx.catalog.window, ctx.clock());
@@ -48,7 +56,9 @@ export function registerDeploy(app: App, ctx: AppContext): void {
         return;
       }
       await ack();
-      const text = await runAdminCommand(ctx, cmd, command.user_id).catch((error: unknown) => `:warning: ${describeError(error)}`);
+      const text = await runAdminCommand(ctx, cmd, command.user_id).catch(
+        (error: unknown) => `:warning: ${describeError(error)}`,
+      );
       await respond({ response_type: 'ephemeral', text });
       return;
     }
@@ -62,7 +72,10 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       return;
     }
     if (cmd.dryRun) {
-      await ack({ response_type: 'in_channel', text: planReport(cmd.service, service, strategy, cmd.version, ctx.catalog) });
+      await ack({
+        response_type: 'in_channel',
+        text: planReport(cmd.service, service, strategy, cmd.version, ctx.catalog),
+      });
       return;
     }
     // Slack needs the ack within 3 s and the trigger_id expires 3 s after the command: ack first.
@@ -82,7 +95,10 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       });
     } catch (error) {
       ctx.log.error({ err: error, service: cmd.service }, 'could not open the checklist');
-      await respond({ response_type: 'ephemeral', text: `:warning: could not open the checklist: ${describeError(error)}` });
+      await respond({
+        response_type: 'ephemeral',
+        text: `:warning: could not open the checklist: ${describeError(error)}`,
+      });
     }
   });
 }

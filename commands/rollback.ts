@@ -20,9 +20,15 @@ export interface RollbackCommand {
 export function parseRollback(text: string, services: readonly string[]): Parsed<RollbackCommand> {
   const [name, ...words] = text.trim().split(/\s+/).filter(Boolean);
   if (!name || !services.includes(name)) {
-    return { ok: false, error: `${name ? `unknown service \`${echo(name)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}` };
+    return {
+      ok: false,
+      error: `${name ? `unknown service \`${echo(name)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}`,
+    };
   }
-  return { ok: true, command: { service: name, reason: [...words.join(' ')].slice(0, MAX_REASON).join('') || 'manual rollback' } };
+  return {
+    ok: true,
+    command: { service: name, reason: [...words.join(' ')].slice(0, MAX_REASON).join('') || 'manual rollback' },
+  };
 }
 
 /**
@@ -40,16 +46,23 @@ export async function requestRollback(ctx: AppContext, service: string, user: st
     const { won, finished, decision } = await ctx.store.requestRollback(active, intent);
     if (!finished) {
       if (!won) return `${service} ${active.version} is already being rolled back (asked by <@${decision.by}>).`;
-      await ctx.store.appendEvent(active.id, { at: intent.at, actor: user, type: 'rollback-requested', detail: reason });
+      await ctx.store.appendEvent(active.id, {
+        at: intent.at,
+        actor: user,
+        type: 'rollback-requested',
+        detail: reason,
+      });
       await ctx.queue.wake(active.id);
       return `↩️ Rolling back ${service} ${active.version}: ${escapeText(reason)}`;
     }
   }
   const [latest] = await ctx.store.history(service, 1);
   if (!latest) return `${service} has no deployment to roll back.`;
-  if (latest.phase !== 'succeeded') return `${service} has nothing to roll back: its last deployment (${latest.version}) ${latest.phase === 'rolled-back' ? 'was already rolled back' : `ended ${latest.phase}`}.`;
+  if (latest.phase !== 'succeeded')
+    return `${service} has nothing to roll back: its last deployment (${latest.version}) ${latest.phase === 'rolled-back' ? 'was already rolled back' : `ended ${latest.phase}`}.`;
   const reopened = await ctx.store.reopenForRollback(latest, intent);
-  if (!reopened) return `${service} ${latest.version} is already being rolled back, or another deployment just started.`;
+  if (!reopened)
+    return `${service} ${latest.version} is already being rolled back, or another deployment just started.`;
   await ctx.store.appendEvent(latest.id, { at: intent.at, actor: user, type: 'rollback-requested', detail: reason });
   await ctx.queue.addRollback(latest.id, reopened.fence);
   return `↩️ Rolling back ${service} ${latest.version} to ${latest.previousVersion ?? 'the previous version'}: ${escapeText(reason)}`;
@@ -67,7 +80,10 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
     const permission = await rollbackPermission(ctx, onCall, service, command.user_id);
     if (!permission.allowed) {
       const because = permission.because ? ` (${permission.because})` : '';
-      await ack({ response_type: 'ephemeral', text: `:no_entry: you may not roll back ${name}: its deployers, release managers and on-call may${because}` });
+      await ack({
+        response_type: 'ephemeral',
+        text: `:no_entry: you may not roll back ${name}: its deployers, release managers and on-call may${because}`,
+      });
       return;
     }
     await ack();
@@ -75,7 +91,10 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
       await respond({ response_type: 'ephemeral', text: await requestRollback(ctx, name, command.user_id, reason) });
     } catch (error) {
       ctx.log.error({ err: error, service: name }, 'rollback request failed');
-      await respond({ response_type: 'ephemeral', text: `:warning: could not request the rollback of ${name}: ${describeError(error)}` });
+      await respond({
+        response_type: 'ephemeral',
+        text: `:warning: could not request the rollback of ${name}: ${describeError(error)}`,
+      });
     }
   });
 }

@@ -11,16 +11,25 @@ const USAGE = 'Usage: `/shift &lt;service&gt; &lt;percent 0-100&gt;` or `/shift 
 export type ShiftCommand = { service: string; weight: number } | { service: string; resume: true };
 
 /** Parses `/shift` text; errors name what was wrong and what is accepted. */
-export function parseShift(text: string, services: readonly string[]): { ok: true; command: ShiftCommand } | { ok: false; error: string } {
+export function parseShift(
+  text: string,
+  services: readonly string[],
+): { ok: true; command: ShiftCommand } | { ok: false; error: string } {
   const [service, value, ...extra] = text.trim().split(/\s+/).filter(Boolean);
   if (!service || !services.includes(service)) {
-    return { ok: false, error: `${service ? `unknown service \`${echo(service)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}` };
+    return {
+      ok: false,
+      error: `${service ? `unknown service \`${echo(service)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}`,
+    };
   }
   if (extra.length > 0 || value === undefined) return { ok: false, error: USAGE };
   if (value === 'resume') return { ok: true, command: { service, resume: true } };
   const weight = Number(value.replace(/%$/, ''));
   if (!/^\d{1,3}%?$/.test(value) || !Number.isInteger(weight) || weight < 0 || weight > 100) {
-    return { ok: false, error: `\`${echo(value, 20)}\` is not a percentage; give a whole number from 0 to 100, or resume` };
+    return {
+      ok: false,
+      error: `\`${echo(value, 20)}\` is not a percentage; give a whole number from 0 to 100, or resume`,
+    };
   }
   return { ok: true, command: { service, weight } };
 }
@@ -36,7 +45,10 @@ export function registerShift(app: App, ctx: AppContext): void {
     const { service } = parsed.command;
     const config = ctx.catalog.services[service];
     if (!config || !mayDeploy(ctx.catalog, config, command.user_id)) {
-      await ack({ response_type: 'ephemeral', text: `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may` });
+      await ack({
+        response_type: 'ephemeral',
+        text: `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may`,
+      });
       return;
     }
     await ack();
@@ -44,7 +56,10 @@ export function registerShift(app: App, ctx: AppContext): void {
       await respond({ response_type: 'ephemeral', text: await shift(ctx, parsed.command, command.user_id) });
     } catch (error) {
       ctx.log.error({ err: error, service }, 'shift failed');
-      await respond({ response_type: 'ephemeral', text: `:warning: could not shift ${service}: ${describeError(error)}` });
+      await respond({
+        response_type: 'ephemeral',
+        text: `:warning: could not shift ${service}: ${describeError(error)}`,
+      });
     }
   });
 }
@@ -52,9 +67,12 @@ export function registerShift(app: App, ctx: AppContext): void {
 async function shift(ctx: AppContext, command: ShiftCommand, user: string): Promise<string> {
   const d = await ctx.store.active(command.service);
   if (!d) return `${command.service} has no active deployment to shift.`;
-  if (d.strategy === 'rolling') return `${command.service} ${d.version} is a rolling deployment; it has no traffic weights to shift.`;
-  if (d.phase === 'rolling-back') return `${command.service} ${d.version} is being rolled back; its traffic is going back to ${d.liveColor ?? 'the previous colour'}.`;
-  if (d.phase !== 'running' && d.phase !== 'paused') return `${command.service} ${d.version} is ${d.phase}; nothing to shift yet.`;
+  if (d.strategy === 'rolling')
+    return `${command.service} ${d.version} is a rolling deployment; it has no traffic weights to shift.`;
+  if (d.phase === 'rolling-back')
+    return `${command.service} ${d.version} is being rolled back; its traffic is going back to ${d.liveColor ?? 'the previous colour'}.`;
+  if (d.phase !== 'running' && d.phase !== 'paused')
+    return `${command.service} ${d.version} is ${d.phase}; nothing to shift yet.`;
   const first = firstShiftIndex(d);
   if (first < 0 || d.stepIndex < first) {
     const step = d.steps[d.stepIndex];

@@ -25,7 +25,11 @@ export class SwitchyardError extends Error {
   /** A retriable error may succeed if the same action is tried again later. */
   readonly retriable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext; retriable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; context?: ErrorContext; retriable?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -78,4 +82,5 @@ export const asSwitchyardError = (error: unknown): SwitchyardError => {
 };
 
 /** One readable sentence for Slack: the message without stack or cause chain. */
-export const describeError = (error: unknown): string => asSwitchyardError(error).message.split('\n')[0] ?? 'unknown error';
+export const describeError = (error: unknown): string =>
+  asSwitchyardError(error).message.split('\n')[0] ?? 'unknown error';

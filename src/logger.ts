@@ -45,7 +45,9 @@ export const CENSOR = '[redacted]';
 
 /** The credential values set in `env`, to scrub from log lines. */
 export const secretsIn = (env: NodeJS.ProcessEnv): string[] =>
-  SECRET_VARIABLES.map((name) => env[name]).filter((value): value is string => typeof value === 'string' && value.length >= MIN_SECRET_LENGTH);
+  SECRET_VARIABLES.map((name) => env[name]).filter(
+    (value): value is string => typeof value === 'string' && value.length >= MIN_SECRET_LENGTH,
+  );
 
 /**
  * Replaces each secret in a finished JSON line, in its raw and its JSON-escaped form. Redaction
@@ -55,17 +57,27 @@ export const secretsIn = (env: NodeJS.ProcessEnv): string[] =>
 function scrubber(secrets: readonly string[]): ((line: string) => string) | undefined {
   const forms = [...new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]))];
   if (forms.length === 0) return undefined;
-  return (line) => forms.reduce((scrubbed, form) => (scrubbed.includes(form) ? scrubbed.replaceAll(form, CENSOR) : scrubbed), line);
+  return (line) =>
+    forms.reduce((scrubbed, form) => (scrubbed.includes(form) ? scrubbed.replaceAll(form, CENSOR) : scrubbed), line);
 }
 
 /**
  * JSON lines on stdout (or `destination`). `secrets` defaults to the credentials in the
  * process's environment, where Switchyard reads them from.
  */
-export function createLogger(level: string, destination?: pino.DestinationStream, secrets: readonly string[] = secretsIn(process.env)): Logger {
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  secrets: readonly string[] = secretsIn(process.env),
+): Logger {
   const streamWrite = scrubber(secrets);
   return pino(
-    { level, base: { app: 'switchyard' }, redact: { paths: REDACTED_PATHS, censor: CENSOR }, ...(streamWrite ? { hooks: { streamWrite } } : {}) },
+    {
+      level,
+      base: { app: 'switchyard' },
+      redact: { paths: REDACTED_PATHS, censor: CENSOR },
+      ...(streamWrite ? { hooks: { streamWrite } } : {}),
+    },
     destination,
   );
 }

@@ -20,8 +20,17 @@ export function postWindowAlert(d: Deployment, onCall: string, evidence: string[
     text,
     blocks: [
       section(`${text}:\n${evidence.map((line) => quote(line, 500)).join('\n')}`),
-      context(`Rolling back puts all traffic on ${d.liveColor ?? 'the previous colour'} (\`${d.previousVersion ?? 'previous version'}\`) in one load balancer call.`),
-      { type: 'actions', block_id: 'alert', elements: [button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger'), button(ACKNOWLEDGE_ACTION, 'Acknowledge', d.id)] },
+      context(
+        `Rolling back puts all traffic on ${d.liveColor ?? 'the previous colour'} (\`${d.previousVersion ?? 'previous version'}\`) in one load balancer call.`,
+      ),
+      {
+        type: 'actions',
+        block_id: 'alert',
+        elements: [
+          button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger'),
+          button(ACKNOWLEDGE_ACTION, 'Acknowledge', d.id),
+        ],
+      },
     ],
   };
 }
@@ -33,14 +42,26 @@ export const RESUME_HINTS = {
   drift: 'Resume puts back what Switchyard last set and goes on; Roll back now returns to the previous version.',
 } as const;
 
-export function pausedAlert(d: Deployment, onCall: string, evidence: string[], hint: keyof typeof RESUME_HINTS = 'gates') {
+export function pausedAlert(
+  d: Deployment,
+  onCall: string,
+  evidence: string[],
+  hint: keyof typeof RESUME_HINTS = 'gates',
+) {
   const weight = d.weights && d.newColor ? `${d.weights[d.newColor]}% on ${d.newColor}` : 'its current weight';
   const text = `⏸ ${mention(onCall)} ${d.service} \`${d.version}\` is paused at ${weight}: ${quote(d.pauseReason ?? 'gates inconclusive', 500)}`;
   return {
     text,
     blocks: [
       section(`${text}. ${RESUME_HINTS[hint]}\n${evidence.map((line) => quote(line, 500)).join('\n')}`),
-      { type: 'actions', block_id: 'paused', elements: [button(RESUME_ACTION, 'Resume', d.id, 'primary'), button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger')] },
+      {
+        type: 'actions',
+        block_id: 'paused',
+        elements: [
+          button(RESUME_ACTION, 'Resume', d.id, 'primary'),
+          button(ROLLBACK_NOW_ACTION, 'Roll back now', d.id, 'danger'),
+        ],
+      },
     ],
   };
 }

@@ -60,8 +60,20 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
       type: 'actions',
       block_id: 'decision',
       elements: [
-        { type: 'button', action_id: APPROVE_ACTION, style: 'primary', value: d.id, text: { type: 'plain_text', text: 'Approve' } },
-        { type: 'button', action_id: REJECT_ACTION, style: 'danger', value: d.id, text: { type: 'plain_text', text: 'Reject' } },
+        {
+          type: 'button',
+          action_id: APPROVE_ACTION,
+          style: 'primary',
+          value: d.id,
+          text: { type: 'plain_text', text: 'Approve' },
+        },
+        {
+          type: 'button',
+          action_id: REJECT_ACTION,
+          style: 'danger',
+          value: d.id,
+          text: { type: 'plain_text', text: 'Reject' },
+        },
       ],
     });
   }

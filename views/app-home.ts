@@ -24,15 +24,19 @@ type Block = Record<string, unknown>;
 
 const header = (text: string): Block => ({ type: 'header', text: plain(text, 150) });
 const divider: Block = { type: 'divider' };
-const thread = (d: Deployment): string => (d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '');
-const more = (shown: number, total: number, what: string): Block[] => (total > shown ? [context(`…and ${total - shown} more ${what}`)] : []);
+const thread = (d: Deployment): string =>
+  d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '';
+const more = (shown: number, total: number, what: string): Block[] =>
+  total > shown ? [context(`…and ${total - shown} more ${what}`)] : [];
 
 function activeBlocks(active: Deployment[], now: number): Block[] {
   if (active.length === 0) return [section('_No active deployments._')];
   const shown = active.slice(0, HOME_LIMITS.active);
   return [
     ...shown.flatMap((d) => [
-      section(`*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>\n${statusLine(d, now)}`),
+      section(
+        `*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>\n${statusLine(d, now)}`,
+      ),
       context(`${progressDetail(d, now)}${thread(d)}`),
     ]),
     ...more(shown.length, active.length, 'active deployments (`/deploy status` lists them all)'),
@@ -61,7 +65,10 @@ function doraBlock(f: DoraFigures, windowDays: number): Block {
     fields: [
       { type: 'mrkdwn', text: `*Deployment frequency*\n${f.deployments} in ${windowDays} days (${perWeek}/week)` },
       { type: 'mrkdwn', text: `*Lead time* (approval → 100%)\n${orDash(f.leadTimeMs)}` },
-      { type: 'mrkdwn', text: `*Change failure rate*\n${f.changeFailureRate === undefined ? '—' : `${percent(f.changeFailureRate)} (${f.rolledBack} rolled back)`}` },
+      {
+        type: 'mrkdwn',
+        text: `*Change failure rate*\n${f.changeFailureRate === undefined ? '—' : `${percent(f.changeFailureRate)} (${f.rolledBack} rolled back)`}`,
+      },
       { type: 'mrkdwn', text: `*Time to restore*\n${orDash(f.timeToRestoreMs)}` },
     ],
   };
@@ -73,7 +80,11 @@ export function appHome(data: HomeData) {
   const blocks: Block[] = [
     header('Switchyard'),
     context(`Updated ${slackDate(data.now)} · \`/deploy help\` lists the commands`),
-    { type: 'actions', block_id: 'home_actions', elements: [{ type: 'button', action_id: HOME_REFRESH_ACTION, text: plain('Refresh'), value: 'refresh' }] },
+    {
+      type: 'actions',
+      block_id: 'home_actions',
+      elements: [{ type: 'button', action_id: HOME_REFRESH_ACTION, text: plain('Refresh'), value: 'refresh' }],
+    },
     divider,
     header(`Active deployments (${data.active.length})`),
     ...activeBlocks(data.active, data.now),
@@ -83,7 +94,9 @@ export function appHome(data: HomeData) {
     divider,
     header(`Last ${data.windowDays} days (DORA)`),
     context('Production changes are deployments whose new version served users; medians for the times.'),
-    ...(dora.length === 0 ? [section('_No services in the catalog._')] : dora.map((f) => doraBlock(f, data.windowDays))),
+    ...(dora.length === 0
+      ? [section('_No services in the catalog._')]
+      : dora.map((f) => doraBlock(f, data.windowDays))),
     ...more(dora.length, data.dora.length, 'services'),
   ];
   return { type: 'home' as const, callback_id: HOME_CALLBACK_ID, blocks };

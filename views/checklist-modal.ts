@@ -22,7 +22,11 @@ export interface ChecklistRequest {
 
 const STRATEGIES: Strategy[] = ['blue-green', 'canary', 'rolling'];
 
-const textInput = (blockId: string, label: string, options: { multiline?: boolean; placeholder?: string; hint?: string } = {}) => ({
+const textInput = (
+  blockId: string,
+  label: string,
+  options: { multiline?: boolean; placeholder?: string; hint?: string } = {},
+) => ({
   type: 'input' as const,
   block_id: blockId,
   label: plain(label, 2000),
@@ -63,8 +67,14 @@ export function checklistModal(request: ChecklistRequest, items: readonly string
           options: [{ text: plain('Confirmed'), value: 'confirmed' }],
         },
       })),
-      textInput(SUMMARY_BLOCK, 'Change summary', { multiline: true, placeholder: 'What changes for users, one line each' }),
-      textInput(TICKET_BLOCK, 'Change ticket', { placeholder: 'DEPLOY-123', hint: 'The approved JIRA change request (DEPLOY-…)' }),
+      textInput(SUMMARY_BLOCK, 'Change summary', {
+        multiline: true,
+        placeholder: 'What changes for users, one line each',
+      }),
+      textInput(TICKET_BLOCK, 'Change ticket', {
+        placeholder: 'DEPLOY-123',
+        hint: 'The approved JIRA change request (DEPLOY-…)',
+      }),
       {
         type: 'input' as const,
         block_id: STRATEGY_BLOCK,
@@ -76,7 +86,14 @@ export function checklistModal(request: ChecklistRequest, items: readonly string
           options: STRATEGIES.map(strategyOption),
         },
       },
-      ...(request.hotfix ? [textInput(JUSTIFICATION_BLOCK, 'Hotfix justification', { multiline: true, placeholder: 'Why this cannot wait for the next deploy window' })] : []),
+      ...(request.hotfix
+        ? [
+            textInput(JUSTIFICATION_BLOCK, 'Hotfix justification', {
+              multiline: true,
+              placeholder: 'Why this cannot wait for the next deploy window',
+            }),
+          ]
+        : []),
     ],
   };
 }

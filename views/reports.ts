@@ -5,9 +5,11 @@ import { expectedSeconds, gatesFor, planSteps } from '../src/runbook/plan.js';
 import { statusLine } from './status-line.js';
 import { quote, slackDate } from './text.js';
 
-export const threadLink = (channel: string, ts: string): string => `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+export const threadLink = (channel: string, ts: string): string =>
+  `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
 
-const link = (d: Deployment): string => (d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '');
+const link = (d: Deployment): string =>
+  d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '';
 
 /**
  * Where an active deployment stands beyond its status line: the step it is at, the weights the
@@ -18,7 +20,8 @@ export function progressDetail(d: Deployment, now: number): string {
   const parts: string[] = [];
   const step = d.steps[d.stepIndex];
   if (step) parts.push(`step ${d.stepIndex + 1}/${d.steps.length}: ${describeStep(step)}`);
-  if (d.weights && d.liveColor && d.newColor) parts.push(`weights ${d.liveColor} ${d.weights[d.liveColor]}% / ${d.newColor} ${d.weights[d.newColor]}%`);
+  if (d.weights && d.liveColor && d.newColor)
+    parts.push(`weights ${d.liveColor} ${d.weights[d.liveColor]}% / ${d.newColor} ${d.weights[d.newColor]}%`);
   if (d.lastGateRun) parts.push(`gates ${d.lastGateRun.outcome} ${formatDuration(now - d.lastGateRun.at)} ago`);
   if (d.approver) parts.push(`approved by <@${d.approver}>`);
   return parts.join(' · ');
@@ -58,7 +61,13 @@ export function historyReport(service: string, deployments: Deployment[], now: n
 }
 
 /** `/deploy … dry-run`: the plan, without acting (seed 004: "deployment scripts tested (dry run)"). */
-export function planReport(name: string, service: ServiceConfig, strategy: Strategy, version: string, catalog: Catalog): string {
+export function planReport(
+  name: string,
+  service: ServiceConfig,
+  strategy: Strategy,
+  version: string,
+  catalog: Catalog,
+): string {
   const steps = planSteps(service, strategy);
   const gates = gatesFor(name, service, strategy);
   const lines = [
@@ -69,8 +78,15 @@ export function planReport(name: string, service: ServiceConfig, strategy: Strat
     '*Steps:*',
     ...steps.map((step, i) => `${i + 1}. ${describeStep(step)}`),
     `*Gates:* every ${gates.intervalSeconds}s, ${gates.failureLimit} breach(es) tolerated, ${gates.inconclusiveLimit} inconclusive in a row pauses`,
-    ...gates.metrics.map((m) => `• ${m.name}: \`${m.query}\` ${m.max !== undefined ? `≤ ${m.max}` : ''}${m.min !== undefined ? ` ≥ ${m.min}` : ''}${m.maxOverBaseline ? ` vs baseline${m.maxOverBaseline.ratio ? ` ×${m.maxOverBaseline.ratio}` : ''}${m.maxOverBaseline.delta !== undefined ? ` +${m.maxOverBaseline.delta}` : ''}` : ''}`),
-    ...(gates.monitors ? [`• monitors tagged ${gates.monitors.tags.join(', ')} with priority ${gates.monitors.priorities.join('/')} must not alert`] : []),
+    ...gates.metrics.map(
+      (m) =>
+        `• ${m.name}: \`${m.query}\` ${m.max !== undefined ? `≤ ${m.max}` : ''}${m.min !== undefined ? ` ≥ ${m.min}` : ''}${m.maxOverBaseline ? ` vs baseline${m.maxOverBaseline.ratio ? ` ×${m.maxOverBaseline.ratio}` : ''}${m.maxOverBaseline.delta !== undefined ? ` +${m.maxOverBaseline.delta}` : ''}` : ''}`,
+    ),
+    ...(gates.monitors
+      ? [
+          `• monitors tagged ${gates.monitors.tags.join(', ')} with priority ${gates.monitors.priorities.join('/')} must not alert`,
+        ]
+      : []),
     ...(gates.metrics.length === 0 && !gates.monitors ? ['• none configured'] : []),
     `*Hooks:* ${[...service.hooks.preDeploy.map((h) => `pre ${h.name}`), ...service.hooks.postDeploy.map((h) => `post ${h.name}`)].join(', ') || 'none'}`,
     `*Expected duration:* ~${formatDuration(expectedSeconds(steps) * 1000)} plus rollout time · approval by one of ${catalog.slack.releaseManagers.map((u) => `<@${u}>`).join(', ')}`,

@@ -36,7 +36,9 @@ export function formatReadingValue(r: Pick<Reading, 'query' | 'value'>): string 
 
 const gateParts = (run: GateRun | undefined): string[] => [
   ...(run?.readings ?? []).map((r) => `${r.name} ${formatReadingValue(r)}${r.outcome === 'breach' ? ' ⚠️' : ''}`),
-  ...(run && run.firingMonitors.length > 0 ? [`🔥 ${run.firingMonitors.length} monitor${run.firingMonitors.length === 1 ? '' : 's'} firing`] : []),
+  ...(run && run.firingMonitors.length > 0
+    ? [`🔥 ${run.firingMonitors.length} monitor${run.firingMonitors.length === 1 ? '' : 's'} firing`]
+    : []),
 ];
 
 /** Everything the line says except the countdown, which moves on every look. */

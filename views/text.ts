@@ -19,7 +19,8 @@ export const escapeText = (text: string): string =>
  * `escapeText` makes them entities again on the way out, so decoding here keeps a typed `<`
  * from showing as `&lt;`.
  */
-export const decodeSlackText = (text: string): string => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+export const decodeSlackText = (text: string): string =>
+  text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /**
  * Outside text (a reason, a provider's error, a monitor's name) made inert like `escapeText`
@@ -29,7 +30,10 @@ export const decodeSlackText = (text: string): string => text.replace(/&lt;/g, '
 export const quote = (text: string, max: number): string => {
   const escaped = escapeText(text);
   if (escaped.length <= max) return escaped;
-  return `${escaped.slice(0, max - 1).replace(/&[a-z]*$/, '').replace(/[\ud800-\udbff]$/, '')}…`;
+  return `${escaped
+    .slice(0, max - 1)
+    .replace(/&[a-z]*$/, '')
+    .replace(/[\ud800-\udbff]$/, '')}…`;
 };
 
 /**
@@ -37,7 +41,12 @@ export const quote = (text: string, max: number): string => {
  * the characters that could mention, link, format or end its code span dropped.
  */
 export const echo = (text: string, max = 40): string => {
-  const points = [...text.replace(HIDDEN, '').replace(/\s+/g, ' ').replace(/[`<>&*_~]/g, '')];
+  const points = [
+    ...text
+      .replace(HIDDEN, '')
+      .replace(/\s+/g, ' ')
+      .replace(/[`<>&*_~]/g, ''),
+  ];
   return points.length > max ? `${points.slice(0, max).join('')}…` : points.join('');
 };
 
@@ -50,8 +59,19 @@ export const slackDate = (ms: number): string => {
   return `<!date^${seconds}^{date_short_pretty} {time}|${new Date(ms).toISOString().replace('.000Z', 'Z')}>`;
 };
 
-export const truncate = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+export const truncate = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
-export const section = (text: string) => ({ type: 'section' as const, text: { type: 'mrkdwn' as const, text: truncate(text, 3000) } });
-export const context = (text: string) => ({ type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: truncate(text, 3000) }] });
-export const plain = (text: string, max = 75) => ({ type: 'plain_text' as const, text: truncate(text, max), emoji: true });
+export const section = (text: string) => ({
+  type: 'section' as const,
+  text: { type: 'mrkdwn' as const, text: truncate(text, 3000) },
+});
+export const context = (text: string) => ({
+  type: 'context' as const,
+  elements: [{ type: 'mrkdwn' as const, text: truncate(text, 3000) }],
+});
+export const plain = (text: string, max = 75) => ({
+  type: 'plain_text' as const,
+  text: truncate(text, max),
+  emoji: true,
+});

@@ -11,8 +11,17 @@ import { guardSlackRequests, MAX_SLACK_BODY_BYTES } from './slack-request-guard.
  * Bolt's HTTP receiver, built here because App does not pass `bodyLimit` on: bodies over 1 MB
  * get 413 unread, and requests signed for a time too far ahead get 401 (slack-request-guard).
  */
-function httpReceiver(config: Config, log: Logger, options: Pick<HTTPReceiverOptions, 'customRoutes' | 'logger' | 'logLevel'>): HTTPReceiver {
-  const receiver = new HTTPReceiver({ ...options, signingSecret: config.SLACK_SIGNING_SECRET, port: config.PORT, bodyLimit: MAX_SLACK_BODY_BYTES });
+function httpReceiver(
+  config: Config,
+  log: Logger,
+  options: Pick<HTTPReceiverOptions, 'customRoutes' | 'logger' | 'logLevel'>,
+): HTTPReceiver {
+  const receiver = new HTTPReceiver({
+    ...options,
+    signingSecret: config.SLACK_SIGNING_SECRET,
+    port: config.PORT,
+    bodyLimit: MAX_SLACK_BODY_BYTES,
+  });
   guardSlackRequests(receiver, log);
   return receiver;
 }
@@ -31,7 +40,12 @@ export function createBotApp(config: Config, ctx: AppContext): App {
     logLevel: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? LogLevel.DEBUG : LogLevel.WARN,
   };
   const app = config.SLACK_APP_TOKEN
-    ? new App({ ...common, socketMode: true, appToken: config.SLACK_APP_TOKEN, installerOptions: { port: config.PORT } })
+    ? new App({
+        ...common,
+        socketMode: true,
+        appToken: config.SLACK_APP_TOKEN,
+        installerOptions: { port: config.PORT },
+      })
     : new App({ ...common, receiver: httpReceiver(config, ctx.log, common) });
   app.error(async (error) => {
     ctx.log.error({ err: error }, 'unhandled error in a Slack handler');

@@ -74,7 +74,12 @@ export function buildProviders(config: Config, log: Logger): Providers {
     ),
     metrics:
       config.DD_API_KEY || config.DD_APP_KEY
-        ? datadogMetricsFromEnv({ apiKey: config.DD_API_KEY, appKey: config.DD_APP_KEY, site: config.DD_SITE, apiUrl: config.DATADOG_API_URL })
+        ? datadogMetricsFromEnv({
+            apiKey: config.DD_API_KEY,
+            appKey: config.DD_APP_KEY,
+            site: config.DD_SITE,
+            apiUrl: config.DATADOG_API_URL,
+          })
         : undefined,
   };
 }
@@ -100,7 +105,10 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
       announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
     });
-    outboxWorker = outbox.createWorker(providers.chat, store, log, { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS });
+    outboxWorker = outbox.createWorker(providers.chat, store, log, {
+      lockDurationMs: config.WORKER_LOCK_MS,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    });
     worker = createDeploymentWorker(
       { catalog, store, providers, log, clock, outbox },
       {

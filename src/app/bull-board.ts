@@ -24,7 +24,10 @@ export function hasCredential(header: string | undefined, expected: BasicCredent
   const encoded = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '')?.[1];
   const given = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
   const userOk = timingSafeEqual(digest(given.split(':')[0] ?? ''), digest(expected.user));
-  const passwordOk = timingSafeEqual(digest(given.includes(':') ? given.slice(given.indexOf(':') + 1) : ''), digest(expected.password));
+  const passwordOk = timingSafeEqual(
+    digest(given.includes(':') ? given.slice(given.indexOf(':') + 1) : ''),
+    digest(expected.password),
+  );
   return given.includes(':') && userOk && passwordOk;
 }
 
@@ -45,7 +48,10 @@ export function bullBoardRoutes(queues: Queue[], credential: BasicCredential): C
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (!hasCredential(req.headers.authorization, credential)) {
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="Switchyard queues", charset="UTF-8"', 'content-type': 'text/plain' });
+      res.writeHead(401, {
+        'www-authenticate': 'Basic realm="Switchyard queues", charset="UTF-8"',
+        'content-type': 'text/plain',
+      });
       res.end('the queue dashboard needs the BULL_BOARD_USER / BULL_BOARD_PASSWORD credential');
       return;
     }

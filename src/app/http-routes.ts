@@ -48,7 +48,11 @@ function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise
 export async function health(ctx: AppContext): Promise<Health> {
   let redis = 'ok';
   try {
-    await withDeadline(ctx.redis.ping(), HEALTH_DEADLINE_MS, `Redis did not answer PING within ${HEALTH_DEADLINE_MS} ms`);
+    await withDeadline(
+      ctx.redis.ping(),
+      HEALTH_DEADLINE_MS,
+      `Redis did not answer PING within ${HEALTH_DEADLINE_MS} ms`,
+    );
   } catch (error) {
     redis = errorText(error);
   }
@@ -56,7 +60,10 @@ export async function health(ctx: AppContext): Promise<Health> {
   if (redis === 'ok') {
     try {
       // Workers are counted with CLIENT LIST, which some managed Redis services refuse: unknown, not unhealthy.
-      const [counts, workers] = await Promise.all([ctx.queue.queue.getJobCounts(...QUEUE_STATES), ctx.queue.queue.getWorkersCount().catch(() => null)]);
+      const [counts, workers] = await Promise.all([
+        ctx.queue.queue.getJobCounts(...QUEUE_STATES),
+        ctx.queue.queue.getWorkersCount().catch(() => null),
+      ]);
       result.queue = { name: ctx.queue.queue.name, workers, ...counts };
     } catch (error) {
       result.queueError = errorText(error);
@@ -129,7 +136,10 @@ export function httpRoutes(ctx: AppContext, options: HttpRouteOptions = {}): Cus
   ];
   const { BULL_BOARD_USER: user, BULL_BOARD_PASSWORD: password } = options.bullBoard ?? {};
   if (user && password) {
-    const outbox = new Queue(SlackOutbox.nameFor(ctx.queue.prefix), { connection: ctx.redis, prefix: ctx.queue.prefix });
+    const outbox = new Queue(SlackOutbox.nameFor(ctx.queue.prefix), {
+      connection: ctx.redis,
+      prefix: ctx.queue.prefix,
+    });
     routes.push(...bullBoardRoutes([ctx.queue.queue, outbox], { user, password }));
   }
   return routes;

@@ -16,7 +16,10 @@ export async function startOpsServer(routes: CustomRoute[], port: number, log: L
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const method = (req.method ?? 'GET').toUpperCase();
-    const route = routes.find((r) => r.path === path && (Array.isArray(r.method) ? r.method : [r.method]).some((m) => m.toUpperCase() === method));
+    const route = routes.find(
+      (r) =>
+        r.path === path && (Array.isArray(r.method) ? r.method : [r.method]).some((m) => m.toUpperCase() === method),
+    );
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end(`no ${method} ${path} here: a worker serves GET /healthz and GET /metrics`);

@@ -10,9 +10,7 @@ export interface Weights {
 }
 
 export const weightsFor = (newColor: Color, newWeight: number): Weights =>
-  newColor === 'blue'
-    ? { blue: newWeight, green: 100 - newWeight }
-    : { blue: 100 - newWeight, green: newWeight };
+  newColor === 'blue' ? { blue: newWeight, green: 100 - newWeight } : { blue: 100 - newWeight, green: newWeight };
 
 export const sameWeights = (a: Weights, b: Weights): boolean => a.blue === b.blue && a.green === b.green;
 

@@ -150,10 +150,13 @@ export const currentStep = (d: Deployment): Step | undefined => d.steps[d.stepIn
  */
 export const hasShiftedTraffic = (d: Deployment): boolean =>
   d.steps.some(
-    (step, i) => (step.kind === 'setWeight' || (d.strategy === 'rolling' && step.kind === 'deployIdle')) && d.stepRecords[i]?.startedAt !== undefined,
+    (step, i) =>
+      (step.kind === 'setWeight' || (d.strategy === 'rolling' && step.kind === 'deployIdle')) &&
+      d.stepRecords[i]?.startedAt !== undefined,
   );
 
 /** Index of the first traffic step; `/shift` is refused before the deployment gets there. */
 export const firstShiftIndex = (d: Deployment): number => d.steps.findIndex((step) => step.kind === 'setWeight');
 
-export const durationMs = (d: Deployment, now: number): number => (d.finishedAt ?? now) - (d.approvedAt ?? d.requestedAt);
+export const durationMs = (d: Deployment, now: number): number =>
+  (d.finishedAt ?? now) - (d.approvedAt ?? d.requestedAt);

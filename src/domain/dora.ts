@@ -42,7 +42,9 @@ export const median = (values: readonly number[]): number | undefined => {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
 /** The new version reached users: the only deployments DORA counts. */
@@ -55,7 +57,9 @@ export const isProductionChange = (d: Deployment): boolean =>
  */
 export function rollbackRequestedAt(d: Deployment, intent?: RollbackIntent): number | undefined {
   if (intent && (d.finishedAt === undefined || intent.at <= d.finishedAt)) return intent.at;
-  const failed = d.stepRecords.filter((r) => r.outcome === 'failed' && r.endedAt !== undefined).map((r) => r.endedAt as number);
+  const failed = d.stepRecords
+    .filter((r) => r.outcome === 'failed' && r.endedAt !== undefined)
+    .map((r) => r.endedAt as number);
   return failed.length > 0 ? Math.max(...failed) : undefined;
 }
 
@@ -71,10 +75,17 @@ export function doraFor(service: string, records: readonly Deployment[], options
   const windowDays = options.windowDays ?? DORA_WINDOW_DAYS;
   const from = options.now - windowDays * DAY_MS;
   const changes = records.filter(
-    (d) => d.service === service && isProductionChange(d) && d.finishedAt !== undefined && d.finishedAt > from && d.finishedAt <= options.now,
+    (d) =>
+      d.service === service &&
+      isProductionChange(d) &&
+      d.finishedAt !== undefined &&
+      d.finishedAt > from &&
+      d.finishedAt <= options.now,
   );
   const rolledBack = changes.filter((d) => d.phase === 'rolled-back');
-  const leadTimes = changes.flatMap((d) => (d.fullTrafficAt !== undefined && d.approvedAt !== undefined ? [Math.max(0, d.fullTrafficAt - d.approvedAt)] : []));
+  const leadTimes = changes.flatMap((d) =>
+    d.fullTrafficAt !== undefined && d.approvedAt !== undefined ? [Math.max(0, d.fullTrafficAt - d.approvedAt)] : [],
+  );
   const restores = rolledBack.flatMap((d) => {
     const ms = timeToRestoreMs(d, options.rollbackIntents?.get(d.id));
     return ms === undefined ? [] : [ms];
@@ -91,5 +102,8 @@ export function doraFor(service: string, records: readonly Deployment[], options
 }
 
 /** One figure set per service name given, in that order. */
-export const doraByService = (services: readonly string[], records: readonly Deployment[], options: DoraOptions): DoraFigures[] =>
-  services.map((service) => doraFor(service, records, options));
+export const doraByService = (
+  services: readonly string[],
+  records: readonly Deployment[],
+  options: DoraOptions,
+): DoraFigures[] => services.map((service) => doraFor(service, records, options));

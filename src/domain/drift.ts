@@ -39,7 +39,9 @@ export function driftBetween(d: Deployment, intents: Intents, seen: ObservedStat
   const problems: string[] = [];
   const expected = expectedWeights(d, intents);
   if (seen.weights && expected.length > 0 && !expected.some((w) => sameWeights(w, seen.weights as Weights))) {
-    problems.push(`the load balancer sends ${describeWeights(seen.weights)} where Switchyard last set ${describeWeights(expected[0] as Weights)}`);
+    problems.push(
+      `the load balancer sends ${describeWeights(seen.weights)} where Switchyard last set ${describeWeights(expected[0] as Weights)}`,
+    );
   }
   if (seen.image !== undefined && imageSettled(d) && seen.image !== d.image) {
     problems.push(`the ${d.newColor ?? 'service'} Deployment runs ${seen.image} instead of ${d.image}`);

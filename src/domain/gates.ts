@@ -74,7 +74,12 @@ export function thresholdOf(gate: MetricGate): string {
  * no data is not evidence of health, nor of a breach.
  */
 export function evaluateMetric(gate: MetricGate, measurement: Measurement, baselineMeasurement?: Measurement): Reading {
-  const reading: Reading = { name: gate.name, query: measurement.query, threshold: thresholdOf(gate), outcome: 'inconclusive' };
+  const reading: Reading = {
+    name: gate.name,
+    query: measurement.query,
+    threshold: thresholdOf(gate),
+    outcome: 'inconclusive',
+  };
   const relative = gate.maxOverBaseline;
   if (relative) reading.baselineQuery = baselineMeasurement?.query;
   if (Number.isFinite(measurement.value)) reading.value = measurement.value;
@@ -84,7 +89,12 @@ export function evaluateMetric(gate: MetricGate, measurement: Measurement, basel
     return { ...reading, error: measurement.value === undefined ? measurement.error : 'not a number' };
   }
   if (relative && (baselineMeasurement?.value === undefined || !Number.isFinite(baselineMeasurement.value))) {
-    const why = baselineMeasurement === undefined ? 'not measured' : baselineMeasurement.value === undefined ? baselineMeasurement.error : 'not a number';
+    const why =
+      baselineMeasurement === undefined
+        ? 'not measured'
+        : baselineMeasurement.value === undefined
+          ? baselineMeasurement.error
+          : 'not a number';
     return { ...reading, error: `baseline: ${why}` };
   }
 
@@ -103,7 +113,12 @@ export function evaluateMetric(gate: MetricGate, measurement: Measurement, basel
 const atMost = (a: number, b: number): boolean => a <= b + Math.max(Math.abs(a), Math.abs(b)) * 1e-12;
 
 /** One run's outcome: a breach or a firing monitor wins over inconclusive, which wins over pass. */
-export function combineRun(readings: Reading[], firingMonitors: FiringMonitor[], at: number, monitorError?: string): GateRun {
+export function combineRun(
+  readings: Reading[],
+  firingMonitors: FiringMonitor[],
+  at: number,
+  monitorError?: string,
+): GateRun {
   const outcome: GateOutcome =
     firingMonitors.length > 0 || readings.some((r) => r.outcome === 'breach')
       ? 'breach'
@@ -117,7 +132,11 @@ export function combineRun(readings: Reading[], firingMonitors: FiringMonitor[],
  * Counts a run. Breaches accumulate (Argo's failureLimit: more than the limit fails the analysis);
  * inconclusive runs count only in a row, so any conclusive run — pass or breach — ends the row.
  */
-export function tally(prev: GateTally, run: Pick<GateRun, 'outcome'>, limits: GateLimits): { tally: GateTally; verdict: GateVerdict } {
+export function tally(
+  prev: GateTally,
+  run: Pick<GateRun, 'outcome'>,
+  limits: GateLimits,
+): { tally: GateTally; verdict: GateVerdict } {
   if (run.outcome === 'breach') {
     const next = { consecutiveInconclusive: 0, breaches: prev.breaches + 1 };
     return { tally: next, verdict: next.breaches > limits.failureLimit ? 'rollback' : 'continue' };
@@ -133,12 +152,19 @@ export function tally(prev: GateTally, run: Pick<GateRun, 'outcome'>, limits: Ga
 export function describeReading(r: Reading): string {
   const observed = r.value !== undefined ? formatNumber(r.value) : (r.error ?? 'no value');
   // With a value in hand, an error can only be the baseline's (`baseline: no data`).
-  const against = r.baseline !== undefined ? ` vs baseline ${formatNumber(r.baseline)}` : r.value !== undefined && r.error ? ` vs ${r.error}` : '';
+  const against =
+    r.baseline !== undefined
+      ? ` vs baseline ${formatNumber(r.baseline)}`
+      : r.value !== undefined && r.error
+        ? ` vs ${r.error}`
+        : '';
   return `${r.name}: ${observed}${against} (${r.threshold}) — ${r.outcome}`;
 }
 
 export const describeRun = (run: GateRun): string[] => [
   ...run.readings.map(describeReading),
-  ...run.firingMonitors.map((m) => `monitor firing: ${m.name}${m.priority !== undefined ? ` (P${m.priority})` : ''} — breach`),
+  ...run.firingMonitors.map(
+    (m) => `monitor firing: ${m.name}${m.priority !== undefined ? ` (P${m.priority})` : ''} — breach`,
+  ),
   ...(run.monitorError !== undefined ? [`monitors: ${run.monitorError} — inconclusive`] : []),
 ];

@@ -1,5 +1,14 @@
 import { weightsFor } from './color.js';
-import { currentStep, firstShiftIndex, hasShiftedTraffic, isTerminal, type Deployment, type HoldIntent, type Intents, type StepRecord } from './deployment.js';
+import {
+  currentStep,
+  firstShiftIndex,
+  hasShiftedTraffic,
+  isTerminal,
+  type Deployment,
+  type HoldIntent,
+  type Intents,
+  type StepRecord,
+} from './deployment.js';
 import type { Step } from './steps.js';
 
 /** What the worker should do next for one deployment; decided without I/O. */
@@ -78,7 +87,13 @@ export function applyStepResult(d: Deployment, result: StepResult, now: number):
     case 'wait':
       return { ...d, stepRecords: withRecord(d, d.stepIndex, { detail: result.detail }) };
     case 'pause':
-      return { ...d, phase: 'paused', pausedAt: now, pauseReason: result.reason, stepRecords: withRecord(d, d.stepIndex, { detail: result.reason }) };
+      return {
+        ...d,
+        phase: 'paused',
+        pausedAt: now,
+        pauseReason: result.reason,
+        stepRecords: withRecord(d, d.stepIndex, { detail: result.reason }),
+      };
     case 'done': {
       const next: Deployment = {
         ...d,
@@ -102,7 +117,13 @@ export function applyStepResult(d: Deployment, result: StepResult, now: number):
         stepRecords: withRecord(d, d.stepIndex, { endedAt: now, outcome: 'failed', detail: result.reason }),
       };
       return hasShiftedTraffic(d)
-        ? { ...failed, phase: 'rolling-back', rollbackReason: result.reason, rollbackBy: 'switchyard', rollbackEvidence: result.evidence }
+        ? {
+            ...failed,
+            phase: 'rolling-back',
+            rollbackReason: result.reason,
+            rollbackBy: 'switchyard',
+            rollbackEvidence: result.evidence,
+          }
         : { ...failed, phase: 'failed', failureReason: result.reason, finishedAt: now };
     }
   }
@@ -118,7 +139,13 @@ export const waitEndsAt = (d: Deployment, seconds: number): number =>
  * Missing data never lets a deployment shift further: it waits, and the inconclusive limit
  * pauses it.
  */
-export function bakeProgress(d: Deployment, seconds: number, now: number, intervalMs: number, lastOutcome: 'pass' | 'breach' | 'inconclusive' = 'pass'): StepResult {
+export function bakeProgress(
+  d: Deployment,
+  seconds: number,
+  now: number,
+  intervalMs: number,
+  lastOutcome: 'pass' | 'breach' | 'inconclusive' = 'pass',
+): StepResult {
   const end = waitEndsAt(d, seconds);
   if (now >= end && lastOutcome === 'pass') return { kind: 'done' };
   return { kind: 'wait', ms: now >= end ? intervalMs : Math.min(end - now, intervalMs) };

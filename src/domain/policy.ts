@@ -1,7 +1,8 @@
 import type { Catalog, ServiceConfig } from '../runbook/catalog.js';
 import type { Deployment } from './deployment.js';
 
-export const isReleaseManager = (catalog: Catalog, user: string): boolean => catalog.slack.releaseManagers.includes(user);
+export const isReleaseManager = (catalog: Catalog, user: string): boolean =>
+  catalog.slack.releaseManagers.includes(user);
 
 /** `deployers` unset means anyone may deploy the service (SPEC §2); release managers always may. */
 export const mayDeploy = (catalog: Catalog, service: ServiceConfig, user: string): boolean =>

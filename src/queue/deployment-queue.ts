@@ -12,11 +12,19 @@ const queueName = (prefix: string) => `${prefix}-deployments`;
 export class DeploymentQueue {
   readonly queue: Queue<DeploymentJobData>;
 
-  constructor(connection: ConnectionOptions, readonly prefix: string) {
+  constructor(
+    connection: ConnectionOptions,
+    readonly prefix: string,
+  ) {
     this.queue = new Queue<DeploymentJobData>(queueName(prefix), {
       connection,
       prefix,
-      defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+      defaultJobOptions: {
+        removeOnComplete: 1000,
+        removeOnFail: 1000,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+      },
     });
   }
 

@@ -15,11 +15,19 @@ import { escapeText } from '../../views/text.js';
 import { evidenceOf } from './step-runners.js';
 import type { ThreadReporter } from './thread-reporter.js';
 
-const STEP_ICONS: Partial<Record<Step['kind'], string>> = { preflight: '🔎', deployIdle: '📦', health: '💚', smoke: '🧪', setWeight: '🔀' };
+const STEP_ICONS: Partial<Record<Step['kind'], string>> = {
+  preflight: '🔎',
+  deployIdle: '📦',
+  health: '💚',
+  smoke: '🧪',
+  setWeight: '🔀',
+};
 
 /** `p99 latency 0.35 · error rate 0.001`: the last gate run, for the success message. */
 const lastReadings = (d: Deployment): string[] =>
-  (d.lastGateRun?.readings ?? []).filter((r) => r.value !== undefined).map((r) => `${r.name} ${formatNumber(r.value as number)}`);
+  (d.lastGateRun?.readings ?? [])
+    .filter((r) => r.value !== undefined)
+    .map((r) => `${r.name} ${formatNumber(r.value as number)}`);
 
 /** What the worker tells people about a deployment: thread replies, notices, the announcement. */
 export class DeploymentReporter {
@@ -38,7 +46,11 @@ export class DeploymentReporter {
     if (result.kind === 'done' && step.kind !== 'bake' && step.kind !== 'complete') {
       const icon = STEP_ICONS[step.kind] ?? '✓';
       // Details quote what providers said (Job logs, /healthz bodies): never let them mention or link.
-      await this.thread.reply(d, `step:${index}:done`, `${icon} *${describeStep(step)}* done${result.detail ? `: ${escapeText(result.detail)}` : ''}`);
+      await this.thread.reply(
+        d,
+        `step:${index}:done`,
+        `${icon} *${describeStep(step)}* done${result.detail ? `: ${escapeText(result.detail)}` : ''}`,
+      );
     }
     if (d.phase === 'succeeded') await this.thread.reply(d, 'success', successMessage(d, now, lastReadings(d)));
     if (result.kind === 'pause') await this.paused(d);
@@ -70,7 +82,12 @@ export class DeploymentReporter {
     const intents = await this.store.intents(d.id);
     await this.thread.updateAnnouncement(
       d,
-      announcement(d, { onCall: this.catalog.slack.onCall, expectedSeconds: expectedSeconds(d.steps), statusLine: line, decision: intents.decision }),
+      announcement(d, {
+        onCall: this.catalog.slack.onCall,
+        expectedSeconds: expectedSeconds(d.steps),
+        statusLine: line,
+        decision: intents.decision,
+      }),
     );
     if (!isTerminal(d.phase)) await this.store.save({ ...d, statusLine: line });
   }

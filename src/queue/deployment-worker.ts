@@ -68,7 +68,10 @@ export class DeploymentTicker {
     try {
       drift = await findDrift(d, intents, this.env(d, now));
     } catch (error) {
-      this.deps.log.warn({ err: error, deploymentId: id }, 'could not read the real state before acting; the step will try');
+      this.deps.log.warn(
+        { err: error, deploymentId: id },
+        'could not read the real state before acting; the step will try',
+      );
       return;
     }
     if (!drift) return;
@@ -82,7 +85,12 @@ export class DeploymentTicker {
   private async hasPendingIntent(id: string): Promise<boolean> {
     const d = await this.deps.store.get(id);
     if (!d) return false;
-    const action = nextAction(d, await this.deps.store.intents(id), this.deps.clock(), this.deps.catalog.approvalTimeoutSeconds * 1000);
+    const action = nextAction(
+      d,
+      await this.deps.store.intents(id),
+      this.deps.clock(),
+      this.deps.catalog.approvalTimeoutSeconds * 1000,
+    );
     return action.kind === 'applyDecision' || action.kind === 'startRollback';
   }
 
@@ -118,7 +126,13 @@ export class DeploymentTicker {
         // Resuming means going on with the plan: put back what a hand change (drift) moved.
         await reapply(d, this.env(d, now));
         const tally = d.gateTally ? { ...d.gateTally, consecutiveInconclusive: 0 } : undefined;
-        const next: Deployment = { ...d, phase: 'running', pausedAt: undefined, pauseReason: undefined, gateTally: tally };
+        const next: Deployment = {
+          ...d,
+          phase: 'running',
+          pausedAt: undefined,
+          pauseReason: undefined,
+          gateTally: tally,
+        };
         await this.save(next, { at: now, actor: action.by, type: 'resumed' });
         await this.reporter.reply(next, `resumed:${d.pausedAt}`, `▶️ Resumed by <@${action.by}>`);
         return 'again';
@@ -129,7 +143,11 @@ export class DeploymentTicker {
         if (d.held) {
           const resumed: Deployment = { ...d, held: undefined };
           await this.save(resumed, undefined);
-          await this.reporter.reply(resumed, `unhold:${d.held.at}`, `▶️ Automatic progression resumed from ${d.held.weight}%`);
+          await this.reporter.reply(
+            resumed,
+            `unhold:${d.held.at}`,
+            `▶️ Automatic progression resumed from ${d.held.weight}%`,
+          );
           return 'again';
         }
         return this.runStep(d, now);
@@ -140,8 +158,19 @@ export class DeploymentTicker {
     const next: Deployment =
       decision.kind === 'approve'
         ? { ...d, phase: 'running', approver: decision.by, approvedAt: decision.at, decidedAt: decision.at }
-        : { ...d, phase: decision.kind === 'reject' ? 'rejected' : 'expired', decidedAt: decision.at, rejectReason: decision.reason, finishedAt: now };
-    await this.save(next, { at: now, actor: decision.by, type: decision.kind === 'approve' ? 'approved' : decision.kind === 'reject' ? 'rejected' : 'expired', detail: decision.reason });
+        : {
+            ...d,
+            phase: decision.kind === 'reject' ? 'rejected' : 'expired',
+            decidedAt: decision.at,
+            rejectReason: decision.reason,
+            finishedAt: now,
+          };
+    await this.save(next, {
+      at: now,
+      actor: decision.by,
+      type: decision.kind === 'approve' ? 'approved' : decision.kind === 'reject' ? 'rejected' : 'expired',
+      detail: decision.reason,
+    });
     // Approve and reject are shown by the bot as they are pressed; nobody presses for an expiry.
     if (decision.kind === 'expire') await this.reporter.refreshAnnouncement(next, now);
     return 'again';
@@ -159,8 +188,19 @@ export class DeploymentTicker {
     // Save the step before acting, so a worker killed mid-step resumes here (STYLE rule 3).
     let current = startStep(d, now);
     if (current !== d) {
-      await this.save(current, { at: now, actor: 'switchyard', type: 'step-started', detail: describeStep(step), data: { index: d.stepIndex, step } });
-      if (step.kind === 'bake') await this.reporter.reply(current, `step:${d.stepIndex}:start`, `⏳ Baking at ${step.weight}% for ${describeStep(step).split(' for ')[1]}`);
+      await this.save(current, {
+        at: now,
+        actor: 'switchyard',
+        type: 'step-started',
+        detail: describeStep(step),
+        data: { index: d.stepIndex, step },
+      });
+      if (step.kind === 'bake')
+        await this.reporter.reply(
+          current,
+          `step:${d.stepIndex}:start`,
+          `⏳ Baking at ${step.weight}% for ${describeStep(step).split(' for ')[1]}`,
+        );
     }
     let result: StepResult;
     try {
@@ -169,7 +209,13 @@ export class DeploymentTicker {
       result = run.result;
       if (run.learned) current = { ...current, ...run.learned };
       if (run.gateRun) {
-        await this.deps.store.appendEvent(d.id, { at: now, actor: 'switchyard', type: 'gate-run', detail: run.gateRun.outcome, data: { readings: run.gateRun.readings, firingMonitors: run.gateRun.firingMonitors } });
+        await this.deps.store.appendEvent(d.id, {
+          at: now,
+          actor: 'switchyard',
+          type: 'gate-run',
+          detail: run.gateRun.outcome,
+          data: { readings: run.gateRun.readings, firingMonitors: run.gateRun.firingMonitors },
+        });
       }
       if (run.alert) {
         const alert = postWindowAlert(current, this.deps.catalog.slack.onCall, run.alert);
@@ -179,7 +225,12 @@ export class DeploymentTicker {
       result = this.retryOrFail(current, error);
       if (result.kind === 'wait') {
         const record = current.stepRecords[current.stepIndex] ?? {};
-        current = { ...current, stepRecords: current.stepRecords.map((r, i) => (i === current.stepIndex ? { ...record, retries: (record.retries ?? 0) + 1 } : r)) };
+        current = {
+          ...current,
+          stepRecords: current.stepRecords.map((r, i) =>
+            i === current.stepIndex ? { ...record, retries: (record.retries ?? 0) + 1 } : r,
+          ),
+        };
       }
     }
     const after = this.deps.clock();
@@ -200,11 +251,30 @@ export class DeploymentTicker {
       return now + retryDelayMs(1, (this.deps.random ?? Math.random)());
     }
     const newColor = d.newColor;
-    let next: Deployment = { ...d, ...run.learned, held: hold, weights: newColor ? weightsFor(newColor, hold.weight) : d.weights };
-    if (run.gateRun) await this.deps.store.appendEvent(d.id, { at: now, actor: 'switchyard', type: 'gate-run', detail: run.gateRun.outcome, data: { readings: run.gateRun.readings } });
+    let next: Deployment = {
+      ...d,
+      ...run.learned,
+      held: hold,
+      weights: newColor ? weightsFor(newColor, hold.weight) : d.weights,
+    };
+    if (run.gateRun)
+      await this.deps.store.appendEvent(d.id, {
+        at: now,
+        actor: 'switchyard',
+        type: 'gate-run',
+        detail: run.gateRun.outcome,
+        data: { readings: run.gateRun.readings },
+      });
     if (run.result.kind !== 'wait') next = applyStepResult(next, run.result, now);
-    await this.save(next, d.held?.at === hold.at ? undefined : { at: now, actor: hold.by, type: 'held', detail: `${hold.weight}%` });
-    await this.reporter.reply(next, `hold:${hold.at}`, `🎚️ Holding at ${hold.weight}% on ${newColor} (\`/shift\` by <@${hold.by}>); gates keep running. \`/shift ${d.service} resume\` continues.`);
+    await this.save(
+      next,
+      d.held?.at === hold.at ? undefined : { at: now, actor: hold.by, type: 'held', detail: `${hold.weight}%` },
+    );
+    await this.reporter.reply(
+      next,
+      `hold:${hold.at}`,
+      `🎚️ Holding at ${hold.weight}% on ${newColor} (\`/shift\` by <@${hold.by}>); gates keep running. \`/shift ${d.service} resume\` continues.`,
+    );
     if (run.result.kind === 'pause') await this.reporter.paused(next);
     await this.reporter.refreshAnnouncement(next, now);
     return run.result.kind === 'wait' ? now + run.result.ms : 'again';
@@ -215,12 +285,21 @@ export class DeploymentTicker {
     const retries = d.stepRecords[d.stepIndex]?.retries ?? 0;
     deploymentLog(this.deps.log, d).warn({ err: failure, retries }, 'step interrupted by an error');
     if (failure.retriable && retries < MAX_STEP_RETRIES) {
-      return { kind: 'wait', ms: retryDelayMs(retries + 1, (this.deps.random ?? Math.random)()), detail: `retrying after: ${describeError(failure)}` };
+      return {
+        kind: 'wait',
+        ms: retryDelayMs(retries + 1, (this.deps.random ?? Math.random)()),
+        detail: `retrying after: ${describeError(failure)}`,
+      };
     }
     return { kind: 'fail', reason: describeError(failure) };
   }
 
-  private stepEvent(d: Deployment, step: Deployment['steps'][number], result: StepResult, at: number): DeploymentEvent | undefined {
+  private stepEvent(
+    d: Deployment,
+    step: Deployment['steps'][number],
+    result: StepResult,
+    at: number,
+  ): DeploymentEvent | undefined {
     if (result.kind === 'wait') return undefined;
     return {
       at,
@@ -243,8 +322,18 @@ export class DeploymentTicker {
     if (run.result.kind === 'wait') return now + run.result.ms;
     const after = this.deps.clock();
     const next: Deployment = { ...d, phase: 'rolled-back', finishedAt: after };
-    await this.deps.store.blockVersion(d.service, d.version, { deploymentId: d.id, reason: d.rollbackReason ?? 'rolled back', at: after });
-    await this.save(next, { at: after, actor: 'switchyard', type: 'rolled-back', detail: d.rollbackReason, data: { evidence: run.evidence } });
+    await this.deps.store.blockVersion(d.service, d.version, {
+      deploymentId: d.id,
+      reason: d.rollbackReason ?? 'rolled back',
+      at: after,
+    });
+    await this.save(next, {
+      at: after,
+      actor: 'switchyard',
+      type: 'rolled-back',
+      detail: d.rollbackReason,
+      data: { evidence: run.evidence },
+    });
     recordRollback(d, (await this.deps.store.intents(d.id)).rollback, after);
     await this.reporter.rolledBack(next, [...(d.rollbackEvidence ?? []), ...run.evidence], after);
     return 'again';
@@ -257,7 +346,6 @@ export class DeploymentTicker {
     if (isTerminal(d.phase)) recordOutcome(d);
     if (event) await this.deps.store.appendEvent(d.id, event);
   }
-
 }
 
 export interface WorkerOptions {

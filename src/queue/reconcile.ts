@@ -26,5 +26,6 @@ export async function reapply(d: Deployment, env: StepEnv): Promise<void> {
   const target = trafficTarget(env.service);
   if (target && d.weights) await env.providers.traffic.setWeights(target, d.weights);
   const deployStep = d.steps.findIndex((step) => step.kind === 'deployIdle');
-  if (deployStep >= 0 && d.stepIndex > deployStep) await env.providers.workload.setImage(workloadRef(env.service, d.newColor), d.image);
+  if (deployStep >= 0 && d.stepIndex > deployStep)
+    await env.providers.workload.setImage(workloadRef(env.service, d.newColor), d.image);
 }

@@ -22,12 +22,26 @@ export async function restorePrevious(d: Deployment, env: StepEnv): Promise<Roll
     const seen = await env.providers.traffic.readWeights(target);
     // As for a shift (STYLE rule 4): restored only once the load balancer says so.
     if (!sameWeights(seen, wanted)) {
-      return { result: { kind: 'wait', ms: POLL_MS, detail: `waiting for the load balancer to report ${d.liveColor} 100% (sees blue ${seen.blue} / green ${seen.green})` }, evidence: [] };
+      return {
+        result: {
+          kind: 'wait',
+          ms: POLL_MS,
+          detail: `waiting for the load balancer to report ${d.liveColor} 100% (sees blue ${seen.blue} / green ${seen.green})`,
+        },
+        evidence: [],
+      };
     }
-    const evidence = [`*Traffic:* ${d.liveColor} ${seen[d.liveColor]}% · ${d.newColor} ${seen[d.newColor]}%${changed ? '' : ' (already restored)'}`];
+    const evidence = [
+      `*Traffic:* ${d.liveColor} ${seen[d.liveColor]}% · ${d.newColor} ${seen[d.newColor]}%${changed ? '' : ' (already restored)'}`,
+    ];
     const url = healthUrl(env.service, d.liveColor);
     if (url && env.service.health && d.previousVersion) {
-      const check = await env.providers.health.checkVersion(url, env.service.health.versionField, d.previousVersion, env.service.health.timeoutMs);
+      const check = await env.providers.health.checkVersion(
+        url,
+        env.service.health.versionField,
+        d.previousVersion,
+        env.service.health.timeoutMs,
+      );
       evidence.push(`*Live /healthz:* ${check.ok ? '✓ ' : '✗ '}${check.message}`);
     }
     return { result: { kind: 'done' }, evidence };
@@ -37,8 +51,12 @@ export async function restorePrevious(d: Deployment, env: StepEnv): Promise<Roll
     // `kubectl rollout undo`: the whole previous pod template comes back, not just its image.
     await env.providers.workload.rollbackToImage(ref, d.previousImage);
     const status = await env.providers.workload.rolloutStatus(ref);
-    if (status.phase === 'progressing') return { result: { kind: 'wait', ms: POLL_MS, detail: status.message }, evidence: [] };
-    return { result: { kind: 'done' }, evidence: [`*Workload:* ${ref.namespace}/${ref.deployment} back on ${d.previousImage}: ${status.message}`] };
+    if (status.phase === 'progressing')
+      return { result: { kind: 'wait', ms: POLL_MS, detail: status.message }, evidence: [] };
+    return {
+      result: { kind: 'done' },
+      evidence: [`*Workload:* ${ref.namespace}/${ref.deployment} back on ${d.previousImage}: ${status.message}`],
+    };
   }
   return { result: { kind: 'done' }, evidence: ['*Traffic:* never left the previous version'] };
 }

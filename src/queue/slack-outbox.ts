@@ -47,7 +47,8 @@ const ORDER_RECHECK_MS = 1000;
 
 const queueName = (prefix: string) => `${prefix}-slack`;
 // BullMQ job ids may not contain ':'; keys do (`reply:step:3:done`).
-const messageJobId = (m: Pick<OutboxMessage, 'deploymentId' | 'key'>) => `msg-${m.deploymentId}-${m.key.replaceAll(':', '.')}`;
+const messageJobId = (m: Pick<OutboxMessage, 'deploymentId' | 'key'>) =>
+  `msg-${m.deploymentId}-${m.key.replaceAll(':', '.')}`;
 const isMessage = (job: OutboxJob): job is Job<OutboxMessage> => job.name === MESSAGE;
 
 const ANNOUNCEMENT_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -176,7 +177,13 @@ export class SlackOutbox {
     return worker;
   }
 
-  private async deliver(job: Job<OutboxMessage>, token: string | undefined, chat: ChatProvider, store: DeploymentStore, log: Logger): Promise<void> {
+  private async deliver(
+    job: Job<OutboxMessage>,
+    token: string | undefined,
+    chat: ChatProvider,
+    store: DeploymentStore,
+    log: Logger,
+  ): Promise<void> {
     const m = job.data;
     const jobId = job.id as string;
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -193,7 +200,10 @@ export class SlackOutbox {
       const earlier = uncertain ? await this.findEarlier(chat, m, log) : undefined;
       await this.redis.hset(this.keys.sending(m.deploymentId), m.key, Date.now());
       const posted: PostedMessage =
-        earlier ?? (m.threadTs ? await chat.reply(m.channel, m.threadTs, m.text, m.blocks, tag) : await chat.post(m.channel, m.text, m.blocks, tag));
+        earlier ??
+        (m.threadTs
+          ? await chat.reply(m.channel, m.threadTs, m.text, m.blocks, tag)
+          : await chat.post(m.channel, m.text, m.blocks, tag));
       await store.markPosted(m.deploymentId, m.key, posted.ts);
       await this.done(m, jobId);
     } catch (error) {
@@ -209,12 +219,20 @@ export class SlackOutbox {
       const failure = asSwitchyardError(error);
       if (failure.retriable) throw failure;
       // Losing a message is worse than showing it twice.
-      log.warn({ deploymentId: m.deploymentId, key: m.key, err: failure }, 'cannot look for an earlier attempt; posting');
+      log.warn(
+        { deploymentId: m.deploymentId, key: m.key, err: failure },
+        'cannot look for an earlier attempt; posting',
+      );
       return undefined;
     }
   }
 
-  private async editAnnouncement(job: Job<AnnouncementJob>, token: string | undefined, chat: ChatProvider, log: Logger): Promise<void> {
+  private async editAnnouncement(
+    job: Job<AnnouncementJob>,
+    token: string | undefined,
+    chat: ChatProvider,
+    log: Logger,
+  ): Promise<void> {
     const { deploymentId } = job.data;
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const key = this.keys.announcement(deploymentId);
@@ -238,7 +256,13 @@ export class SlackOutbox {
         Date.now(),
       );
     } catch (error) {
-      await this.failed(error, { deploymentId, key: 'announcement', channel: wanted.channel }, undefined, finalAttempt, log);
+      await this.failed(
+        error,
+        { deploymentId, key: 'announcement', channel: wanted.channel },
+        undefined,
+        finalAttempt,
+        log,
+      );
     }
   }
 
@@ -262,7 +286,11 @@ export class SlackOutbox {
   }
 
   private async done(m: Pick<OutboxMessage, 'deploymentId' | 'key'>, jobId: string): Promise<void> {
-    await this.redis.multi().hdel(this.keys.sending(m.deploymentId), m.key).zrem(this.keys.order(m.deploymentId), jobId).exec();
+    await this.redis
+      .multi()
+      .hdel(this.keys.sending(m.deploymentId), m.key)
+      .zrem(this.keys.order(m.deploymentId), jobId)
+      .exec();
     await this.wakeNext(m.deploymentId);
   }
 

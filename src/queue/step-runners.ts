@@ -25,7 +25,12 @@ export interface StepEnv {
 /** A step runner may also learn facts the record keeps (live colour, previous version). */
 export interface StepRun {
   result: StepResult;
-  learned?: Partial<Pick<Deployment, 'liveColor' | 'newColor' | 'previousVersion' | 'previousImage' | 'gateTally' | 'lastGateRun' | 'stepRecords'>>;
+  learned?: Partial<
+    Pick<
+      Deployment,
+      'liveColor' | 'newColor' | 'previousVersion' | 'previousImage' | 'gateTally' | 'lastGateRun' | 'stepRecords'
+    >
+  >;
   /** A gate breach after the rollback window: page on-call instead of rolling back. */
   alert?: string[];
   /** The gate run of this tick, for the event log. */
@@ -74,7 +79,13 @@ async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
     const firing = await env.providers.metrics.firingMonitors(monitors.tags, monitors.priorities);
     if (firing.length > 0) {
       const names = firing.map((m) => `${m.name}${m.priority ? ` (P${m.priority})` : ''}`).join(', ');
-      if (!d.hotfix) return { result: { kind: 'fail', reason: `monitors are firing for ${monitors.tags.join(', ')}: ${names}; not deploying on top of an incident (a hotfix may)` } };
+      if (!d.hotfix)
+        return {
+          result: {
+            kind: 'fail',
+            reason: `monitors are firing for ${monitors.tags.join(', ')}: ${names}; not deploying on top of an incident (a hotfix may)`,
+          },
+        };
       firingNote = ` · HOTFIX proceeding although monitors fire: ${names}`;
     }
   }
@@ -82,19 +93,30 @@ async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
     const previousImage = await env.providers.workload.readImage(workloadRef(env.service, undefined));
     return {
       result: { kind: 'done', detail: `running ${versionOfImage(previousImage)}${firingNote}` },
-      learned: { previousImage: d.previousImage ?? previousImage, previousVersion: d.previousVersion ?? versionOfImage(previousImage) },
+      learned: {
+        previousImage: d.previousImage ?? previousImage,
+        previousVersion: d.previousVersion ?? versionOfImage(previousImage),
+      },
     };
   }
   const weights = await env.providers.traffic.readWeights(target);
   // After a crash the record already knows the colours; the load balancer may by now hold them at 10/90.
   const live = d.liveColor ?? liveColorOf(weights);
   if (!live) {
-    return { result: { kind: 'fail', reason: `traffic is split (blue ${weights.blue}% / green ${weights.green}%): finish or roll back that change before deploying` } };
+    return {
+      result: {
+        kind: 'fail',
+        reason: `traffic is split (blue ${weights.blue}% / green ${weights.green}%): finish or roll back that change before deploying`,
+      },
+    };
   }
   const previousImage = await env.providers.workload.readImage(workloadRef(env.service, live));
   const previousVersion = versionOfImage(previousImage);
   return {
-    result: { kind: 'done', detail: `${live} is live with ${previousVersion}; deploying to ${otherColor(live)}${firingNote}` },
+    result: {
+      kind: 'done',
+      detail: `${live} is live with ${previousVersion}; deploying to ${otherColor(live)}${firingNote}`,
+    },
     learned: { liveColor: live, newColor: otherColor(live), previousImage, previousVersion },
   };
 }
@@ -105,11 +127,18 @@ async function deployIdle(d: Deployment, env: StepEnv): Promise<StepRun> {
   const status = await env.providers.workload.rolloutStatus(ref);
   if (status.phase === 'complete') return { result: { kind: 'done', detail: `${ref.deployment} runs ${d.version}` } };
   if (status.phase === 'failed') {
-    return { result: { kind: 'fail', reason: `rollout of ${ref.namespace}/${ref.deployment} failed: ${status.message}` } };
+    return {
+      result: { kind: 'fail', reason: `rollout of ${ref.namespace}/${ref.deployment} failed: ${status.message}` },
+    };
   }
   const timeoutMs = env.service.workload.rolloutTimeoutSeconds * 1000;
   if (elapsed(d, env.now) >= timeoutMs) {
-    return { result: { kind: 'fail', reason: `rollout of ${ref.namespace}/${ref.deployment} did not finish within ${env.service.workload.rolloutTimeoutSeconds}s: ${status.message}` } };
+    return {
+      result: {
+        kind: 'fail',
+        reason: `rollout of ${ref.namespace}/${ref.deployment} did not finish within ${env.service.workload.rolloutTimeoutSeconds}s: ${status.message}`,
+      },
+    };
   }
   return { result: { kind: 'wait', ms: POLL_MS, detail: status.message } };
 }
@@ -120,22 +149,30 @@ async function health(d: Deployment, env: StepEnv): Promise<StepRun> {
   if (!url || !config) return { result: { kind: 'done' } };
   const check = await env.providers.health.checkVersion(url, config.versionField, d.version, config.timeoutMs);
   if (check.ok) return { result: { kind: 'done', detail: check.message } };
-  if (elapsed(d, env.now) >= HEALTH_GRACE_MS) return { result: { kind: 'fail', reason: `health check failed: ${check.message}` } };
+  if (elapsed(d, env.now) >= HEALTH_GRACE_MS)
+    return { result: { kind: 'fail', reason: `health check failed: ${check.message}` } };
   return { result: { kind: 'wait', ms: POLL_MS, detail: check.message } };
 }
 
 async function smoke(d: Deployment, env: StepEnv): Promise<StepRun> {
   const color = d.newColor ?? 'main';
   const results = await Promise.all(
-    env.service.smoke.map((check) => env.providers.health.smoke({ ...check, url: check.url.replaceAll('{color}', color) }, env.service.health?.timeoutMs ?? 5000)),
+    env.service.smoke.map((check) =>
+      env.providers.health.smoke(
+        { ...check, url: check.url.replaceAll('{color}', color) },
+        env.service.health?.timeoutMs ?? 5000,
+      ),
+    ),
   );
   const failed = results.filter((r) => !r.ok);
-  if (failed.length > 0) return { result: { kind: 'fail', reason: `smoke tests failed: ${failed.map((r) => r.message).join('; ')}` } };
+  if (failed.length > 0)
+    return { result: { kind: 'fail', reason: `smoke tests failed: ${failed.map((r) => r.message).join('; ')}` } };
   return { result: { kind: 'done', detail: results.map((r) => r.message).join('; ') } };
 }
 
 /** A Job name unique to this deployment and hook, within Kubernetes' 63 characters. */
-export const hookJobName = (d: Deployment, hookName: string): string => `${hookName.slice(0, 40)}-${d.id.split('-').slice(-2).join('-')}`.toLowerCase();
+export const hookJobName = (d: Deployment, hookName: string): string =>
+  `${hookName.slice(0, 40)}-${d.id.split('-').slice(-2).join('-')}`.toLowerCase();
 
 async function hook(d: Deployment, step: Extract<Step, { kind: 'hook' }>, env: StepEnv): Promise<StepRun> {
   const spec = env.service.hooks[step.when][step.index];
@@ -156,10 +193,22 @@ async function hook(d: Deployment, step: Extract<Step, { kind: 'hook' }>, env: S
   const status = await env.providers.workload.jobStatus(namespace, name);
   const tail = status.logTail.slice(-5);
   const logs = tail.length ? `\n\`\`\`${tail.join('\n')}\`\`\`` : '';
-  if (status.phase === 'succeeded') return { result: { kind: 'done', detail: `Job ${namespace}/${name}: ${status.message}${logs}` } };
-  if (status.phase === 'failed') return { result: { kind: 'fail', reason: `${step.when} hook ${spec.name} (Job ${namespace}/${name}) failed: ${status.message}${logs}` } };
+  if (status.phase === 'succeeded')
+    return { result: { kind: 'done', detail: `Job ${namespace}/${name}: ${status.message}${logs}` } };
+  if (status.phase === 'failed')
+    return {
+      result: {
+        kind: 'fail',
+        reason: `${step.when} hook ${spec.name} (Job ${namespace}/${name}) failed: ${status.message}${logs}`,
+      },
+    };
   if (elapsed(d, env.now) >= spec.timeoutSeconds * 1000) {
-    return { result: { kind: 'fail', reason: `${step.when} hook ${spec.name} (Job ${namespace}/${name}) did not finish within ${spec.timeoutSeconds}s` } };
+    return {
+      result: {
+        kind: 'fail',
+        reason: `${step.when} hook ${spec.name} (Job ${namespace}/${name}) did not finish within ${spec.timeoutSeconds}s`,
+      },
+    };
   }
   return { result: { kind: 'wait', ms: POLL_MS, detail: status.message } };
 }
@@ -172,9 +221,20 @@ async function setWeight(d: Deployment, step: Extract<Step, { kind: 'setWeight' 
   // Argo's VerifyWeight: the step is done only when the load balancer reports the weights.
   const seen = await env.providers.traffic.readWeights(target);
   if (!sameWeights(seen, wanted)) {
-    return { result: { kind: 'wait', ms: POLL_MS, detail: `waiting for the load balancer to report ${step.weight}% (sees blue ${seen.blue} / green ${seen.green})` } };
+    return {
+      result: {
+        kind: 'wait',
+        ms: POLL_MS,
+        detail: `waiting for the load balancer to report ${step.weight}% (sees blue ${seen.blue} / green ${seen.green})`,
+      },
+    };
   }
-  return { result: { kind: 'done', detail: `${d.newColor} ${wanted[d.newColor]}% · ${d.liveColor} ${d.liveColor ? wanted[d.liveColor] : 0}%` } };
+  return {
+    result: {
+      kind: 'done',
+      detail: `${d.newColor} ${wanted[d.newColor]}% · ${d.liveColor} ${d.liveColor ? wanted[d.liveColor] : 0}%`,
+    },
+  };
 }
 
 interface GateCheck {
@@ -193,12 +253,19 @@ async function checkGates(d: Deployment, env: StepEnv): Promise<GateCheck | unde
   const counted = tally(d.gateTally ?? EMPTY_TALLY, run, gates);
   const learned = { gateTally: counted.tally, lastGateRun: run };
   if (counted.verdict === 'rollback') {
-    const breached = run.readings.filter((r) => r.outcome === 'breach').map((r) => r.name).concat(run.firingMonitors.map((m) => m.name));
+    const breached = run.readings
+      .filter((r) => r.outcome === 'breach')
+      .map((r) => r.name)
+      .concat(run.firingMonitors.map((m) => m.name));
     const reason = `gate breach at ${d.weights && d.newColor ? d.weights[d.newColor] : 0}%: ${breached.join(', ')}`;
     return { run, learned, stop: { kind: 'fail', reason, evidence: evidenceOf(run) } };
   }
   if (counted.verdict === 'pause') {
-    return { run, learned, stop: { kind: 'pause', reason: `gates inconclusive ${counted.tally.consecutiveInconclusive} times in a row` } };
+    return {
+      run,
+      learned,
+      stop: { kind: 'pause', reason: `gates inconclusive ${counted.tally.consecutiveInconclusive} times in a row` },
+    };
   }
   return { run, learned };
 }
@@ -215,7 +282,12 @@ async function watch(d: Deployment, step: Extract<Step, { kind: 'bake' | 'monito
   if (stop?.kind === 'fail') {
     const windowEnds = (d.fullTrafficAt ?? env.now) + env.service.rollbackWindowSeconds * 1000;
     if (step.kind === 'monitor' && env.now > windowEnds) {
-      return { result: bakeProgress(d, step.seconds, env.now, intervalMs), learned, gateRun: run, alert: evidenceOf(run) };
+      return {
+        result: bakeProgress(d, step.seconds, env.now, intervalMs),
+        learned,
+        gateRun: run,
+        alert: evidenceOf(run),
+      };
     }
   }
   return { result: stop ?? bakeProgress(d, step.seconds, env.now, intervalMs, run.outcome), learned, gateRun: run };

@@ -13,7 +13,14 @@ export class ThreadReporter {
   /** A reply in the announcement's thread. */
   async reply(d: Deployment, key: string, text: string, blocks?: Blocks): Promise<void> {
     if (!d.announcementTs) return;
-    await this.outbox.send({ deploymentId: d.id, key: `reply:${key}`, channel: d.channel, threadTs: d.announcementTs, text, blocks });
+    await this.outbox.send({
+      deploymentId: d.id,
+      key: `reply:${key}`,
+      channel: d.channel,
+      threadTs: d.announcementTs,
+      text,
+      blocks,
+    });
   }
 
   /** A message of its own in `channel` (#deployments, #incidents). */

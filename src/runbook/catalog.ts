@@ -21,19 +21,29 @@ import {
 /** The checklist modal also holds a header, summary, ticket, strategy and justification: 100 blocks in all. */
 export const MAX_CHECKLIST_ITEMS = 90;
 
-const checklistItems = z.array(z.string().min(1).max(2000)).min(1).max(MAX_CHECKLIST_ITEMS, `at most ${MAX_CHECKLIST_ITEMS} items (a Slack modal holds 100 blocks)`);
+const checklistItems = z
+  .array(z.string().min(1).max(2000))
+  .min(1)
+  .max(MAX_CHECKLIST_ITEMS, `at most ${MAX_CHECKLIST_ITEMS} items (a Slack modal holds 100 blocks)`);
 const seconds = z.number({ error: 'must be a number of seconds' }).min(0, 'must be 0 or more');
 const slackUser = z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id (U…)');
 const slackChannel = z.string().regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id (C…)');
-const dayName = z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], { error: 'must be one of Mon Tue Wed Thu Fri Sat Sun' });
+const dayName = z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], {
+  error: 'must be one of Mon Tue Wed Thu Fri Sat Sun',
+});
 const hourRange = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, { message: 'must be HH:MM-HH:MM', abort: true })
-  .refine((range) => { const [from, to] = range.split('-'); return (from ?? '') < (to ?? ''); }, 'must end after it starts (split a range that crosses midnight in two)');
+  .refine((range) => {
+    const [from, to] = range.split('-');
+    return (from ?? '') < (to ?? '');
+  }, 'must end after it starts (split a range that crosses midnight in two)');
 const colorMap = <T extends z.ZodType>(value: T) => z.strictObject({ blue: value, green: value });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-export const StrategySchema = z.enum(['blue-green', 'canary', 'rolling'], { error: 'must be blue-green, canary or rolling' });
+export const StrategySchema = z.enum(['blue-green', 'canary', 'rolling'], {
+  error: 'must be blue-green, canary or rolling',
+});
 export type Strategy = z.infer<typeof StrategySchema>;
 
 const StageSchema = z.strictObject({
@@ -53,7 +63,10 @@ const MetricGateSchema = z
       .refine((b) => b.ratio !== undefined || b.delta !== undefined, 'needs ratio or delta')
       .optional(),
   })
-  .refine((m) => m.max !== undefined || m.min !== undefined || m.maxOverBaseline !== undefined, 'needs max, min or maxOverBaseline');
+  .refine(
+    (m) => m.max !== undefined || m.min !== undefined || m.maxOverBaseline !== undefined,
+    'needs max, min or maxOverBaseline',
+  );
 export type MetricGate = z.infer<typeof MetricGateSchema>;
 
 const SmokeSchema = z.strictObject({
@@ -97,7 +110,10 @@ const ServiceSchema = z
         error: 'must be { blue, green } or, for rolling, { main }',
       }),
       container: z.string().min(1),
-      image: z.string().min(1).refine((s) => !/:[^/]*$/.test(s), 'must be the repository without a tag'),
+      image: z
+        .string()
+        .min(1)
+        .refine((s) => !/:[^/]*$/.test(s), 'must be the repository without a tag'),
       rolloutTimeoutSeconds: seconds.default(DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
     }),
     health: z
@@ -133,16 +149,32 @@ const ServiceSchema = z
   .superRefine((s, ctx) => {
     const paired = 'blue' in s.workload.deployments;
     if (s.strategy === 'rolling' && paired) {
-      ctx.addIssue({ code: 'custom', path: ['workload', 'deployments'], message: 'rolling needs { main: <deployment> }' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workload', 'deployments'],
+        message: 'rolling needs { main: <deployment> }',
+      });
     }
     if (s.strategy !== 'rolling' && !paired) {
-      ctx.addIssue({ code: 'custom', path: ['workload', 'deployments'], message: `${s.strategy} needs { blue, green }` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workload', 'deployments'],
+        message: `${s.strategy} needs { blue, green }`,
+      });
     }
     if (s.strategy === 'rolling' && s.traffic) {
-      ctx.addIssue({ code: 'custom', path: ['traffic'], message: 'rolling deployments have no traffic weights; remove it or use blue-green / canary' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['traffic'],
+        message: 'rolling deployments have no traffic weights; remove it or use blue-green / canary',
+      });
     }
     if (s.health && 'main' in s.health.urls === paired) {
-      ctx.addIssue({ code: 'custom', path: ['health', 'urls'], message: paired ? 'needs { blue, green } for a blue/green pair' : 'needs { main } for rolling' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['health', 'urls'],
+        message: paired ? 'needs { blue, green } for a blue/green pair' : 'needs { main } for rolling',
+      });
     }
     if (s.strategy !== 'rolling' && !s.traffic) {
       ctx.addIssue({ code: 'custom', path: ['traffic'], message: `is required for ${s.strategy}` });
@@ -151,11 +183,19 @@ const ServiceSchema = z
       s.stages.forEach((stage, i) => {
         const before = s.stages?.[i - 1];
         if (before && stage.weight <= before.weight) {
-          ctx.addIssue({ code: 'custom', path: ['stages', i, 'weight'], message: 'must be greater than the stage before' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'weight'],
+            message: 'must be greater than the stage before',
+          });
         }
       });
       if (s.stages[s.stages.length - 1]?.weight !== 100) {
-        ctx.addIssue({ code: 'custom', path: ['stages', s.stages.length - 1, 'weight'], message: 'the last stage must be 100' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', s.stages.length - 1, 'weight'],
+          message: 'the last stage must be 100',
+        });
       }
     }
   });
@@ -177,8 +217,13 @@ const CatalogSchema = z.strictObject({
   checklist: checklistItems.default([...DEFAULT_CHECKLIST]),
   approvalTimeoutSeconds: seconds.default(DEFAULT_APPROVAL_TIMEOUT_SECONDS),
   services: z
-    .record(z.string().regex(/^[a-z0-9][-a-z0-9_.]*$/, 'service names are lower case letters, digits, - _ .'), ServiceSchema)
-    .transform((services) => Object.fromEntries(Object.entries(services).map(([name, service]) => [name, withDefaultGates(name, service)]))),
+    .record(
+      z.string().regex(/^[a-z0-9][-a-z0-9_.]*$/, 'service names are lower case letters, digits, - _ .'),
+      ServiceSchema,
+    )
+    .transform((services) =>
+      Object.fromEntries(Object.entries(services).map(([name, service]) => [name, withDefaultGates(name, service)])),
+    ),
 });
 
 /**
@@ -204,7 +249,10 @@ export type ServiceConfig = Catalog['services'][string];
 
 /** `services.acme-api.stages[1].weight` */
 export const formatPath = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
 
 // Zod reports a bad record key as "Invalid key in record"; the key's own rule says what is accepted.
 const issueMessage = (issue: z.core.$ZodIssue): string =>
@@ -213,7 +261,9 @@ const issueMessage = (issue: z.core.$ZodIssue): string =>
 export function parseCatalog(input: unknown): Catalog {
   const result = CatalogSchema.safeParse(input);
   if (!result.success) {
-    throw new CatalogInvalid(result.error.issues.map((issue) => `${formatPath(issue.path) || '(root)'}: ${issueMessage(issue)}`));
+    throw new CatalogInvalid(
+      result.error.issues.map((issue) => `${formatPath(issue.path) || '(root)'}: ${issueMessage(issue)}`),
+    );
   }
   return result.data;
 }
@@ -237,4 +287,5 @@ export async function loadCatalog(file: string): Promise<Catalog> {
 export const stagesOf = (service: ServiceConfig, strategy: Strategy): readonly Stage[] =>
   service.stages ?? (strategy === 'canary' ? DEFAULT_CANARY_STAGES : DEFAULT_BLUE_GREEN_STAGES);
 
-export const checklistOf = (catalog: Catalog, service: ServiceConfig): readonly string[] => service.checklist ?? catalog.checklist;
+export const checklistOf = (catalog: Catalog, service: ServiceConfig): readonly string[] =>
+  service.checklist ?? catalog.checklist;

@@ -13,7 +13,8 @@ export const canarySuccessRateGate = (name: string): MetricGate => {
 
 /** The gates that apply to one deployment: the catalog's, or seed 004's default for canary. */
 export function gatesFor(name: string, service: ServiceConfig, strategy: Strategy): ServiceConfig['gates'] {
-  if (strategy === 'canary' && service.gates.metrics.length === 0) return { ...service.gates, metrics: [canarySuccessRateGate(name)] };
+  if (strategy === 'canary' && service.gates.metrics.length === 0)
+    return { ...service.gates, metrics: [canarySuccessRateGate(name)] };
   return service.gates;
 }
 
@@ -26,7 +27,8 @@ const hasGates = (service: ServiceConfig, strategy: Strategy): boolean =>
  * watch.
  */
 export function planSteps(service: ServiceConfig, strategy: Strategy): Step[] {
-  const hooks = (when: 'preDeploy' | 'postDeploy'): Step[] => service.hooks[when].map((hook, index) => ({ kind: 'hook', when, index, name: hook.name }));
+  const hooks = (when: 'preDeploy' | 'postDeploy'): Step[] =>
+    service.hooks[when].map((hook, index) => ({ kind: 'hook', when, index, name: hook.name }));
   const steps: Step[] = [{ kind: 'preflight' }, ...hooks('preDeploy'), { kind: 'deployIdle' }];
   if (service.health) steps.push({ kind: 'health' });
   if (service.smoke.length > 0) steps.push({ kind: 'smoke' });
@@ -37,7 +39,8 @@ export function planSteps(service: ServiceConfig, strategy: Strategy): Step[] {
     }
   }
   steps.push(...hooks('postDeploy'));
-  if (hasGates(service, strategy) && service.monitorSeconds > 0) steps.push({ kind: 'monitor', seconds: service.monitorSeconds });
+  if (hasGates(service, strategy) && service.monitorSeconds > 0)
+    steps.push({ kind: 'monitor', seconds: service.monitorSeconds });
   steps.push({ kind: 'complete' });
   return steps;
 }

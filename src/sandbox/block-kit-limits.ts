@@ -6,12 +6,15 @@
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const textOf = (value: unknown): string | undefined =>
   isObject(value) && typeof value.text === 'string' ? value.text : undefined;
 
-const tooLong = (max: number, pointer: string): string => `[ERROR] must be less than ${max + 1} characters [json-pointer:${pointer}]`;
-const tooMany = (max: number, pointer: string): string => `[ERROR] no more than ${max} items allowed [json-pointer:${pointer}]`;
+const tooLong = (max: number, pointer: string): string =>
+  `[ERROR] must be less than ${max + 1} characters [json-pointer:${pointer}]`;
+const tooMany = (max: number, pointer: string): string =>
+  `[ERROR] no more than ${max} items allowed [json-pointer:${pointer}]`;
 
 const MAX_OPTIONS: Record<string, number> = {
   checkboxes: 10,
@@ -31,17 +34,20 @@ function checkOptions(problems: string[], options: unknown, pointer: string): vo
   options.forEach((option: unknown, i) => {
     if (!isObject(option)) return;
     checkText(problems, option.text, 75, `${pointer}/${i}/text`);
-    if (typeof option.value === 'string' && option.value.length > 150) problems.push(tooLong(150, `${pointer}/${i}/value`));
+    if (typeof option.value === 'string' && option.value.length > 150)
+      problems.push(tooLong(150, `${pointer}/${i}/value`));
   });
 }
 
 function checkElement(problems: string[], element: unknown, pointer: string): void {
   if (!isObject(element)) return;
   const type = typeof element.type === 'string' ? element.type : '';
-  if (typeof element.action_id === 'string' && element.action_id.length > 255) problems.push(tooLong(255, `${pointer}/action_id`));
+  if (typeof element.action_id === 'string' && element.action_id.length > 255)
+    problems.push(tooLong(255, `${pointer}/action_id`));
   if (type === 'button') {
     checkText(problems, element.text, 75, `${pointer}/text`);
-    if (typeof element.value === 'string' && element.value.length > 2000) problems.push(tooLong(2000, `${pointer}/value`));
+    if (typeof element.value === 'string' && element.value.length > 2000)
+      problems.push(tooLong(2000, `${pointer}/value`));
   }
   checkText(problems, element.placeholder, 150, `${pointer}/placeholder`);
   const max = MAX_OPTIONS[type];
@@ -87,7 +93,8 @@ function checkBlock(problems: string[], block: unknown, pointer: string, blockId
       }
       break;
     case 'context':
-      if (Array.isArray(block.elements) && block.elements.length > 10) problems.push(tooMany(10, `${pointer}/elements`));
+      if (Array.isArray(block.elements) && block.elements.length > 10)
+        problems.push(tooMany(10, `${pointer}/elements`));
       break;
     case 'input':
       checkText(problems, block.label, 2000, `${pointer}/label`);
@@ -123,7 +130,8 @@ export function viewProblems(view: unknown): string[] {
     problems.push('[ERROR] must be one of modal, home [json-pointer:/view/type]');
   }
   if (view.type === 'modal') {
-    if (textOf(view.title) === undefined) problems.push('[ERROR] missing required field: title [json-pointer:/view/title]');
+    if (textOf(view.title) === undefined)
+      problems.push('[ERROR] missing required field: title [json-pointer:/view/title]');
     checkText(problems, view.title, 24, '/view/title');
     checkText(problems, view.submit, 24, '/view/submit');
     checkText(problems, view.close, 24, '/view/close');
@@ -135,7 +143,8 @@ export function viewProblems(view: unknown): string[] {
   if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) {
     problems.push(tooLong(3000, '/view/private_metadata'));
   }
-  if (typeof view.callback_id === 'string' && view.callback_id.length > 255) problems.push(tooLong(255, '/view/callback_id'));
+  if (typeof view.callback_id === 'string' && view.callback_id.length > 255)
+    problems.push(tooLong(255, '/view/callback_id'));
   if (view.blocks === undefined) problems.push('[ERROR] missing required field: blocks [json-pointer:/view/blocks]');
   checkBlocks(problems, view.blocks, 100, '/view/blocks');
   return problems;

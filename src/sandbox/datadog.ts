@@ -27,7 +27,14 @@ export interface DatadogStandIn extends StandIn {
   /** A whole point list for matching queries, oldest first; nulls are gaps, as Datadog sends them. */
   setSeries(query: string | RegExp, points: (number | null)[]): void;
   clearMetrics(): void;
-  addMonitor(monitor: { name: string; tags: string[]; priority?: number | null; state: MonitorState; type?: string; query?: string }): number;
+  addMonitor(monitor: {
+    name: string;
+    tags: string[];
+    priority?: number | null;
+    state: MonitorState;
+    type?: string;
+    query?: string;
+  }): number;
   setMonitorState(id: number, state: MonitorState): void;
   monitors: StandInMonitor[];
   faults: FaultControls;
@@ -44,9 +51,16 @@ function parseQuery(query: string): { aggr?: string; metric: string; scope: stri
 }
 
 /** The `{…}` scope tags of a monitor's query, as `GET /monitor?tags=` filters on them. */
-const scopeTags = (query: string): string[] => [...query.matchAll(/\{([^}]*)\}/g)].flatMap((m) => (m[1] ?? '').split(',').map((t) => t.trim()));
+const scopeTags = (query: string): string[] =>
+  [...query.matchAll(/\{([^}]*)\}/g)].flatMap((m) => (m[1] ?? '').split(',').map((t) => t.trim()));
 
-const csv = (value: string | null): string[] => (value ? value.split(',').map((t) => t.trim()).filter(Boolean) : []);
+const csv = (value: string | null): string[] =>
+  value
+    ? value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+    : [];
 
 const forbidden = (res: ServerResponse): void => sendJson(res, 403, { errors: ['Forbidden'] });
 
@@ -54,7 +68,9 @@ const forbidden = (res: ServerResponse): void => sendJson(res, 403, { errors: ['
  * A stand-in for the parts of Datadog's v1 API that Switchyard reads, in Datadog's own wire
  * format, so the official client can be pointed at it (`DATADOG_API_URL`).
  */
-export async function startDatadogStandIn(options: { port?: number; apiKey?: string; appKey?: string } = {}): Promise<DatadogStandIn> {
+export async function startDatadogStandIn(
+  options: { port?: number; apiKey?: string; appKey?: string } = {},
+): Promise<DatadogStandIn> {
   const rules: MetricRule[] = [];
   const monitors: StandInMonitor[] = [];
   const faults = new FaultControls();
@@ -65,12 +81,17 @@ export async function startDatadogStandIn(options: { port?: number; apiKey?: str
     const api = req.headers['dd-api-key'];
     const app = req.headers['dd-application-key'];
     if (typeof api !== 'string' || !api || typeof app !== 'string' || !app) return false;
-    return (options.apiKey === undefined || api === options.apiKey) && (options.appKey === undefined || app === options.appKey);
+    return (
+      (options.apiKey === undefined || api === options.apiKey) &&
+      (options.appKey === undefined || app === options.appKey)
+    );
   };
 
   const pointsFor = (query: string): (number | null)[] => {
     // The latest rule wins, so a test can override a broad RegExp with a later, narrower one.
-    const rule = [...rules].reverse().find((r) => (typeof r.match === 'string' ? r.match === query : r.match.test(query)));
+    const rule = [...rules]
+      .reverse()
+      .find((r) => (typeof r.match === 'string' ? r.match === query : r.match.test(query)));
     if (!rule) return [];
     if (Array.isArray(rule.value)) return rule.value;
     const value = typeof rule.value === 'function' ? rule.value() : rule.value;
@@ -157,7 +178,11 @@ export async function startDatadogStandIn(options: { port?: number; apiKey?: str
     const pageSize = Number(req.query.get('page_size') ?? 100);
     // Datadog returns every monitor when `page` is absent, and pages only when asked.
     const shown = page === null ? matching : matching.slice(Number(page) * pageSize, (Number(page) + 1) * pageSize);
-    sendJson(res, 200, shown.map((m) => wireMonitor(m, req.query.has('group_states'))));
+    sendJson(
+      res,
+      200,
+      shown.map((m) => wireMonitor(m, req.query.has('group_states'))),
+    );
   };
 
   /** Monitor search syntax, the subset that matters here: `tag:"k:v"`, `status:alert`, `priority:p1`, free text. */
@@ -192,7 +217,12 @@ export async function startDatadogStandIn(options: { port?: number; apiKey?: str
         org_id: 1,
         scopes: scopeTags(m.query),
       })),
-      metadata: { page, page_count: Math.ceil(matching.length / perPage), per_page: perPage, total_count: matching.length },
+      metadata: {
+        page,
+        page_count: Math.ceil(matching.length / perPage),
+        per_page: perPage,
+        total_count: matching.length,
+      },
       counts: { status: [], type: [], tag: [], muted: [] },
     });
   };

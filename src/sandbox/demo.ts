@@ -25,21 +25,28 @@ interface DemoBlock {
 
 /** Block Kit as a person would read it: text, context lines, and [buttons]. */
 function readable(call: SlackCall): string {
-  const blocks = (call.args.blocks ?? (call.args.view as { blocks?: unknown[] } | undefined)?.blocks ?? []) as DemoBlock[];
+  const blocks = (call.args.blocks ??
+    (call.args.view as { blocks?: unknown[] } | undefined)?.blocks ??
+    []) as DemoBlock[];
   const lines = blocks.flatMap((block) => {
     const elements = block.elements ?? [];
     if (block.type === 'section') return [block.text?.text ?? ''];
     if (block.type === 'context') return elements.map((e) => dim(typeof e.text === 'string' ? e.text : ''));
-    if (block.type === 'actions') return [elements.map((e) => `[${typeof e.text === 'object' ? e.text.text : ''}]`).join(' ')];
+    if (block.type === 'actions')
+      return [elements.map((e) => `[${typeof e.text === 'object' ? e.text.text : ''}]`).join(' ')];
     if (block.type === 'input') return [`☐ ${block.label?.text ?? ''}`];
     return [];
   });
   const body = lines.length ? lines.join('\n') : String(call.args.text ?? '');
-  return body.replace(/<!date\^\d+\^[^|]+\|([^>]+)>/g, '$1').replace(/<!subteam\^(\w+)>/g, '@$1').replace(/<@(\w+)>/g, '@$1');
+  return body
+    .replace(/<!date\^\d+\^[^|]+\|([^>]+)>/g, '$1')
+    .replace(/<!subteam\^(\w+)>/g, '@$1')
+    .replace(/<@(\w+)>/g, '@$1');
 }
 
 const LABELS: Record<string, (c: SlackCall) => string> = {
-  'chat.postMessage': (c) => (c.args.thread_ts ? `  ↳ thread reply in ${c.args.channel}` : `new message in ${c.args.channel}`),
+  'chat.postMessage': (c) =>
+    c.args.thread_ts ? `  ↳ thread reply in ${c.args.channel}` : `new message in ${c.args.channel}`,
   'chat.update': (c) => `announcement updated in ${c.args.channel}`,
   'chat.postEphemeral': (c) => `only visible to ${c.args.user}`,
   'views.open': () => 'modal opened',
@@ -50,10 +57,18 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox({ bakeSeconds: 3 });
   const prefix = `switchyard-demo-${randomUUID().slice(0, 8)}`;
   const config = loadConfig({ ...(await sandbox.env(redisUrl, prefix)), PORT: '0', LOG_LEVEL: 'warn' });
-  const app = await startSwitchyard({ config, catalog: sandbox.catalog, roles: { bot: true, worker: true }, providers: sandbox.providers(), log: createLogger('warn') });
+  const app = await startSwitchyard({
+    config,
+    catalog: sandbox.catalog,
+    roles: { bot: true, worker: true },
+    providers: sandbox.providers(),
+    log: createLogger('warn'),
+  });
   const appUrl = `http://127.0.0.1:${app.port}`;
   const person = (id: string) => new SlackUser(id, appUrl, sandbox.slack, SANDBOX_SIGNING_SECRET, CHANNELS.team);
-  console.log(bold(`Switchyard demo — bot on ${appUrl}, Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog`));
+  console.log(
+    bold(`Switchyard demo — bot on ${appUrl}, Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog`),
+  );
 
   let printed = 0;
   const printer = setInterval(() => {
@@ -93,7 +108,9 @@ async function main(): Promise<void> {
     await redis.quit();
   }
   const weights = sandbox.weights();
-  console.log(`\n${bold('Result:')} ${outcome?.service} ${outcome?.version} ${outcome?.phase}; ALB weights blue ${weights.blue}% / green ${weights.green}%`);
+  console.log(
+    `\n${bold('Result:')} ${outcome?.service} ${outcome?.version} ${outcome?.phase}; ALB weights blue ${weights.blue}% / green ${weights.green}%`,
+  );
   process.exit(outcome?.phase === 'succeeded' ? 0 : 1);
 }
 

@@ -90,7 +90,8 @@ const parseForm = (body: string): Node => {
   return root;
 };
 
-const child = (node: Node | undefined, key: string): Node | undefined => (typeof node === 'object' ? node[key] : undefined);
+const child = (node: Node | undefined, key: string): Node | undefined =>
+  typeof node === 'object' ? node[key] : undefined;
 const text = (node: Node | undefined, key: string): string | undefined => {
   const value = child(node, key);
   return typeof value === 'string' ? value : undefined;
@@ -108,7 +109,8 @@ function escapeXml(value: string): string {
 }
 const el = (name: string, content: string | number | boolean | undefined): string =>
   content === undefined ? '' : `<${name}>${typeof content === 'string' ? content : String(content)}</${name}>`;
-const val = (name: string, value: string | undefined): string => (value === undefined ? '' : el(name, escapeXml(value)));
+const val = (name: string, value: string | undefined): string =>
+  value === undefined ? '' : el(name, escapeXml(value));
 const members = (items: string[]): string => items.map((item) => el('member', item)).join('');
 
 const actionXml = (action: ForwardAction): string => {
@@ -116,10 +118,14 @@ const actionXml = (action: ForwardAction): string => {
   const forwardConfig = action.forwardConfig
     ? el(
         'ForwardConfig',
-        el('TargetGroups', members(action.targetGroups.map((tg) => val('TargetGroupArn', tg.arn) + el('Weight', tg.weight)))) +
+        el(
+          'TargetGroups',
+          members(action.targetGroups.map((tg) => val('TargetGroupArn', tg.arn) + el('Weight', tg.weight))),
+        ) +
           el(
             'TargetGroupStickinessConfig',
-            el('Enabled', action.stickiness?.enabled ?? false) + el('DurationSeconds', action.stickiness?.durationSeconds),
+            el('Enabled', action.stickiness?.enabled ?? false) +
+              el('DurationSeconds', action.stickiness?.durationSeconds),
           ),
       )
     : '';
@@ -136,7 +142,12 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
 
   const store = (targetGroups: TargetGroupWeight[], opts: ActionOptions = {}): ForwardAction => {
     for (const tg of targetGroups) knownTargetGroups.add(tg.arn);
-    return { order: 1, targetGroups: [...targetGroups], forwardConfig: opts.forwardConfig ?? true, stickiness: opts.stickiness };
+    return {
+      order: 1,
+      targetGroups: [...targetGroups],
+      forwardConfig: opts.forwardConfig ?? true,
+      stickiness: opts.stickiness,
+    };
   };
 
   const actionOf = (arn: string): ForwardAction | undefined => listeners.get(arn) ?? rules.get(arn)?.action;
@@ -149,9 +160,11 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
   };
 
   const parseForward = (actions: Node[], field: string): ForwardAction => {
-    if (actions.length !== 1) throw new AwsError('ValidationError', `The stand-in supports exactly one action in ${field}`);
+    if (actions.length !== 1)
+      throw new AwsError('ValidationError', `The stand-in supports exactly one action in ${field}`);
     const action = actions[0];
-    if (text(action, 'Type') !== 'forward') throw new AwsError('ValidationError', 'The stand-in supports forward actions only');
+    if (text(action, 'Type') !== 'forward')
+      throw new AwsError('ValidationError', 'The stand-in supports forward actions only');
     const forwardConfig = child(action, 'ForwardConfig');
     const targetGroupArn = text(action, 'TargetGroupArn');
     const targetGroups = list(forwardConfig, 'TargetGroups').map((tg, i) => {
@@ -169,12 +182,17 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
       throw new AwsError('ValidationError', `A forward action can have at most ${MAX_TARGET_GROUPS} target groups`);
     if (targetGroups.length === 0 && targetGroupArn === undefined)
       throw new AwsError('ValidationError', 'A forward action needs a target group ARN or a forward config');
-    if (targetGroupArn !== undefined && targetGroups.length > 0 && (targetGroups.length > 1 || targetGroups[0]?.arn !== targetGroupArn))
+    if (
+      targetGroupArn !== undefined &&
+      targetGroups.length > 0 &&
+      (targetGroups.length > 1 || targetGroups[0]?.arn !== targetGroupArn)
+    )
       throw new AwsError('ValidationError', 'TargetGroupArn and ForwardConfig must name the same single target group');
     if (new Set(targetGroups.map((tg) => tg.arn)).size !== targetGroups.length)
       throw new AwsError('ValidationError', 'A target group can be specified only once in a forward action');
     const all = targetGroups.length > 0 ? targetGroups : [{ arn: targetGroupArn ?? '', weight: 1 }];
-    if (all.some((tg) => !knownTargetGroups.has(tg.arn))) throw new AwsError('TargetGroupNotFound', 'One or more target groups not found');
+    if (all.some((tg) => !knownTargetGroups.has(tg.arn)))
+      throw new AwsError('TargetGroupNotFound', 'One or more target groups not found');
     const stickiness = child(forwardConfig, 'TargetGroupStickinessConfig');
     const duration = text(stickiness, 'DurationSeconds');
     const order = text(action, 'Order');
@@ -183,7 +201,10 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
       targetGroups: all,
       forwardConfig: forwardConfig !== undefined,
       stickiness: stickiness
-        ? { enabled: text(stickiness, 'Enabled') === 'true', durationSeconds: duration === undefined ? undefined : Number(duration) }
+        ? {
+            enabled: text(stickiness, 'Enabled') === 'true',
+            durationSeconds: duration === undefined ? undefined : Number(duration),
+          }
         : undefined,
     };
   };
@@ -200,7 +221,11 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
     const rule = rules.get(arn);
     if (!rule) return '';
     return (
-      val('RuleArn', arn) + el('Priority', rule.priority) + el('Conditions', '') + el('Actions', el('member', actionXml(rule.action))) + el('IsDefault', false)
+      val('RuleArn', arn) +
+      el('Priority', rule.priority) +
+      el('Conditions', '') +
+      el('Actions', el('member', actionXml(rule.action))) +
+      el('IsDefault', false)
     );
   };
 
@@ -248,7 +273,8 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
     },
   };
 
-  const actionName = (req: RecordedRequest): string => new URLSearchParams(req.body).get('Action') ?? req.query.get('Action') ?? '';
+  const actionName = (req: RecordedRequest): string =>
+    new URLSearchParams(req.body).get('Action') ?? req.query.get('Action') ?? '';
 
   // The SDK takes $metadata.requestId from this header, as real AWS sends it.
   const reply = (res: ServerResponse, status: number, requestId: string, xml: string): void => {
@@ -262,7 +288,8 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
       const run = actions[name];
       const requestId = randomUUID();
       try {
-        if (req.method !== 'POST' || !run) throw new AwsError('InvalidAction', `The action ${name || '(none)'} is not valid for this web service.`);
+        if (req.method !== 'POST' || !run)
+          throw new AwsError('InvalidAction', `The action ${name || '(none)'} is not valid for this web service.`);
         const result = run(parseForm(req.body));
         reply(
           res,
@@ -292,7 +319,13 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
       rules.set(ruleArn, { listenerArn, priority: rules.size + 1, action: store(targetGroups, opts) });
     },
     throttle: (times = 1, action) =>
-      faults.inject({ status: 400, times, match: action, headers: xmlHeaders, body: elbv2ErrorXml('Throttling', 'Rate exceeded') }),
+      faults.inject({
+        status: 400,
+        times,
+        match: action,
+        headers: xmlHeaders,
+        body: elbv2ErrorXml('Throttling', 'Rate exceeded'),
+      }),
     serverError: (times = 1, action) =>
       faults.inject({
         status: 500,

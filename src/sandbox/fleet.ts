@@ -36,14 +36,19 @@ export const fleetName = (index: number): string => `svc-${String(index + 1).pad
  * smoke checks, and a catalog entry that is the template's with every name, ARN and URL
  * swapped for its own (metric queries naming the service included).
  */
-export async function startFleet(options: FleetOptions, template: FleetTemplate, deps: { elbv2: Elbv2StandIn; kubernetes: KubernetesStandIn }): Promise<Fleet> {
+export async function startFleet(
+  options: FleetOptions,
+  template: FleetTemplate,
+  deps: { elbv2: Elbv2StandIn; kubernetes: KubernetesStandIn },
+): Promise<Fleet> {
   const names = Array.from({ length: options.size }, (_, i) => fleetName(i));
   const sites: ServiceStandIn[] = [];
   const entries: Record<string, Record<string, unknown>> = {};
   const json = JSON.stringify(template.entry);
   try {
     for (const name of names) {
-      const tagOf = (color: string) => deps.kubernetes.imageOf(template.namespace, `${name}-${color}`, template.container)?.split(':').pop();
+      const tagOf = (color: string) =>
+        deps.kubernetes.imageOf(template.namespace, `${name}-${color}`, template.container)?.split(':').pop();
       const site = await startServiceStandIn({ versionOf: (color) => tagOf(color) });
       sites.push(site);
       const listenerArn = template.listenerArn.replace(/\/app\/[^/]+\//, `/app/${name}/`);
@@ -59,7 +64,13 @@ export async function startFleet(options: FleetOptions, template: FleetTemplate,
         { arn: groups.green, weight: 0 },
       ]);
       for (const color of ['blue', 'green']) {
-        deps.kubernetes.addDeployment({ namespace: template.namespace, name: `${name}-${color}`, container: template.container, image, replicas: 2 });
+        deps.kubernetes.addDeployment({
+          namespace: template.namespace,
+          name: `${name}-${color}`,
+          container: template.container,
+          image,
+          replicas: 2,
+        });
       }
       entries[name] = entry;
     }

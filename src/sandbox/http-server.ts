@@ -35,7 +35,8 @@ export interface InjectedFault {
 }
 
 /** What `inject` takes: an answer (status), or no answer at all (hang, reset, dropAnswer). */
-export type FaultSpec = Partial<InjectedFault> & ({ status: number } | { hang: true } | { reset: true } | { dropAnswer: true });
+export type FaultSpec = Partial<InjectedFault> &
+  ({ status: number } | { hang: true } | { reset: true } | { dropAnswer: true });
 
 /** Controls shared by every stand-in: latency and failures to inject, requests seen. */
 export class FaultControls {
@@ -59,7 +60,8 @@ export class FaultControls {
   /** The fault to apply to this request, consuming one of its uses. */
   take(key: string, method?: string): InjectedFault | undefined {
     for (const fault of this.faults) {
-      if (fault.times <= 0 || (fault.match && !key.includes(fault.match)) || (fault.method && fault.method !== method)) continue;
+      if (fault.times <= 0 || (fault.match && !key.includes(fault.match)) || (fault.method && fault.method !== method))
+        continue;
       if (fault.skip) {
         fault.skip -= 1;
         continue;
@@ -94,7 +96,12 @@ const readBody = (req: IncomingMessage): Promise<string> =>
  */
 export async function startHttpStandIn(
   handler: Handler,
-  options: { port?: number; faults?: FaultControls; faultKey?: (req: RecordedRequest) => string; log?: RecordedRequest[] } = {},
+  options: {
+    port?: number;
+    faults?: FaultControls;
+    faultKey?: (req: RecordedRequest) => string;
+    log?: RecordedRequest[];
+  } = {},
 ): Promise<StandIn> {
   const hanging = new Set<ServerResponse>();
   const server = createServer((incoming, res) => {
@@ -153,7 +160,12 @@ export async function startHttpStandIn(
   };
 }
 
-export const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+export const sendJson = (
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 };

@@ -28,7 +28,14 @@ export class SimulatedCluster {
   private readonly failures: { pattern: string | RegExp; reason: PodFailureReason }[] = [];
   private resourceVersion = 1000;
 
-  add(input: { namespace: string; name: string; container: string; image: string; replicas?: number; labels?: Labels }): DeploymentObject {
+  add(input: {
+    namespace: string;
+    name: string;
+    container: string;
+    image: string;
+    replicas?: number;
+    labels?: Labels;
+  }): DeploymentObject {
     const labels = input.labels ?? { app: input.name };
     const object: DeploymentObject = {
       apiVersion: 'apps/v1',
@@ -46,7 +53,10 @@ export class SimulatedCluster {
       spec: {
         replicas: input.replicas ?? 3,
         selector: { matchLabels: { ...labels } },
-        template: { metadata: { labels: { ...labels } }, spec: { containers: [{ name: input.container, image: input.image }] } },
+        template: {
+          metadata: { labels: { ...labels } },
+          spec: { containers: [{ name: input.container, image: input.image }] },
+        },
         progressDeadlineSeconds: 600,
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       },
@@ -114,7 +124,12 @@ export class SimulatedCluster {
       if (sim.object.metadata.namespace !== namespace) continue;
       for (const rs of sim.replicaSets) {
         const labels = { ...rs.template.metadata.labels, 'pod-template-hash': rs.hash };
-        if (matches(labels)) out.push(...rs.pods.map((pod) => renderPod(sim, rs, pod, labels, pod.ready ? undefined : this.failureOf(rs.template))));
+        if (matches(labels))
+          out.push(
+            ...rs.pods.map((pod) =>
+              renderPod(sim, rs, pod, labels, pod.ready ? undefined : this.failureOf(rs.template)),
+            ),
+          );
       }
     }
     return out;
@@ -139,7 +154,9 @@ export class SimulatedCluster {
 
   private failureOf(template: PodTemplate): PodFailure | undefined {
     for (const container of template.spec.containers) {
-      const failure = this.failures.find(({ pattern }) => (typeof pattern === 'string' ? container.image.includes(pattern) : pattern.test(container.image)));
+      const failure = this.failures.find(({ pattern }) =>
+        typeof pattern === 'string' ? container.image.includes(pattern) : pattern.test(container.image),
+      );
       if (failure) return { container, reason: failure.reason };
     }
     return undefined;
@@ -156,7 +173,15 @@ export class SimulatedCluster {
     if (!rs) {
       const template = structuredClone(object.spec.template);
       const hash = templateHash(template);
-      rs = { name: `${object.metadata.name}-${hash}`, uid: randomUUID(), hash, revision, template, createdAt: now(), pods: [] };
+      rs = {
+        name: `${object.metadata.name}-${hash}`,
+        uid: randomUUID(),
+        hash,
+        revision,
+        template,
+        createdAt: now(),
+        pods: [],
+      };
       sim.replicaSets.push(rs);
     } else if (rs !== sim.current) {
       // Rolling back to an older template reuses its ReplicaSet under a new revision, as `rollout undo` shows.
@@ -193,7 +218,13 @@ export class SimulatedCluster {
   }
 
   private newPod(rs: SimReplicaSet): SimPod {
-    return { name: `${rs.name}-${encode(randomBytes(5), 5)}`, uid: randomUUID(), ready: false, restarts: 0, createdAt: now() };
+    return {
+      name: `${rs.name}-${encode(randomBytes(5), 5)}`,
+      uid: randomUUID(),
+      ready: false,
+      restarts: 0,
+      createdAt: now(),
+    };
   }
 
   private updateStatus(sim: SimDeployment): void {
@@ -212,12 +243,22 @@ export class SimulatedCluster {
     });
     object.status = { observedGeneration: status.observedGeneration, ...counts, conditions: status.conditions };
     const available = ready >= desired;
-    const availability = available ? ['MinimumReplicasAvailable', 'has'] : ['MinimumReplicasUnavailable', 'does not have'];
-    setCondition(object, 'Available', available, availability[0] ?? '', `Deployment ${availability[1] ?? ''} minimum availability.`);
+    const availability = available
+      ? ['MinimumReplicasAvailable', 'has']
+      : ['MinimumReplicasUnavailable', 'does not have'];
+    setCondition(
+      object,
+      'Available',
+      available,
+      availability[0] ?? '',
+      `Deployment ${availability[1] ?? ''} minimum availability.`,
+    );
     const rs = `ReplicaSet "${current?.name ?? object.metadata.name}"`;
     const complete = updated === desired && pods.length === desired && ready === desired;
-    if (sim.deadlineExceeded) setCondition(object, 'Progressing', false, 'ProgressDeadlineExceeded', `${rs} has timed out progressing.`);
-    else if (complete) setCondition(object, 'Progressing', true, 'NewReplicaSetAvailable', `${rs} has successfully progressed.`);
+    if (sim.deadlineExceeded)
+      setCondition(object, 'Progressing', false, 'ProgressDeadlineExceeded', `${rs} has timed out progressing.`);
+    else if (complete)
+      setCondition(object, 'Progressing', true, 'NewReplicaSetAvailable', `${rs} has successfully progressed.`);
     else setCondition(object, 'Progressing', true, 'ReplicaSetUpdated', `${rs} is progressing.`);
   }
 }

@@ -12,7 +12,16 @@ interface JobTemplate {
 export interface JobObject {
   apiVersion: 'batch/v1';
   kind: 'Job';
-  metadata: { name: string; namespace: string; uid: string; generation: number; resourceVersion: string; creationTimestamp: string; labels: Labels; [field: string]: unknown };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation: number;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels: Labels;
+    [field: string]: unknown;
+  };
   spec: {
     backoffLimit: number;
     completions: number;
@@ -57,9 +66,11 @@ interface SimJob {
 }
 
 type NamePattern = string | RegExp;
-const matches = (pattern: NamePattern, name: string): boolean => (typeof pattern === 'string' ? name.includes(pattern) : pattern.test(name));
+const matches = (pattern: NamePattern, name: string): boolean =>
+  typeof pattern === 'string' ? name.includes(pattern) : pattern.test(name);
 /** The latest control for the Job, so that a test can change its mind. */
-const latest = <T extends { pattern: NamePattern }>(controls: T[], name: string): T | undefined => [...controls].reverse().find(({ pattern }) => matches(pattern, name));
+const latest = <T extends { pattern: NamePattern }>(controls: T[], name: string): T | undefined =>
+  [...controls].reverse().find(({ pattern }) => matches(pattern, name));
 
 /** Messages of the Job controller for the reasons it sets itself. */
 const FAILURE_MESSAGES: Record<string, string> = {
@@ -69,34 +80,55 @@ const FAILURE_MESSAGES: Record<string, string> = {
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const invalid = (name: string, field: string, problem: string): StatusError =>
-  new StatusError(422, 'Invalid', `Job.batch "${name}" is invalid: ${field}: ${problem}`, { name, group: 'batch', kind: 'Job' });
+  new StatusError(422, 'Invalid', `Job.batch "${name}" is invalid: ${field}: ${problem}`, {
+    name,
+    group: 'batch',
+    kind: 'Job',
+  });
 
 /** The checks the API server makes on the fields a hook sets. */
-const validate = (namespace: string, body: unknown): { name: string; metadata: Record<string, unknown>; spec: Record<string, unknown>; template: JobTemplate } => {
-  if (!isRecord(body) || !isRecord(body.metadata)) throw new StatusError(400, 'BadRequest', 'Object \'metadata\' is missing');
+const validate = (
+  namespace: string,
+  body: unknown,
+): { name: string; metadata: Record<string, unknown>; spec: Record<string, unknown>; template: JobTemplate } => {
+  if (!isRecord(body) || !isRecord(body.metadata))
+    throw new StatusError(400, 'BadRequest', "Object 'metadata' is missing");
   const { metadata } = body;
   const name = typeof metadata.name === 'string' ? metadata.name : '';
   if (name === '') throw invalid(name, 'metadata.name', 'Required value: name or generateName is required');
   if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
-    throw new StatusError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+    throw new StatusError(
+      400,
+      'BadRequest',
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
   }
   if (!DNS_SUBDOMAIN.test(name) || name.length > 253) {
-    throw invalid(name, 'metadata.name', `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+    throw invalid(
+      name,
+      'metadata.name',
+      `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+    );
   }
   // The controller labels the pods with the Job's name, and a label value holds 63 characters.
-  if (name.length > 63) throw invalid(name, 'spec.template.labels', `Invalid value: "${name}": must be no more than 63 characters`);
+  if (name.length > 63)
+    throw invalid(name, 'spec.template.labels', `Invalid value: "${name}": must be no more than 63 characters`);
   const spec = isRecord(body.spec) ? body.spec : {};
   const template = isRecord(spec.template) ? spec.template : {};
   const podSpec = isRecord(template.spec) ? template.spec : {};
   const containers = podSpec.containers;
-  if (!Array.isArray(containers) || containers.length === 0) throw invalid(name, 'spec.template.spec.containers', 'Required value');
+  if (!Array.isArray(containers) || containers.length === 0)
+    throw invalid(name, 'spec.template.spec.containers', 'Required value');
   containers.forEach((container: unknown, i) => {
     const field = `spec.template.spec.containers[${i}]`;
-    if (!isRecord(container) || typeof container.name !== 'string' || container.name === '') throw invalid(name, `${field}.name`, 'Required value');
-    if (typeof container.image !== 'string' || container.image === '') throw invalid(name, `${field}.image`, 'Required value');
+    if (!isRecord(container) || typeof container.name !== 'string' || container.name === '')
+      throw invalid(name, `${field}.name`, 'Required value');
+    if (typeof container.image !== 'string' || container.image === '')
+      throw invalid(name, `${field}.image`, 'Required value');
   });
   const policy = podSpec.restartPolicy;
   if (policy !== 'Never' && policy !== 'OnFailure') {
@@ -105,7 +137,12 @@ const validate = (namespace: string, body: unknown): { name: string; metadata: R
   }
   const templateMetadata = isRecord(template.metadata) ? template.metadata : {};
   const labels = isRecord(templateMetadata.labels) ? (templateMetadata.labels as Labels) : {};
-  return { name, metadata, spec, template: { ...template, metadata: { ...templateMetadata, labels }, spec: podSpec as JobTemplate['spec'] } };
+  return {
+    name,
+    metadata,
+    spec,
+    template: { ...template, metadata: { ...templateMetadata, labels }, spec: podSpec as JobTemplate['spec'] },
+  };
 };
 
 /**
@@ -134,17 +171,36 @@ export class SimulatedJobs {
   create(namespace: string, body: unknown): JobObject {
     const { name, metadata, spec, template } = validate(namespace, body);
     if (this.jobsByKey.has(`${namespace}/${name}`)) {
-      throw new StatusError(409, 'AlreadyExists', `jobs.batch "${name}" already exists`, { name, group: 'batch', kind: 'jobs' });
+      throw new StatusError(409, 'AlreadyExists', `jobs.batch "${name}" already exists`, {
+        name,
+        group: 'batch',
+        kind: 'jobs',
+      });
     }
     const uid = randomUUID();
-    const generated = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+    const generated = {
+      'batch.kubernetes.io/controller-uid': uid,
+      'batch.kubernetes.io/job-name': name,
+      'controller-uid': uid,
+      'job-name': name,
+    };
     const podLabels = { ...template.metadata.labels, ...generated };
-    const ownLabels = isRecord(metadata.labels) && Object.keys(metadata.labels).length > 0 ? (metadata.labels as Labels) : podLabels;
+    const ownLabels =
+      isRecord(metadata.labels) && Object.keys(metadata.labels).length > 0 ? (metadata.labels as Labels) : podLabels;
     const createdAt = now();
     const object: JobObject = {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { ...metadata, name, namespace, uid, generation: 1, resourceVersion: this.nextVersion(), creationTimestamp: createdAt, labels: { ...ownLabels } },
+      metadata: {
+        ...metadata,
+        name,
+        namespace,
+        uid,
+        generation: 1,
+        resourceVersion: this.nextVersion(),
+        creationTimestamp: createdAt,
+        labels: { ...ownLabels },
+      },
       spec: {
         parallelism: 1,
         completions: 1,
@@ -158,14 +214,20 @@ export class SimulatedJobs {
       },
       status: {},
     };
-    const sim: SimJob = { object, startedMs: Date.now(), pausedBeforeMs: this.pausedMs(), pod: { name: `${name}-${encode(randomBytes(5), 5)}`, uid: randomUUID(), createdAt } };
+    const sim: SimJob = {
+      object,
+      startedMs: Date.now(),
+      pausedBeforeMs: this.pausedMs(),
+      pod: { name: `${name}-${encode(randomBytes(5), 5)}`, uid: randomUUID(), createdAt },
+    };
     this.jobsByKey.set(`${namespace}/${name}`, sim);
     return this.render(sim);
   }
 
   get(namespace: string, name: string): JobObject {
     const sim = this.jobsByKey.get(`${namespace}/${name}`);
-    if (!sim) throw new StatusError(404, 'NotFound', `jobs.batch "${name}" not found`, { name, group: 'batch', kind: 'jobs' });
+    if (!sim)
+      throw new StatusError(404, 'NotFound', `jobs.batch "${name}" not found`, { name, group: 'batch', kind: 'jobs' });
     return this.render(sim);
   }
 
@@ -190,7 +252,11 @@ export class SimulatedJobs {
       throw new StatusError(400, 'BadRequest', `container ${container} is not valid for pod ${podName}`);
     }
     if (container === null && containers.length > 1) {
-      throw new StatusError(400, 'BadRequest', `a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]`);
+      throw new StatusError(
+        400,
+        'BadRequest',
+        `a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]`,
+      );
     }
     const name = sim.object.metadata.name;
     const lines = latest(this.logs, name)?.lines ?? [];
@@ -210,7 +276,11 @@ export class SimulatedJobs {
   records(): JobRecord[] {
     return [...this.jobsByKey.values()].map((sim) => {
       const object = this.render(sim);
-      const container = object.spec.template.spec.containers[0] as ContainerSpec & { command?: string[]; args?: string[]; env?: { name: string; value?: string }[] };
+      const container = object.spec.template.spec.containers[0] as ContainerSpec & {
+        command?: string[];
+        args?: string[];
+        env?: { name: string; value?: string }[];
+      };
       return {
         namespace: object.metadata.namespace,
         name: object.metadata.name,
@@ -264,16 +334,31 @@ export class SimulatedJobs {
       object.status = { ...base, active: 1, ready: 1 };
       return object;
     }
-    const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', reason, message, lastProbeTime: outcome.at, lastTransitionTime: outcome.at });
+    const condition = (type: string, reason: string, message: string) => ({
+      type,
+      status: 'True',
+      reason,
+      message,
+      lastProbeTime: outcome.at,
+      lastTransitionTime: outcome.at,
+    });
     if (outcome.phase === 'succeeded') {
       const message = 'Reached expected number of succeeded pods';
-      const conditions = [condition('SuccessCriteriaMet', 'CompletionsReached', message), condition('Complete', 'CompletionsReached', message)];
+      const conditions = [
+        condition('SuccessCriteriaMet', 'CompletionsReached', message),
+        condition('Complete', 'CompletionsReached', message),
+      ];
       object.status = { ...base, ready: 0, succeeded: 1, completionTime: outcome.at, conditions };
       return object;
     }
     const reason = outcome.reason ?? 'BackoffLimitExceeded';
     const message = FAILURE_MESSAGES[reason] ?? `Job failed with reason ${reason}`;
-    object.status = { ...base, ready: 0, failed: 1, conditions: [condition('FailureTarget', reason, message), condition('Failed', reason, message)] };
+    object.status = {
+      ...base,
+      ready: 0,
+      failed: 1,
+      conditions: [condition('FailureTarget', reason, message), condition('Failed', reason, message)],
+    };
     return object;
   }
 
@@ -282,9 +367,15 @@ export class SimulatedJobs {
     const job = sim.object;
     const outcome = sim.outcome;
     const state = () => {
-      if (!outcome) return { ready: true, started: true, restartCount: 0, state: { running: { startedAt: pod.createdAt } } };
+      if (!outcome)
+        return { ready: true, started: true, restartCount: 0, state: { running: { startedAt: pod.createdAt } } };
       const ok = outcome.phase === 'succeeded';
-      const terminated = { exitCode: ok ? 0 : 1, reason: ok ? 'Completed' : 'Error', startedAt: pod.createdAt, finishedAt: outcome.at };
+      const terminated = {
+        exitCode: ok ? 0 : 1,
+        reason: ok ? 'Completed' : 'Error',
+        startedAt: pod.createdAt,
+        finishedAt: outcome.at,
+      };
       return { ready: false, started: false, restartCount: 0, state: { terminated } };
     };
     return {
@@ -294,13 +385,27 @@ export class SimulatedJobs {
         uid: pod.uid,
         labels: { ...job.spec.template.metadata.labels },
         creationTimestamp: pod.createdAt,
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name: job.metadata.name,
+            uid: job.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: { ...structuredClone(job.spec.template.spec), nodeName: 'sandbox-node-1' },
       status: {
         phase: !outcome ? 'Running' : outcome.phase === 'succeeded' ? 'Succeeded' : 'Failed',
         startTime: pod.createdAt,
-        containerStatuses: job.spec.template.spec.containers.map((container) => ({ name: container.name, image: container.image, imageID: '', ...state() })),
+        containerStatuses: job.spec.template.spec.containers.map((container) => ({
+          name: container.name,
+          image: container.image,
+          imageID: '',
+          ...state(),
+        })),
       },
     };
   }

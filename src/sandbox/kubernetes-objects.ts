@@ -108,30 +108,56 @@ export const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, '
 /** JSON with sorted keys, so two templates compare equal whatever order their keys arrived in. */
 export const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 
-export const templateHash = (template: PodTemplate): string => encode(createHash('sha256').update(canonical(template)).digest(), 10);
+export const templateHash = (template: PodTemplate): string =>
+  encode(createHash('sha256').update(canonical(template)).digest(), 10);
 
 /** Compact the counts the way the API server's `omitempty` does. */
-export const compact = (counts: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+export const compact = (counts: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 
 /** A Pod as the API lists it; `failure` is what keeps a pod of a failing template from starting. */
-export const renderPod = (sim: SimDeployment, rs: SimReplicaSet, pod: SimPod, labels: Labels, failure: PodFailure | undefined): object => {
+export const renderPod = (
+  sim: SimDeployment,
+  rs: SimReplicaSet,
+  pod: SimPod,
+  labels: Labels,
+  failure: PodFailure | undefined,
+): object => {
   const namespace = sim.object.metadata.namespace;
   const containerStatuses = rs.template.spec.containers.map((container) => {
-    const base = { name: container.name, image: container.image, imageID: '', restartCount: 0, ready: false, started: false };
+    const base = {
+      name: container.name,
+      image: container.image,
+      imageID: '',
+      restartCount: 0,
+      ready: false,
+      started: false,
+    };
     if (pod.ready) {
       const imageID = `${container.image}@sha256:${templateHash(rs.template)}`;
       return { ...base, imageID, ready: true, started: true, state: { running: { startedAt: pod.createdAt } } };
     }
-    if (failure?.container.name !== container.name) return { ...base, state: { waiting: { reason: 'ContainerCreating' } } };
+    if (failure?.container.name !== container.name)
+      return { ...base, state: { waiting: { reason: 'ContainerCreating' } } };
     if (failure.reason === 'ImagePullBackOff') {
-      return { ...base, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${container.image}"` } } };
+      return {
+        ...base,
+        state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${container.image}"` } },
+      };
     }
     const message = `back-off 40s restarting failed container=${container.name} pod=${pod.name}_${namespace}(${pod.uid})`;
     const lastState = { terminated: { exitCode: 1, reason: 'Error', finishedAt: pod.createdAt } };
-    return { ...base, restartCount: pod.restarts, state: { waiting: { reason: 'CrashLoopBackOff', message } }, lastState };
+    return {
+      ...base,
+      restartCount: pod.restarts,
+      state: { waiting: { reason: 'CrashLoopBackOff', message } },
+      lastState,
+    };
   });
   const running = pod.ready || failure?.reason === 'CrashLoopBackOff';
   return {
@@ -141,12 +167,28 @@ export const renderPod = (sim: SimDeployment, rs: SimReplicaSet, pod: SimPod, la
       uid: pod.uid,
       labels,
       creationTimestamp: pod.createdAt,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.name, uid: rs.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: rs.name,
+          uid: rs.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: { ...structuredClone(rs.template.spec), nodeName: 'sandbox-node-1' },
     status: {
       phase: running ? 'Running' : 'Pending',
-      conditions: [{ type: 'Ready', status: pod.ready ? 'True' : 'False', lastTransitionTime: pod.createdAt, ...(pod.ready ? {} : { reason: 'ContainersNotReady' }) }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: pod.ready ? 'True' : 'False',
+          lastTransitionTime: pod.createdAt,
+          ...(pod.ready ? {} : { reason: 'ContainersNotReady' }),
+        },
+      ],
       startTime: pod.createdAt,
       containerStatuses,
     },
@@ -162,20 +204,43 @@ export const renderReplicaSet = (sim: SimDeployment, rs: SimReplicaSet, labels: 
       namespace: sim.object.metadata.namespace,
       uid: rs.uid,
       labels,
-      annotations: { 'deployment.kubernetes.io/revision': String(rs.revision), 'deployment.kubernetes.io/desired-replicas': String(sim.object.spec.replicas) },
+      annotations: {
+        'deployment.kubernetes.io/revision': String(rs.revision),
+        'deployment.kubernetes.io/desired-replicas': String(sim.object.spec.replicas),
+      },
       creationTimestamp: rs.createdAt,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: sim.object.metadata.name, uid: sim.object.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: sim.object.metadata.name,
+          uid: sim.object.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       replicas: desired,
       selector: { matchLabels: { ...sim.object.spec.selector.matchLabels, 'pod-template-hash': rs.hash } },
       template: { ...structuredClone(rs.template), metadata: { ...rs.template.metadata, labels } },
     },
-    status: { replicas: rs.pods.length, fullyLabeledReplicas: rs.pods.length, observedGeneration: 1, ...compact({ readyReplicas: ready, availableReplicas: ready }) },
+    status: {
+      replicas: rs.pods.length,
+      fullyLabeledReplicas: rs.pods.length,
+      observedGeneration: 1,
+      ...compact({ readyReplicas: ready, availableReplicas: ready }),
+    },
   };
 };
 
-export const setCondition = (object: DeploymentObject, type: DeploymentCondition['type'], ok: boolean, reason: string, message: string): void => {
+export const setCondition = (
+  object: DeploymentObject,
+  type: DeploymentCondition['type'],
+  ok: boolean,
+  reason: string,
+  message: string,
+): void => {
   const at = now();
   const status = ok ? 'True' : 'False';
   const existing = object.status.conditions.find((c) => c.type === type);
@@ -184,6 +249,7 @@ export const setCondition = (object: DeploymentObject, type: DeploymentCondition
     return;
   }
   if (existing.status !== status) existing.lastTransitionTime = at;
-  if (existing.status !== status || existing.reason !== reason || existing.message !== message) existing.lastUpdateTime = at;
+  if (existing.status !== status || existing.reason !== reason || existing.message !== message)
+    existing.lastUpdateTime = at;
   Object.assign(existing, { status, reason, message });
 };

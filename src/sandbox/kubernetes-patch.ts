@@ -1,5 +1,9 @@
 /** The patch content types the API server accepts for built-in resources (apply is left out). */
-export const PATCH_TYPES = ['application/strategic-merge-patch+json', 'application/merge-patch+json', 'application/json-patch+json'] as const;
+export const PATCH_TYPES = [
+  'application/strategic-merge-patch+json',
+  'application/merge-patch+json',
+  'application/json-patch+json',
+] as const;
 export type PatchType = (typeof PATCH_TYPES)[number];
 
 export const isPatchType = (value: string): value is PatchType => (PATCH_TYPES as readonly string[]).includes(value);
@@ -17,7 +21,8 @@ export class PatchError extends Error {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Lists that strategic merge treats as maps, by field name, with their merge key (the
@@ -47,13 +52,16 @@ const mergePatch = (target: Json | undefined, patch: Json): Json => {
 
 const strategicList = (current: Json[], patch: Json[], field: string, key: string): Json[] => {
   if (patch.some((item) => isObject(item) && item.$patch === 'replace')) {
-    return patch.filter((item) => !(isObject(item) && item.$patch === 'replace')).map((item) => strategicMerge(undefined, item));
+    return patch
+      .filter((item) => !(isObject(item) && item.$patch === 'replace'))
+      .map((item) => strategicMerge(undefined, item));
   }
   const result = [...current];
   for (const item of patch) {
     if (!isObject(item)) throw new PatchError(400, `${field}: a list item must be an object`);
     const id = item[key];
-    if (id === undefined) throw new PatchError(422, `map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`);
+    if (id === undefined)
+      throw new PatchError(422, `map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`);
     const index = result.findIndex((existing) => isObject(existing) && existing[key] === id);
     if (item.$patch === 'delete') {
       if (index >= 0) result.splice(index, 1);
@@ -79,15 +87,22 @@ const strategicMerge = (target: Json | undefined, patch: Json): Json => {
     const mergeKey = MERGE_KEYS[key];
     const existing = out[key];
     if (value === null) delete out[key];
-    else if (mergeKey && Array.isArray(value)) out[key] = strategicList(Array.isArray(existing) ? existing : [], value, key, mergeKey);
+    else if (mergeKey && Array.isArray(value))
+      out[key] = strategicList(Array.isArray(existing) ? existing : [], value, key, mergeKey);
     else out[key] = strategicMerge(existing, value);
   }
   return out;
 };
 
 const parsePointer = (path: unknown): string[] => {
-  if (typeof path !== 'string' || (path !== '' && !path.startsWith('/'))) throw new PatchError(422, `invalid JSON pointer: ${String(path)}`);
-  return path === '' ? [] : path.slice(1).split('/').map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (typeof path !== 'string' || (path !== '' && !path.startsWith('/')))
+    throw new PatchError(422, `invalid JSON pointer: ${String(path)}`);
+  return path === ''
+    ? []
+    : path
+        .slice(1)
+        .split('/')
+        .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
 };
 
 /** The container of the pointer's last token, and that token. */
@@ -122,10 +137,12 @@ const jsonPatch = (target: Json, operations: Json): Json => {
     if (op === 'test') {
       const { parent, last } = tokens.length ? locate(doc, tokens, path) : { parent: [doc], last: '0' };
       const actual = Array.isArray(parent) ? parent[Number(last)] : parent[last];
-      if (JSON.stringify(actual) !== JSON.stringify(value)) throw new PatchError(422, `jsonpatch: test operation failed at ${path}`);
+      if (JSON.stringify(actual) !== JSON.stringify(value))
+        throw new PatchError(422, `jsonpatch: test operation failed at ${path}`);
       continue;
     }
-    if (op !== 'add' && op !== 'remove' && op !== 'replace') throw new PatchError(422, `jsonpatch: unsupported operation ${String(op)}`);
+    if (op !== 'add' && op !== 'remove' && op !== 'replace')
+      throw new PatchError(422, `jsonpatch: unsupported operation ${String(op)}`);
     if (op !== 'remove' && value === undefined) throw new PatchError(422, `jsonpatch: ${op} at ${path} has no value`);
     if (tokens.length === 0) {
       if (op === 'remove') throw new PatchError(422, 'jsonpatch: cannot remove the whole document');

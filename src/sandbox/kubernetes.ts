@@ -77,10 +77,18 @@ export const kubernetesStatus = (code: number, reason: string, message: string, 
 });
 
 const notFound = (name: string): StatusError =>
-  new StatusError(404, 'NotFound', `deployments.apps "${name}" not found`, { name, group: 'apps', kind: 'deployments' });
+  new StatusError(404, 'NotFound', `deployments.apps "${name}" not found`, {
+    name,
+    group: 'apps',
+    kind: 'deployments',
+  });
 
 const invalid = (name: string, field: string, problem: string): StatusError =>
-  new StatusError(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${field}: ${problem}`, { name, group: 'apps', kind: 'Deployment' });
+  new StatusError(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${field}: ${problem}`, {
+    name,
+    group: 'apps',
+    kind: 'Deployment',
+  });
 
 /** Equality (`a=b`, `a==b`, `a!=b`), set (`a in (x,y)`, `a notin (x)`) and existence (`a`, `!a`) requirements. */
 export const parseLabelSelector = (selector: string): ((labels: Labels) => boolean) => {
@@ -105,29 +113,39 @@ export const parseLabelSelector = (selector: string): ((labels: Labels) => boole
   return (labels) => tests.every((test) => test(labels));
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The checks the API server's validation makes on the fields a patch may break. */
 const validate = (before: DeploymentObject, after: unknown): DeploymentObject => {
   const name = before.metadata.name;
-  if (!isRecord(after) || !isRecord(after.metadata) || !isRecord(after.spec)) throw invalid(name, 'spec', 'Required value');
+  if (!isRecord(after) || !isRecord(after.metadata) || !isRecord(after.spec))
+    throw invalid(name, 'spec', 'Required value');
   if (after.metadata.name !== name) throw invalid(name, 'metadata.name', 'field is immutable');
   const { spec } = after;
   spec.replicas ??= 1;
-  if (!Number.isInteger(spec.replicas) || (spec.replicas as number) < 0) throw invalid(name, 'spec.replicas', 'must be greater than or equal to 0');
-  if (JSON.stringify(spec.selector) !== JSON.stringify(before.spec.selector)) throw invalid(name, 'spec.selector', 'field is immutable');
+  if (!Number.isInteger(spec.replicas) || (spec.replicas as number) < 0)
+    throw invalid(name, 'spec.replicas', 'must be greater than or equal to 0');
+  if (JSON.stringify(spec.selector) !== JSON.stringify(before.spec.selector))
+    throw invalid(name, 'spec.selector', 'field is immutable');
   const template = spec.template;
   const containers = isRecord(template) && isRecord(template.spec) ? template.spec.containers : undefined;
-  if (!Array.isArray(containers) || containers.length === 0) throw invalid(name, 'spec.template.spec.containers', 'Required value');
+  if (!Array.isArray(containers) || containers.length === 0)
+    throw invalid(name, 'spec.template.spec.containers', 'Required value');
   const names = new Set<string>();
   containers.forEach((container: unknown, i) => {
     const field = `spec.template.spec.containers[${i}]`;
-    if (!isRecord(container) || typeof container.name !== 'string' || container.name === '') throw invalid(name, `${field}.name`, 'Required value');
-    if (typeof container.image !== 'string' || container.image === '') throw invalid(name, `${field}.image`, 'Required value');
+    if (!isRecord(container) || typeof container.name !== 'string' || container.name === '')
+      throw invalid(name, `${field}.name`, 'Required value');
+    if (typeof container.image !== 'string' || container.image === '')
+      throw invalid(name, `${field}.image`, 'Required value');
     if (names.has(container.name)) throw invalid(name, `${field}.name`, `Duplicate value: "${container.name}"`);
     names.add(container.name);
   });
-  const labels = isRecord(template) && isRecord(template.metadata) && isRecord(template.metadata.labels) ? template.metadata.labels : {};
+  const labels =
+    isRecord(template) && isRecord(template.metadata) && isRecord(template.metadata.labels)
+      ? template.metadata.labels
+      : {};
   if (Object.entries(before.spec.selector.matchLabels).some(([k, v]) => labels[k] !== v)) {
     throw invalid(name, 'spec.template.metadata.labels', '`selector` does not match template `labels`');
   }
@@ -174,7 +192,11 @@ export async function startKubernetesStandIn(options: KubernetesStandInOptions =
     patches.push({ at: req.at, ns, name, contentType, body });
     if (!isPatchType(contentType)) {
       const accepted = PATCH_TYPES.join(', ');
-      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted}`);
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: ${accepted}`,
+      );
     }
     const current = cluster.get(ns, name);
     if (!current) throw notFound(name);
@@ -199,11 +221,13 @@ export async function startKubernetesStandIn(options: KubernetesStandInOptions =
   const podLog = (req: RecordedRequest, ns: string, pod: string): Reply => {
     const tail = req.query.get('tailLines');
     const tailLines = tail === null ? undefined : Number(tail);
-    if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) throw new StatusError(400, 'BadRequest', `invalid tailLines: ${tail}`);
+    if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0))
+      throw new StatusError(400, 'BadRequest', `invalid tailLines: ${tail}`);
     const log = jobs.log(ns, pod, req.query.get('container'), tailLines);
     if (log !== undefined) return new Reply(200, log, true);
     // A Deployment's pods write nothing worth reading here.
-    if (cluster.pods(ns, () => true).some((p) => (p as { metadata: { name: string } }).metadata.name === pod)) return new Reply(200, '', true);
+    if (cluster.pods(ns, () => true).some((p) => (p as { metadata: { name: string } }).metadata.name === pod))
+      return new Reply(200, '', true);
     throw new StatusError(404, 'NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' });
   };
 
@@ -220,7 +244,8 @@ export async function startKubernetesStandIn(options: KubernetesStandInOptions =
     if (req.method === 'POST' && (match = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(req.path))) {
       return createJob(req, decodeURIComponent(match[1] ?? ''));
     }
-    if (req.method !== 'GET') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (req.method !== 'GET')
+      throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if ((match = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments$/.exec(req.path))) {
       const items = cluster.list(decodeURIComponent(match[1] ?? '')).filter((d) => selector(d.metadata.labels));
       return list('apps/v1', 'DeploymentList', items);
@@ -245,7 +270,12 @@ export async function startKubernetesStandIn(options: KubernetesStandInOptions =
     }
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   };
-  const list = (apiVersion: string, kind: string, items: unknown[]) => ({ apiVersion, kind, metadata: { resourceVersion: String(Date.now()) }, items });
+  const list = (apiVersion: string, kind: string, items: unknown[]) => ({
+    apiVersion,
+    kind,
+    metadata: { resourceVersion: String(Date.now()) },
+    items,
+  });
 
   const handler = (req: RecordedRequest, res: ServerResponse): void => {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
@@ -295,7 +325,8 @@ export async function startKubernetesStandIn(options: KubernetesStandInOptions =
       const found = cluster.get(ns, name);
       return found && structuredClone(found);
     },
-    imageOf: (ns, name, container) => cluster.get(ns, name)?.spec.template.spec.containers.find((c) => c.name === container)?.image,
+    imageOf: (ns, name, container) =>
+      cluster.get(ns, name)?.spec.template.spec.containers.find((c) => c.name === container)?.image,
     failImage: (pattern, reason) => cluster.failImage(pattern, reason),
     progressDeadlineExceeded: (ns, name) => cluster.exceedDeadline(ns, name),
     pauseRollouts: (paused) => {

@@ -33,8 +33,10 @@ export const PEOPLE = {
 };
 export const CHANNELS = { deployments: 'C0DEPLOYS', incidents: 'C0INCIDENT', team: 'C0TEAM' };
 
-const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
-const targetGroup = (color: string) => `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/acme-api-${color}/73e2d6bc24d8a067`;
+const LISTENER =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
+const targetGroup = (color: string) =>
+  `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/acme-api-${color}/73e2d6bc24d8a067`;
 export const SANDBOX_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-api';
 export const INITIAL_VERSION = 'v1.4.1';
 
@@ -87,14 +89,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     { arn: targetGroups.green, weight: 0 },
   ]);
   for (const color of ['blue', 'green']) {
-    kubernetes.addDeployment({ namespace: 'prod', name: `acme-api-${color}`, container: 'api', image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`, replicas: 2 });
+    kubernetes.addDeployment({
+      namespace: 'prod',
+      name: `acme-api-${color}`,
+      container: 'api',
+      image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`,
+      replicas: 2,
+    });
   }
   datadog.setMetric(/p99/, 0.35);
   datadog.setMetric(/errors/, 0.001);
 
   const bake = options.bakeSeconds ?? 1;
   const raw = {
-    slack: { channel: CHANNELS.deployments, incidentsChannel: CHANNELS.incidents, releaseManagers: [PEOPLE.releaseManager, PEOPLE.otherManager], onCall: PEOPLE.onCall },
+    slack: {
+      channel: CHANNELS.deployments,
+      incidentsChannel: CHANNELS.incidents,
+      releaseManagers: [PEOPLE.releaseManager, PEOPLE.otherManager],
+      onCall: PEOPLE.onCall,
+    },
     services: {
       'acme-api': {
         strategy: 'blue-green',
@@ -108,17 +121,33 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           image: SANDBOX_IMAGE,
           rolloutTimeoutSeconds: 20,
         },
-        health: { urls: { blue: service.urlFor('blue'), green: service.urlFor('green') }, versionField: 'sha', timeoutMs: 2000 },
+        health: {
+          urls: { blue: service.urlFor('blue'), green: service.urlFor('green') },
+          versionField: 'sha',
+          timeoutMs: 2000,
+        },
         smoke: [
-          { name: 'auth token', method: 'POST', url: `${service.url}/{color}/api/v2/auth/token`, expectStatus: 200, maxLatencyMs: 500 },
-          { name: 'current user', method: 'GET', url: `${service.url}/{color}/api/v2/users/me`, expectStatus: 200, maxLatencyMs: 500 },
+          {
+            name: 'auth token',
+            method: 'POST',
+            url: `${service.url}/{color}/api/v2/auth/token`,
+            expectStatus: 200,
+            maxLatencyMs: 500,
+          },
+          {
+            name: 'current user',
+            method: 'GET',
+            url: `${service.url}/{color}/api/v2/users/me`,
+            expectStatus: 200,
+            maxLatencyMs: 500,
+          },
         ],
         stages: [
           { weight: 10, bakeSeconds: bake },
           { weight: 50, bakeSeconds: bake },
           { weight: 100, bakeSeconds: 0 },
         ],
-        gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [], },
+        gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [] },
         rollbackWindowSeconds: 60,
         monitorSeconds: 0,
         ...(typeof options.service === 'function' ? options.service(service.url) : options.service),
@@ -130,7 +159,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const fleet = options.fleet
     ? await startFleet(
         options.fleet,
-        { name: 'acme-api', entry: raw.services['acme-api'], listenerArn: LISTENER, serviceUrl: service.url, namespace: 'prod', container: 'api', initialVersion: INITIAL_VERSION },
+        {
+          name: 'acme-api',
+          entry: raw.services['acme-api'],
+          listenerArn: LISTENER,
+          serviceUrl: service.url,
+          namespace: 'prod',
+          container: 'api',
+          initialVersion: INITIAL_VERSION,
+        },
         { elbv2, kubernetes },
       )
     : undefined;
@@ -151,10 +188,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     catalogYaml,
     fleet: fleet?.names ?? [],
     providers: () => ({
-      traffic: new AlbTraffic(new ElasticLoadBalancingV2Client({ endpoint: elbv2.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' } })),
+      traffic: new AlbTraffic(
+        new ElasticLoadBalancingV2Client({
+          endpoint: elbv2.url,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' },
+        }),
+      ),
       workload: new KubernetesWorkload(kubernetes.kubeConfig()),
       health: new HttpHealth(),
-      chat: new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: 5000 })),
+      chat: new SlackChat(
+        new WebClient(slack.token, {
+          slackApiUrl: slack.url,
+          rejectRateLimitedCalls: true,
+          retryConfig: { retries: 0 },
+          timeout: 5000,
+        }),
+      ),
       metrics: new DatadogMetrics({ ...DD_KEYS, apiUrl: datadog.url, timeoutMs: 1000 }),
     }),
     async env(redisUrl, prefix) {
@@ -186,7 +236,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return { blue: held[targetGroups.blue] ?? 0, green: held[targetGroups.green] ?? 0 };
     },
     async close() {
-      await Promise.all([slack.close(), elbv2.close(), kubernetes.close(), datadog.close(), service.close(), fleet?.close()]);
+      await Promise.all([
+        slack.close(),
+        elbv2.close(),
+        kubernetes.close(),
+        datadog.close(),
+        service.close(),
+        fleet?.close(),
+      ]);
     },
   };
 }

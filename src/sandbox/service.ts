@@ -66,9 +66,11 @@ export async function startServiceStandIn(options: ServiceStandInOptions): Promi
         return sendJson(res, 200, { status: 'ok', sha: version });
       }
       const endpoint =
-        path === '/api/v2/auth/token' ? { method: 'POST', body: { token: `sandbox-${color}-token`, expires_in: 3600 } }
-        : path === '/api/v2/users/me' ? { method: 'GET', body: { id: 'usr_sandbox', name: 'Sandbox User', color } }
-        : undefined;
+        path === '/api/v2/auth/token'
+          ? { method: 'POST', body: { token: `sandbox-${color}-token`, expires_in: 3600 } }
+          : path === '/api/v2/users/me'
+            ? { method: 'GET', body: { id: 'usr_sandbox', name: 'Sandbox User', color } }
+            : undefined;
       if (!endpoint) return sendJson(res, 404, { error: 'not_found', path });
       if (req.method !== endpoint.method && !(endpoint.method === 'GET' && req.method === 'HEAD')) {
         return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: endpoint.method });

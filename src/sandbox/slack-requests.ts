@@ -31,14 +31,21 @@ export interface SendOptions {
 export const sign = (secret: string, body: string, timestamp: number): string =>
   `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 
-const eventsUrl = (appUrl: string): string => (/\/slack\/events\/?$/.test(appUrl) ? appUrl : `${appUrl.replace(/\/+$/, '')}/slack/events`);
+const eventsUrl = (appUrl: string): string =>
+  /\/slack\/events\/?$/.test(appUrl) ? appUrl : `${appUrl.replace(/\/+$/, '')}/slack/events`;
 
 /** A trigger_id that no stand-in issued, for requests sent without one. */
 const looseTriggerId = (): string => `${Math.floor(Date.now() / 1000)}.0.${randomBytes(10).toString('hex')}`;
-const looseResponseUrl = (): string => `https://hooks.slack.com/commands/${SANDBOX_IDENTITY.teamId}/0/${randomBytes(12).toString('hex')}`;
+const looseResponseUrl = (): string =>
+  `https://hooks.slack.com/commands/${SANDBOX_IDENTITY.teamId}/0/${randomBytes(12).toString('hex')}`;
 
 /** POSTs a form body to the app with Slack's signature headers. */
-export async function postSigned(appUrl: string, secret: string, body: string, options: SendOptions = {}): Promise<SlackRequestResult> {
+export async function postSigned(
+  appUrl: string,
+  secret: string,
+  body: string,
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const started = performance.now();
   const response = await fetch(eventsUrl(appUrl), {
@@ -79,7 +86,12 @@ export interface SlashCommandFields {
 }
 
 /** A slash command as Slack posts it: form fields with Slack's own names. */
-export function slashCommand(appUrl: string, secret: string, fields: SlashCommandFields, options: SendOptions = {}): Promise<SlackRequestResult> {
+export function slashCommand(
+  appUrl: string,
+  secret: string,
+  fields: SlashCommandFields,
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
   const form: Record<string, string> = {
     token: fields.token ?? 'sandbox-verification-token',
     team_id: fields.team_id ?? SANDBOX_IDENTITY.teamId,
@@ -92,7 +104,10 @@ export function slashCommand(appUrl: string, secret: string, fields: SlashComman
     text: fields.text,
     api_app_id: fields.api_app_id ?? SANDBOX_IDENTITY.appId,
     is_enterprise_install: 'false',
-    response_url: fields.response_url ?? options.slack?.responseUrl({ channel: fields.channel_id, user: fields.user_id }) ?? looseResponseUrl(),
+    response_url:
+      fields.response_url ??
+      options.slack?.responseUrl({ channel: fields.channel_id, user: fields.user_id }) ??
+      looseResponseUrl(),
     trigger_id: fields.trigger_id ?? options.slack?.issueTriggerId({ user: fields.user_id }) ?? looseTriggerId(),
   };
   return postSigned(appUrl, secret, new URLSearchParams(form).toString(), options);
@@ -121,12 +136,22 @@ export interface BlockActionInput {
   trigger_id?: string;
 }
 
-const userOf = (id: string, name?: string) => ({ id, username: name ?? id.toLowerCase(), name: name ?? id.toLowerCase(), team_id: SANDBOX_IDENTITY.teamId });
+const userOf = (id: string, name?: string) => ({
+  id,
+  username: name ?? id.toLowerCase(),
+  name: name ?? id.toLowerCase(),
+  team_id: SANDBOX_IDENTITY.teamId,
+});
 const team = { id: SANDBOX_IDENTITY.teamId, domain: SANDBOX_IDENTITY.teamDomain };
 const formPayload = (payload: unknown): string => new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 
 /** A `block_actions` payload, as Slack posts it when a user presses a button or picks an option. */
-export function blockAction(appUrl: string, secret: string, input: BlockActionInput, options: SendOptions = {}): Promise<SlackRequestResult> {
+export function blockAction(
+  appUrl: string,
+  secret: string,
+  input: BlockActionInput,
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
   const slack = options.slack;
   const channel = input.channel_id;
   const known = channel && input.message ? slack?.messages(channel).find((m) => m.ts === input.message?.ts) : undefined;
@@ -140,7 +165,9 @@ export function blockAction(appUrl: string, secret: string, input: BlockActionIn
         ts: input.message.ts,
         text: input.message.text ?? known?.text ?? '',
         blocks: input.message.blocks ?? known?.blocks ?? [],
-        ...((input.message.thread_ts ?? known?.thread_ts) ? { thread_ts: input.message.thread_ts ?? known?.thread_ts } : {}),
+        ...((input.message.thread_ts ?? known?.thread_ts)
+          ? { thread_ts: input.message.thread_ts ?? known?.thread_ts }
+          : {}),
       }
     : undefined;
   const container = input.view
@@ -163,7 +190,12 @@ export function blockAction(appUrl: string, secret: string, input: BlockActionIn
     state: { values: input.state ?? {} },
     ...(input.view
       ? {}
-      : { response_url: input.response_url ?? slack?.responseUrl({ channel, ts: input.message?.ts, user: input.user_id }) ?? looseResponseUrl() }),
+      : {
+          response_url:
+            input.response_url ??
+            slack?.responseUrl({ channel, ts: input.message?.ts, user: input.user_id }) ??
+            looseResponseUrl(),
+        }),
     actions: input.actions.map(({ type, block_id, ...rest }) => ({
       type: type ?? 'button',
       block_id: block_id ?? randomBytes(3).toString('hex'),
@@ -185,7 +217,12 @@ export interface ViewSubmissionInput {
 }
 
 /** A `view_submission` payload, as Slack posts it when a user submits a modal. */
-export function viewSubmission(appUrl: string, secret: string, input: ViewSubmissionInput, options: SendOptions = {}): Promise<SlackRequestResult> {
+export function viewSubmission(
+  appUrl: string,
+  secret: string,
+  input: ViewSubmissionInput,
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
   const id = typeof input.view.id === 'string' ? input.view.id : `V${randomBytes(5).toString('hex').toUpperCase()}`;
   const view = {
     type: 'modal',
@@ -223,13 +260,24 @@ const option = (value: string, text = value) => ({ text: { type: 'plain_text', t
 export const inputValue = {
   plainText: (value: string) => ({ type: 'plain_text_input', value }),
   checkboxes: (values: string[]) => ({ type: 'checkboxes', selected_options: values.map((v) => option(v)) }),
-  staticSelect: (value: string | null) => ({ type: 'static_select', selected_option: value === null ? null : option(value) }),
-  radioButtons: (value: string | null) => ({ type: 'radio_buttons', selected_option: value === null ? null : option(value) }),
+  staticSelect: (value: string | null) => ({
+    type: 'static_select',
+    selected_option: value === null ? null : option(value),
+  }),
+  radioButtons: (value: string | null) => ({
+    type: 'radio_buttons',
+    selected_option: value === null ? null : option(value),
+  }),
   usersSelect: (user: string | null) => ({ type: 'users_select', selected_user: user }),
 };
 
 /** An Events API `event_callback` (e.g. `app_home_opened`), as Slack posts it: a signed JSON body. */
-export function eventCallback(appUrl: string, secret: string, event: Record<string, unknown> & { type: string }, options: SendOptions = {}): Promise<SlackRequestResult> {
+export function eventCallback(
+  appUrl: string,
+  secret: string,
+  event: Record<string, unknown> & { type: string },
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
   const body = {
     token: 'sandbox-verification-token',
     team_id: SANDBOX_IDENTITY.teamId,
@@ -238,14 +286,27 @@ export function eventCallback(appUrl: string, secret: string, event: Record<stri
     type: 'event_callback',
     event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id: SANDBOX_IDENTITY.teamId, user_id: SANDBOX_IDENTITY.botUserId, is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: SANDBOX_IDENTITY.teamId,
+        user_id: SANDBOX_IDENTITY.botUserId,
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
     is_ext_shared_channel: false,
   };
   return postSigned(appUrl, secret, JSON.stringify(body), { ...options, contentType: 'application/json' });
 }
 
 /** The challenge Slack sends when an app's Request URL is saved; the app must echo it. */
-export function urlVerification(appUrl: string, secret: string, challenge: string, options: SendOptions = {}): Promise<SlackRequestResult> {
+export function urlVerification(
+  appUrl: string,
+  secret: string,
+  challenge: string,
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
   const body = JSON.stringify({ token: 'sandbox-verification-token', challenge, type: 'url_verification' });
   return postSigned(appUrl, secret, body, { ...options, contentType: 'application/json' });
 }

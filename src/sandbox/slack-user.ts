@@ -1,5 +1,12 @@
 import type { SlackMessage, SlackStandIn, SlackView } from './slack.js';
-import { blockAction, eventCallback, inputValue, slashCommand, viewSubmission, type SlackRequestResult } from './slack-requests.js';
+import {
+  blockAction,
+  eventCallback,
+  inputValue,
+  slashCommand,
+  viewSubmission,
+  type SlackRequestResult,
+} from './slack-requests.js';
 
 export interface ChecklistFill {
   /** Indexes of checklist items left unchecked. */
@@ -24,14 +31,21 @@ export class SlackUser {
   ) {}
 
   command(command: string, text: string): Promise<SlackRequestResult> {
-    return slashCommand(this.appUrl, this.secret, { command, text, user_id: this.id, channel_id: this.channel }, { slack: this.slack });
+    return slashCommand(
+      this.appUrl,
+      this.secret,
+      { command, text, user_id: this.id, channel_id: this.channel },
+      { slack: this.slack },
+    );
   }
 
   /** The newest modal opened for this user, once it is there. */
   async latestView(callbackId: string, after = 0, timeoutMs = 3000): Promise<SlackView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const view = [...this.slack.views].reverse().find((v, i, all) => v.callback_id === callbackId && v.user_id === this.id && all.length - i > after);
+      const view = [...this.slack.views]
+        .reverse()
+        .find((v, i, all) => v.callback_id === callbackId && v.user_id === this.id && all.length - i > after);
       if (view) return view;
       if (Date.now() > deadline) throw new Error(`no ${callbackId} view was opened for ${this.id}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -54,7 +68,9 @@ export class SlackUser {
       const index = Number(id.slice('check_'.length));
       values[id] = { confirm: inputValue.checkboxes(fill.unchecked?.includes(index) ? [] : ['confirmed']) };
     }
-    values.summary = { value: inputValue.plainText(fill.summary ?? 'Feature: new user dashboard\nFix: payment processing bug') };
+    values.summary = {
+      value: inputValue.plainText(fill.summary ?? 'Feature: new user dashboard\nFix: payment processing bug'),
+    };
     values.ticket = { value: inputValue.plainText(fill.ticket ?? 'DEPLOY-123') };
     const metadata = JSON.parse(view.private_metadata) as { strategy: string; hotfix: boolean };
     values.strategy = { value: inputValue.staticSelect(fill.strategy ?? metadata.strategy) };
@@ -64,14 +80,21 @@ export class SlackUser {
 
   /** Presses a button (by action id) on a message. */
   press(message: SlackMessage, actionId: string): Promise<SlackRequestResult> {
-    const button = (message.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[] | undefined)
+    const button = (
+      message.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[] | undefined
+    )
       ?.flatMap((block) => block.elements ?? [])
       .find((element) => element.action_id === actionId);
     if (!button) throw new Error(`message ${message.ts} has no ${actionId} button`);
     return blockAction(
       this.appUrl,
       this.secret,
-      { user_id: this.id, channel_id: message.channel, message: { ts: message.ts }, actions: [{ action_id: actionId, block_id: 'decision', value: button.value }] },
+      {
+        user_id: this.id,
+        channel_id: message.channel,
+        message: { ts: message.ts },
+        actions: [{ action_id: actionId, block_id: 'decision', value: button.value }],
+      },
       { slack: this.slack },
     );
   }
@@ -80,7 +103,12 @@ export class SlackUser {
   async openHome(timeoutMs = 3000): Promise<SlackView> {
     const publishes = () => this.slack.callsTo('views.publish').filter((c) => c.args.user_id === this.id);
     const before = publishes().length;
-    const sent = await eventCallback(this.appUrl, this.secret, { type: 'app_home_opened', user: this.id, channel: `D${this.id.slice(1)}`, tab: 'home' }, { slack: this.slack });
+    const sent = await eventCallback(
+      this.appUrl,
+      this.secret,
+      { type: 'app_home_opened', user: this.id, channel: `D${this.id.slice(1)}`, tab: 'home' },
+      { slack: this.slack },
+    );
     if (sent.status !== 200) throw new Error(`app_home_opened answered HTTP ${sent.status}: ${sent.body}`);
     return this.homeAfter(before, timeoutMs);
   }
@@ -100,7 +128,12 @@ export class SlackUser {
 
   /** Presses a button (by action id) on this user's Home tab. */
   pressOnHome(view: SlackView, actionId: string): Promise<SlackRequestResult> {
-    return blockAction(this.appUrl, this.secret, { user_id: this.id, view, actions: [{ action_id: actionId, value: actionId }] }, { slack: this.slack });
+    return blockAction(
+      this.appUrl,
+      this.secret,
+      { user_id: this.id, view, actions: [{ action_id: actionId, value: actionId }] },
+      { slack: this.slack },
+    );
   }
 
   submitView(view: SlackView, values: Record<string, Record<string, unknown>>): Promise<SlackRequestResult> {

@@ -24,8 +24,10 @@ interface Trigger {
 }
 
 export const fail = (error: string, extra: Json = {}): Json => ({ ok: false, error, ...extra });
-export const invalidArguments = (messages: string[]): Json => fail('invalid_arguments', { response_metadata: { messages } });
-export const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+export const invalidArguments = (messages: string[]): Json =>
+  fail('invalid_arguments', { response_metadata: { messages } });
+export const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
 export const arr = (value: unknown): unknown[] | undefined => (Array.isArray(value) ? value : undefined);
 
 /** The views.* methods of the Slack stand-in: modals (with their push stack) and Home tabs. */
@@ -52,7 +54,8 @@ export class SlackViews {
       return { error: invalidArguments(['[ERROR] missing required field: trigger_id [json-pointer:/trigger_id]']) };
     }
     const trigger = this.triggers.get(id);
-    if (!trigger || this.options.now() - trigger.issuedAt > this.options.triggerTtlMs) return { error: fail('expired_trigger_id') };
+    if (!trigger || this.options.now() - trigger.issuedAt > this.options.triggerTtlMs)
+      return { error: fail('expired_trigger_id') };
     if (trigger.used) return { error: fail('exchanged_trigger_id') };
     trigger.used = true;
     return { user: trigger.user };
@@ -103,7 +106,9 @@ export class SlackViews {
   private findView(args: Json): SlackView | undefined {
     const id = str(args.view_id);
     const external = str(args.external_id);
-    return [...this.byId.values()].find((v) => (id ? v.id === id : external !== undefined && v.external_id === external));
+    return [...this.byId.values()].find((v) =>
+      id ? v.id === id : external !== undefined && v.external_id === external,
+    );
   }
 
   private replaceView(existing: SlackView, view: Json, hash: unknown): Json {
@@ -126,7 +131,8 @@ export class SlackViews {
     const user = str(args.user_id);
     if (!user) return invalidArguments(['[ERROR] missing required field: user_id [json-pointer:/user_id]']);
     const problems = viewProblems(args.view);
-    if ((args.view as Json | undefined)?.type !== 'home') problems.push('[ERROR] must be home [json-pointer:/view/type]');
+    if ((args.view as Json | undefined)?.type !== 'home')
+      problems.push('[ERROR] must be home [json-pointer:/view/type]');
     if (problems.length > 0) return invalidArguments(problems);
     const existing = [...this.byId.values()].find((v) => v.type === 'home' && v.user_id === user);
     if (existing) return this.replaceView(existing, args.view as Json, args.hash);

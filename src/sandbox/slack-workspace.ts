@@ -245,9 +245,15 @@ export class SlackWorkspace {
     if (!channel) return fail('channel_not_found');
     const limit = Math.min(Number(args.limit ?? 100) || 100, 999);
     const oldest = Number(args.oldest ?? 0);
-    const topLevel = this.messages.filter((m) => m.channel === channel && !m.deleted && (!m.thread_ts || m.thread_ts === m.ts) && Number(m.ts) > oldest);
+    const topLevel = this.messages.filter(
+      (m) => m.channel === channel && !m.deleted && (!m.thread_ts || m.thread_ts === m.ts) && Number(m.ts) > oldest,
+    );
     const newestFirst = topLevel.reverse();
-    return { ok: true, messages: newestFirst.slice(0, limit).map((m) => shown(m, args)), has_more: newestFirst.length > limit };
+    return {
+      ok: true,
+      messages: newestFirst.slice(0, limit).map((m) => shown(m, args)),
+      has_more: newestFirst.length > limit,
+    };
   }
 
   /** usergroups.users.list: the members of a user group (S…). */

@@ -112,14 +112,20 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const responseUrls = new Map<string, ResponseTarget & { issuedAt: number; uses: number }>();
   const userGroups = new Map<string, readonly string[]>();
   const newWorkspace = () =>
-    new SlackWorkspace({ channels: options.channels, triggerTtlMs: options.triggerTtlMs ?? 3000, now: Date.now, userGroups });
+    new SlackWorkspace({
+      channels: options.channels,
+      triggerTtlMs: options.triggerTtlMs ?? 3000,
+      now: Date.now,
+      userGroups,
+    });
   let workspace = newWorkspace();
   let root = '';
 
   const answerResponseUrl = (req: RecordedRequest, res: ServerResponse, id: string): void => {
     const entry = responseUrls.get(id);
     if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: 'method_not_allowed' });
-    if (!entry || Date.now() - entry.issuedAt > RESPONSE_URL_TTL_MS) return sendJson(res, 404, { ok: false, error: 'expired_url' });
+    if (!entry || Date.now() - entry.issuedAt > RESPONSE_URL_TTL_MS)
+      return sendJson(res, 404, { ok: false, error: 'expired_url' });
     if (entry.uses >= RESPONSE_URL_USES) return sendJson(res, 404, { ok: false, error: 'used_url' });
     let body: Json;
     try {
@@ -177,7 +183,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       return [...workspace.views.byId.values()];
     },
     callsTo: (method) => calls.filter((c) => c.method === method),
-    messages: (channel) => workspace.messages.filter((m) => !m.deleted && (channel === undefined || m.channel === channel)),
+    messages: (channel) =>
+      workspace.messages.filter((m) => !m.deleted && (channel === undefined || m.channel === channel)),
     thread: (channel, ts) => workspace.thread(channel, ts),
     ephemerals: (user) => workspace.ephemerals.filter((e) => user === undefined || e.user === user),
     issueTriggerId: (opts) => workspace.views.issueTriggerId(opts),

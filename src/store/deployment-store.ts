@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import type { Decision, Deployment, DeploymentEvent, HoldIntent, Intents, PersonIntent, RollbackIntent } from '../domain/deployment.js';
+import type {
+  Decision,
+  Deployment,
+  DeploymentEvent,
+  HoldIntent,
+  Intents,
+  PersonIntent,
+  RollbackIntent,
+} from '../domain/deployment.js';
 import { keys, type Keys } from './keys.js';
 
 /** Why a version may not be deployed again until a release manager clears it (SPEC §4, seed 000 step 5). */
@@ -109,8 +117,23 @@ export class DeploymentStore {
    */
   async reopenForRollback(d: Deployment, intent: RollbackIntent): Promise<Deployment | undefined> {
     const fence = await this.redis.incr(this.k.fence(d.service));
-    const next: Deployment = { ...d, phase: 'rolling-back', rollbackReason: intent.reason, rollbackBy: intent.by, fence, finishedAt: undefined };
-    const ok = await this.redis.eval(REOPEN, 2, this.k.lock(d.service), this.k.deployment(d.id), d.id, String(fence), JSON.stringify(next));
+    const next: Deployment = {
+      ...d,
+      phase: 'rolling-back',
+      rollbackReason: intent.reason,
+      rollbackBy: intent.by,
+      fence,
+      finishedAt: undefined,
+    };
+    const ok = await this.redis.eval(
+      REOPEN,
+      2,
+      this.k.lock(d.service),
+      this.k.deployment(d.id),
+      d.id,
+      String(fence),
+      JSON.stringify(next),
+    );
     if (ok !== 1) return undefined;
     await this.redis.hset(this.k.intents(d.id), 'rollback', JSON.stringify(intent));
     return next;
@@ -182,8 +205,18 @@ export class DeploymentStore {
    * Records a rollback of an active deployment; the first request wins. `finished` when the
    * deployment ended meanwhile (the caller then rolls back the finished deployment instead).
    */
-  async requestRollback(d: Deployment, intent: RollbackIntent): Promise<{ won: boolean; finished?: boolean; decision: RollbackIntent }> {
-    const result = await this.redis.eval(REQUEST_ROLLBACK, 2, this.k.lock(d.service), this.k.intents(d.id), d.id, JSON.stringify(intent));
+  async requestRollback(
+    d: Deployment,
+    intent: RollbackIntent,
+  ): Promise<{ won: boolean; finished?: boolean; decision: RollbackIntent }> {
+    const result = await this.redis.eval(
+      REQUEST_ROLLBACK,
+      2,
+      this.k.lock(d.service),
+      this.k.intents(d.id),
+      d.id,
+      JSON.stringify(intent),
+    );
     if (result === -1) return { won: false, finished: true, decision: intent };
     if (result === 1) return { won: true, decision: intent };
     const raw = await this.redis.hget(this.k.intents(d.id), 'rollback');

@@ -64,7 +64,12 @@ export function deploymentSeeds(h: Harness) {
   /** Posts an alert in the deployment's thread, as the worker does. */
   async function alerted(d: Deployment, alert: { text: string; blocks: unknown[] }): Promise<SlackMessage> {
     const client = new WebClient(h.sandbox.slack.token, { slackApiUrl: h.sandbox.slack.url });
-    const posted = await client.chat.postMessage({ channel: d.channel, thread_ts: d.announcementTs, text: alert.text, blocks: alert.blocks as never });
+    const posted = await client.chat.postMessage({
+      channel: d.channel,
+      thread_ts: d.announcementTs,
+      text: alert.text,
+      blocks: alert.blocks as never,
+    });
     return messageNow(posted.ts as string);
   }
 
@@ -78,8 +83,15 @@ export function deploymentSeeds(h: Harness) {
     /** Monitoring at 100 %, with the alert a gate breach after the rollback window posts. */
     async monitoring(): Promise<Seeded> {
       const { d } = await requested();
-      const next = await advanced(d, d.steps.findIndex((s) => s.kind === 'monitor'), { weights: { blue: 0, green: 100 } });
-      return { d: next, alert: await alerted(next, postWindowAlert(next, PEOPLE.onCall, ['• p99 latency: 1.7 (≤ 0.8) — breach'])) };
+      const next = await advanced(
+        d,
+        d.steps.findIndex((s) => s.kind === 'monitor'),
+        { weights: { blue: 0, green: 100 } },
+      );
+      return {
+        d: next,
+        alert: await alerted(next, postWindowAlert(next, PEOPLE.onCall, ['• p99 latency: 1.7 (≤ 0.8) — breach'])),
+      };
     },
     /** Paused at 10 % on unreadable gates, with the paused alert. */
     async paused(): Promise<Seeded> {

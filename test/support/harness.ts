@@ -9,7 +9,14 @@ import { createLogger } from '../../src/logger.js';
 import type { Providers } from '../../src/providers/providers.js';
 import { DeploymentQueue } from '../../src/queue/deployment-queue.js';
 import { SlackOutbox } from '../../src/queue/slack-outbox.js';
-import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
+import {
+  CHANNELS,
+  PEOPLE,
+  SANDBOX_SIGNING_SECRET,
+  startSandbox,
+  type Sandbox,
+  type SandboxOptions,
+} from '../../src/sandbox/sandbox.js';
 import type { SlackMessage } from '../../src/sandbox/slack.js';
 import { SlackUser } from '../../src/sandbox/slack-user.js';
 
@@ -41,7 +48,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export const until = async <T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> => {
+export const until = async <T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -123,7 +134,10 @@ export async function startHarness(
     outsider: user(PEOPLE.outsider),
     announcement: () =>
       until(
-        () => [...sandbox.slack.messages(CHANNELS.deployments)].reverse().find((m) => !m.thread_ts && m.text.includes('Production Deployment Scheduled')),
+        () =>
+          [...sandbox.slack.messages(CHANNELS.deployments)]
+            .reverse()
+            .find((m) => !m.thread_ts && m.text.includes('Production Deployment Scheduled')),
         3000,
         'the announcement',
       ),
@@ -147,7 +161,9 @@ export async function startHarness(
     },
     createdKeys: async () => {
       const queues = [DeploymentQueue.nameFor(prefix), SlackOutbox.nameFor(prefix)];
-      const bookkeeping = new Set(queues.flatMap((queue) => ['meta', 'stalled-check'].map((k) => `${prefix}:${queue}:${k}`)));
+      const bookkeeping = new Set(
+        queues.flatMap((queue) => ['meta', 'stalled-check'].map((k) => `${prefix}:${queue}:${k}`)),
+      );
       const found: string[] = [];
       let cursor = '0';
       do {

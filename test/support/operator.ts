@@ -18,7 +18,8 @@ export function homeText(view: SlackView): string {
     .flatMap((block) => {
       const own = block.text?.text ? [block.text.text] : [];
       const fields = (block.fields ?? []).map((f) => f.text ?? '');
-      const context = block.type === 'context' ? (block.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : '')) : [];
+      const context =
+        block.type === 'context' ? (block.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : '')) : [];
       return [...own, ...fields, ...context];
     })
     .join('\n');
@@ -34,13 +35,20 @@ export function doraFieldsOf(view: SlackView, service: string): string {
 /** The announcement of `text` (`acme-api v1.5.0`), once posted: posting may lag the modal's submission. */
 export const announcementOf = (h: Harness, text: string): Promise<SlackMessage> =>
   until(
-    () => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => !m.thread_ts && m.text.includes(`Production Deployment Scheduled: ${text} `)),
+    () =>
+      h.sandbox.slack
+        .messages(CHANNELS.deployments)
+        .find((m) => !m.thread_ts && m.text.includes(`Production Deployment Scheduled: ${text} `)),
     5000,
     `the announcement of ${text}`,
   );
 
 /** `/deploy <text>`, the checklist, then a release manager's decision on that deployment's own announcement. */
-export async function requestAndDecide(h: Harness, text: string, decide: 'approve' | 'reject' = 'approve'): Promise<void> {
+export async function requestAndDecide(
+  h: Harness,
+  text: string,
+  decide: 'approve' | 'reject' = 'approve',
+): Promise<void> {
   const { view } = await h.requester.requestDeploy(text);
   await h.requester.submitChecklist(view);
   await h.releaseManager.press(await announcementOf(h, text), `${decide}_deployment`);

@@ -7,7 +7,10 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  * A worker in its own process (`src/main.ts worker`), so a test can kill it with SIGKILL;
  * `bundle` runs that entry point compiled ahead (see worker-bundle.ts) instead of through tsx.
  */
-export function spawnWorker(env: Record<string, string>, options: { bundle?: string } = {}): ChildProcess & { output: string[] } {
+export function spawnWorker(
+  env: Record<string, string>,
+  options: { bundle?: string } = {},
+): ChildProcess & { output: string[] } {
   const entry = options.bundle ? [options.bundle, 'worker'] : ['--import', 'tsx', 'src/main.ts', 'worker'];
   const child = spawn(process.execPath, entry, {
     cwd: root,

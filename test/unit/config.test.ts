@@ -60,8 +60,13 @@ describe('loadConfig', () => {
   });
 
   it('an empty variable counts as unset', () => {
-    expect(loadConfig({ ...REQUIRED, PORT: '', REDIS_URL: '', SLACK_APP_TOKEN: '' })).toMatchObject({ PORT: 3000, REDIS_URL: 'redis://127.0.0.1:6379' });
-    expect(errorOf({ SLACK_BOT_TOKEN: '', SLACK_SIGNING_SECRET: 'x' })).toBe('invalid environment: SLACK_BOT_TOKEN is required (xoxb-…)');
+    expect(loadConfig({ ...REQUIRED, PORT: '', REDIS_URL: '', SLACK_APP_TOKEN: '' })).toMatchObject({
+      PORT: 3000,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+    expect(errorOf({ SLACK_BOT_TOKEN: '', SLACK_SIGNING_SECRET: 'x' })).toBe(
+      'invalid environment: SLACK_BOT_TOKEN is required (xoxb-…)',
+    );
   });
 
   it('a missing SLACK_BOT_TOKEN is named', () => {
@@ -91,22 +96,36 @@ describe('loadConfig', () => {
   });
 
   it.each(['http://127.0.0.1:6379', 'not a url', 'localhost:6379'])('a bad REDIS_URL (%s) is named', (url) => {
-    expect(errorOf({ ...REQUIRED, REDIS_URL: url })).toBe('invalid environment: REDIS_URL must be a redis:// or rediss:// URL');
+    expect(errorOf({ ...REQUIRED, REDIS_URL: url })).toBe(
+      'invalid environment: REDIS_URL must be a redis:// or rediss:// URL',
+    );
   });
 
   it('SLACK_API_URL must end in /api/', () => {
-    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'https://slack.com/api' })).toBe('invalid environment: SLACK_API_URL must end in /api/');
-    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'http://127.0.0.1:9000/' })).toBe('invalid environment: SLACK_API_URL must end in /api/');
-    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'slack' })).toContain('SLACK_API_URL must be a URL such as https://slack.com/api/');
+    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'https://slack.com/api' })).toBe(
+      'invalid environment: SLACK_API_URL must end in /api/',
+    );
+    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'http://127.0.0.1:9000/' })).toBe(
+      'invalid environment: SLACK_API_URL must end in /api/',
+    );
+    expect(errorOf({ ...REQUIRED, SLACK_API_URL: 'slack' })).toContain(
+      'SLACK_API_URL must be a URL such as https://slack.com/api/',
+    );
   });
 
   it('SLACK_APP_TOKEN must be an app-level token', () => {
-    expect(errorOf({ ...REQUIRED, SLACK_APP_TOKEN: 'xoxb-1' })).toBe('invalid environment: SLACK_APP_TOKEN must start with xapp- (an app-level token)');
+    expect(errorOf({ ...REQUIRED, SLACK_APP_TOKEN: 'xoxb-1' })).toBe(
+      'invalid environment: SLACK_APP_TOKEN must start with xapp- (an app-level token)',
+    );
   });
 
   it('DATADOG_API_URL, WORKER_CONCURRENCY and LOG_LEVEL are checked and named', () => {
-    expect(errorOf({ ...REQUIRED, DATADOG_API_URL: 'localhost' })).toContain('DATADOG_API_URL must be a URL such as http://127.0.0.1:8126');
-    expect(errorOf({ ...REQUIRED, WORKER_CONCURRENCY: '0' })).toBe('invalid environment: WORKER_CONCURRENCY must be more than 0');
+    expect(errorOf({ ...REQUIRED, DATADOG_API_URL: 'localhost' })).toContain(
+      'DATADOG_API_URL must be a URL such as http://127.0.0.1:8126',
+    );
+    expect(errorOf({ ...REQUIRED, WORKER_CONCURRENCY: '0' })).toBe(
+      'invalid environment: WORKER_CONCURRENCY must be more than 0',
+    );
     expect(errorOf({ ...REQUIRED, LOG_LEVEL: 'loud' })).toMatch(/^invalid environment: LOG_LEVEL /);
   });
 
@@ -135,7 +154,9 @@ describe('queue dashboard credential', () => {
     expect(errorOf({ ...REQUIRED, BULL_BOARD_USER: 'ops' })).toBe(
       'invalid environment: BULL_BOARD_PASSWORD is required when BULL_BOARD_USER is set (the queue dashboard needs both, or neither to stay off)',
     );
-    expect(errorOf({ ...REQUIRED, BULL_BOARD_PASSWORD: 'correct horse battery' })).toContain('BULL_BOARD_USER is required when BULL_BOARD_PASSWORD is set');
+    expect(errorOf({ ...REQUIRED, BULL_BOARD_PASSWORD: 'correct horse battery' })).toContain(
+      'BULL_BOARD_USER is required when BULL_BOARD_PASSWORD is set',
+    );
   });
 
   it('refuses a user with a colon and a short password', () => {

@@ -3,8 +3,10 @@ import type { Deployment } from '../../src/domain/deployment.js';
 import { parseCatalog, type Catalog, type ServiceConfig } from '../../src/runbook/catalog.js';
 import { planSteps } from '../../src/runbook/plan.js';
 
-export const LISTENER_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
-export const RULE_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+export const LISTENER_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
+export const RULE_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
 export const BLUE_TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/acme-blue/73e2d6bc24d8a067';
 export const GREEN_TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/acme-green/943f017f100becff';
 export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-api';
@@ -50,7 +52,13 @@ export function specCatalogInput(): CatalogInput {
           versionField: 'sha',
         },
         smoke: [
-          { name: 'auth token', method: 'POST', url: 'http://acme-api-{color}.prod.svc/api/v2/auth/token', expectStatus: 200, maxLatencyMs: 200 },
+          {
+            name: 'auth token',
+            method: 'POST',
+            url: 'http://acme-api-{color}.prod.svc/api/v2/auth/token',
+            expectStatus: 200,
+            maxLatencyMs: 200,
+          },
         ],
         stages: [
           { weight: 10, bakeSeconds: 300 },
@@ -65,11 +73,20 @@ export function specCatalogInput(): CatalogInput {
             { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 },
             {
               name: 'error rate',
-              query: 'sum:trace.http.request.errors{service:acme-api}.as_rate()/sum:trace.http.request.hits{service:acme-api}.as_rate()',
+              query:
+                'sum:trace.http.request.errors{service:acme-api}.as_rate()/sum:trace.http.request.hits{service:acme-api}.as_rate()',
               max: 0.01,
             },
-            { name: 'p95 vs baseline', query: 'p95:trace.http.request.duration{service:acme-api,color:{color}}', maxOverBaseline: { ratio: 1.1 } },
-            { name: 'errors vs baseline', query: 'sum:trace.http.request.errors{service:acme-api,color:{color}}.as_rate()', maxOverBaseline: { delta: 0.01 } },
+            {
+              name: 'p95 vs baseline',
+              query: 'p95:trace.http.request.duration{service:acme-api,color:{color}}',
+              maxOverBaseline: { ratio: 1.1 },
+            },
+            {
+              name: 'errors vs baseline',
+              query: 'sum:trace.http.request.errors{service:acme-api,color:{color}}.as_rate()',
+              maxOverBaseline: { delta: 0.01 },
+            },
           ],
           monitors: { tags: ['service:acme-api'], priorities: [1, 2] },
         },
@@ -77,12 +94,23 @@ export function specCatalogInput(): CatalogInput {
         monitorSeconds: 1800,
         hooks: {
           preDeploy: [{ name: 'migrate', image: `${IMAGE}:{version}`, command: ['/app/migrate', 'up'] }],
-          postDeploy: [{ name: 'e2e', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/e2e:latest', env: { APP_URL: 'https://api.acme.io' } }],
+          postDeploy: [
+            {
+              name: 'e2e',
+              image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/e2e:latest',
+              env: { APP_URL: 'https://api.acme.io' },
+            },
+          ],
         },
       },
       'acme-worker': {
         strategy: 'rolling',
-        workload: { namespace: 'prod', deployments: { main: 'acme-worker' }, container: 'worker', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-worker' },
+        workload: {
+          namespace: 'prod',
+          deployments: { main: 'acme-worker' },
+          container: 'worker',
+          image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-worker',
+        },
       },
     },
   };
@@ -96,7 +124,12 @@ export function bareService(strategy: 'blue-green' | 'canary' = 'blue-green'): S
   input.services['bare'] = {
     strategy,
     traffic: { listenerArn: LISTENER_ARN, targetGroups: { blue: BLUE_TG, green: GREEN_TG } },
-    workload: { namespace: 'prod', deployments: { blue: 'bare-blue', green: 'bare-green' }, container: 'app', image: 'registry.local/bare' },
+    workload: {
+      namespace: 'prod',
+      deployments: { blue: 'bare-blue', green: 'bare-green' },
+      container: 'app',
+      image: 'registry.local/bare',
+    },
     // Bare means ungated too: without this the service would get seed 000's default gates.
     gates: { metrics: [] },
   };

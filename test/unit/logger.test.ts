@@ -16,7 +16,13 @@ describe('createLogger', () => {
     log.info(
       {
         config: { SLACK_BOT_TOKEN: BOT_TOKEN, DD_API_KEY: 'dd-api-key-value-1', PORT: 3000 },
-        request: { headers: { Authorization: `Bearer ${BOT_TOKEN}`, 'DD-API-KEY': 'dd-api-key-value-1', accept: 'application/json' } },
+        request: {
+          headers: {
+            Authorization: `Bearer ${BOT_TOKEN}`,
+            'DD-API-KEY': 'dd-api-key-value-1',
+            accept: 'application/json',
+          },
+        },
         credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: AWS_SECRET },
       },
       'starting',
@@ -26,13 +32,20 @@ describe('createLogger', () => {
     expect(line).not.toContain('dd-api-key-value-1');
     expect(line).not.toContain('wJalrXUtnFEMI');
     // What is not a credential stays readable.
-    expect(JSON.parse(line)).toMatchObject({ config: { PORT: 3000 }, request: { headers: { accept: 'application/json' } }, credentials: { accessKeyId: 'AKIAEXAMPLE' } });
+    expect(JSON.parse(line)).toMatchObject({
+      config: { PORT: 3000 },
+      request: { headers: { accept: 'application/json' } },
+      credentials: { accessKeyId: 'AKIAEXAMPLE' },
+    });
   });
 
   it('scrubs a secret value wherever it appears: message, error text, stack, nested cause, JSON-escaped', () => {
     const { log, lines } = capture([BOT_TOKEN, AWS_SECRET]);
     const cause = new Error(`request to https://slack.com/api/chat.postMessage?token=${BOT_TOKEN} failed`);
-    log.error({ err: new Error('Slack call failed', { cause }), detail: { deep: { deeper: [AWS_SECRET] } } }, `posting with ${BOT_TOKEN}`);
+    log.error(
+      { err: new Error('Slack call failed', { cause }), detail: { deep: { deeper: [AWS_SECRET] } } },
+      `posting with ${BOT_TOKEN}`,
+    );
     const line = lines.join('');
     expect(line).not.toContain(BOT_TOKEN);
     expect(line).not.toContain(JSON.stringify(AWS_SECRET).slice(1, -1));
@@ -44,7 +57,14 @@ describe('createLogger', () => {
 
   it('takes the secrets from the credential variables of the environment, ignoring short values', () => {
     expect(
-      secretsIn({ SLACK_BOT_TOKEN: BOT_TOKEN, DD_APP_KEY: 'short', AWS_SECRET_ACCESS_KEY: AWS_SECRET, BULL_BOARD_PASSWORD: 'correct-horse-battery', PORT: '3000', HOME: '/home/switchyard' }).sort(),
+      secretsIn({
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        DD_APP_KEY: 'short',
+        AWS_SECRET_ACCESS_KEY: AWS_SECRET,
+        BULL_BOARD_PASSWORD: 'correct-horse-battery',
+        PORT: '3000',
+        HOME: '/home/switchyard',
+      }).sort(),
     ).toEqual([AWS_SECRET, BOT_TOKEN, 'correct-horse-battery'].sort());
   });
 
@@ -53,7 +73,9 @@ describe('createLogger', () => {
     process.env.SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
     try {
       const lines: string[] = [];
-      createLogger('info', { write: (line: string) => void lines.push(line) }).warn('signature base used 8f742231b10e8888abcd99yyyzzz85a5');
+      createLogger('info', { write: (line: string) => void lines.push(line) }).warn(
+        'signature base used 8f742231b10e8888abcd99yyyzzz85a5',
+      );
       expect(JSON.parse(lines.join('')).msg).toBe('signature base used [redacted]');
     } finally {
       if (previous === undefined) delete process.env.SLACK_SIGNING_SECRET;

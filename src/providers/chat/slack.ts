@@ -41,9 +41,14 @@ export class SlackRateLimited extends ProviderFailed {
 export const MESSAGE_EVENT_TYPE = 'switchyard_message';
 
 const metadataOf = (tag: MessageTag | undefined) =>
-  tag ? { event_type: MESSAGE_EVENT_TYPE, event_payload: { deployment_id: tag.deploymentId, key: tag.key } } : undefined;
+  tag
+    ? { event_type: MESSAGE_EVENT_TYPE, event_payload: { deployment_id: tag.deploymentId, key: tag.key } }
+    : undefined;
 
-const hasTag = (message: { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }, tag: MessageTag): boolean =>
+const hasTag = (
+  message: { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } },
+  tag: MessageTag,
+): boolean =>
   message.metadata?.event_type === MESSAGE_EVENT_TYPE &&
   message.metadata.event_payload?.deployment_id === tag.deploymentId &&
   message.metadata.event_payload?.key === tag.key;
@@ -66,7 +71,10 @@ export function slackFailure(method: string, error: unknown): ProviderFailed {
     });
   }
   if (error instanceof WebAPIRequestError) {
-    return new ProviderFailed(`Slack ${method} could not be reached: ${error.original.message}`, { cause: error, retriable: true });
+    return new ProviderFailed(`Slack ${method} could not be reached: ${error.original.message}`, {
+      cause: error,
+      retriable: true,
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ProviderFailed(`Slack ${method} failed: ${message}`, { cause: error, retriable: true });
@@ -80,19 +88,37 @@ export class SlackChat implements ChatProvider {
   constructor(private readonly client: WebClient) {}
 
   async post(channel: string, text: string, blocks?: Blocks, tag?: MessageTag): Promise<PostedMessage> {
-    return this.send('chat.postMessage', () => this.client.chat.postMessage({ channel, text, blocks: asSlackBlocks(blocks), metadata: metadataOf(tag) }));
+    return this.send('chat.postMessage', () =>
+      this.client.chat.postMessage({ channel, text, blocks: asSlackBlocks(blocks), metadata: metadataOf(tag) }),
+    );
   }
 
-  async reply(channel: string, threadTs: string, text: string, blocks?: Blocks, tag?: MessageTag): Promise<PostedMessage> {
+  async reply(
+    channel: string,
+    threadTs: string,
+    text: string,
+    blocks?: Blocks,
+    tag?: MessageTag,
+  ): Promise<PostedMessage> {
     return this.send('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel, thread_ts: threadTs, text, blocks: asSlackBlocks(blocks), metadata: metadataOf(tag) }),
+      this.client.chat.postMessage({
+        channel,
+        thread_ts: threadTs,
+        text,
+        blocks: asSlackBlocks(blocks),
+        metadata: metadataOf(tag),
+      }),
     );
   }
 
   async findTagged(channel: string, tag: MessageTag, threadTs?: string): Promise<PostedMessage | undefined> {
     const result = threadTs
-      ? await this.call('conversations.replies', () => this.client.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 1000 }))
-      : await this.call('conversations.history', () => this.client.conversations.history({ channel, include_all_metadata: true, limit: 200 }));
+      ? await this.call('conversations.replies', () =>
+          this.client.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 1000 }),
+        )
+      : await this.call('conversations.history', () =>
+          this.client.conversations.history({ channel, include_all_metadata: true, limit: 200 }),
+        );
     const found = (result.messages ?? []).find((m) => hasTag(m as Parameters<typeof hasTag>[0], tag));
     return found?.ts ? { channel, ts: found.ts } : undefined;
   }
@@ -102,12 +128,18 @@ export class SlackChat implements ChatProvider {
   }
 
   async permalink(channel: string, ts: string): Promise<string> {
-    const result = await this.call('chat.getPermalink', () => this.client.chat.getPermalink({ channel, message_ts: ts }));
-    if (!result.permalink) throw new ProviderFailed('Slack chat.getPermalink answered without a permalink', { retriable: false });
+    const result = await this.call('chat.getPermalink', () =>
+      this.client.chat.getPermalink({ channel, message_ts: ts }),
+    );
+    if (!result.permalink)
+      throw new ProviderFailed('Slack chat.getPermalink answered without a permalink', { retriable: false });
     return result.permalink;
   }
 
-  private async send(method: string, request: () => Promise<{ channel?: string; ts?: string }>): Promise<PostedMessage> {
+  private async send(
+    method: string,
+    request: () => Promise<{ channel?: string; ts?: string }>,
+  ): Promise<PostedMessage> {
     const result = await this.call(method, request);
     if (!result.channel || !result.ts) {
       throw new ProviderFailed(`Slack ${method} answered without channel and ts`, { retriable: false });

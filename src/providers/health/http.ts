@@ -51,28 +51,51 @@ export class HttpHealth implements HealthProvider {
     let status: number;
     let text: string;
     try {
-      const response = await this.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+      const response = await this.fetch(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       status = response.status;
       text = await response.text();
     } catch (error) {
-      return { ok: false, message: `GET ${url}: ${describeFailure(error, timeoutMs)}; expected ${versionField} ${expected}` };
+      return {
+        ok: false,
+        message: `GET ${url}: ${describeFailure(error, timeoutMs)}; expected ${versionField} ${expected}`,
+      };
     }
     if (status !== 200) {
-      return { ok: false, status, message: `GET ${url} answered ${status}, expected 200 with ${versionField} ${expected}` };
+      return {
+        ok: false,
+        status,
+        message: `GET ${url} answered ${status}, expected 200 with ${versionField} ${expected}`,
+      };
     }
     let body: unknown;
     try {
       body = JSON.parse(text) as unknown;
     } catch {
-      return { ok: false, status, message: `GET ${url} answered 200 but not JSON; expected ${versionField} ${expected}` };
+      return {
+        ok: false,
+        status,
+        message: `GET ${url} answered 200 but not JSON; expected ${versionField} ${expected}`,
+      };
     }
     const value = readField(body, versionField);
     if (typeof value !== 'string' && typeof value !== 'number') {
-      return { ok: false, status, message: `GET ${url} answered 200 without a ${versionField} field; expected ${expected}` };
+      return {
+        ok: false,
+        status,
+        message: `GET ${url} answered 200 without a ${versionField} field; expected ${expected}`,
+      };
     }
     const observed = String(value);
     if (!sameVersion(observed, expected)) {
-      return { ok: false, status, observed, message: `GET ${url} reports ${versionField} ${observed}, expected ${expected}` };
+      return {
+        ok: false,
+        status,
+        observed,
+        message: `GET ${url} reports ${versionField} ${observed}, expected ${expected}`,
+      };
     }
     return { ok: true, status, observed, message: `GET ${url} reports ${versionField} ${observed} as expected` };
   }
@@ -105,6 +128,12 @@ export class HttpHealth implements HealthProvider {
     if (limit !== undefined && latencyMs > limit) {
       return { name, ok: false, status, latencyMs, message: `${name}: ${timing}, over the ${limit} ms limit` };
     }
-    return { name, ok: true, status, latencyMs, message: `${name}: ${timing}${limit !== undefined ? ` (limit ${limit} ms)` : ''}` };
+    return {
+      name,
+      ok: true,
+      status,
+      latencyMs,
+      message: `${name}: ${timing}${limit !== undefined ? ` (limit ${limit} ms)` : ''}`,
+    };
   }
 }

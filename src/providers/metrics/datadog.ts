@@ -54,7 +54,8 @@ const rateLimitResetMs = (response: Response): number | undefined => {
  * run has, and the next interval tries again anyway.
  */
 async function fetchWithRetries(url: string, init: RequestInit, policy: RetryPolicy): Promise<Response> {
-  const backoff = (attempt: number) => Math.round(Math.min(policy.maxDelayMs, policy.baseMs * 2 ** attempt * (0.5 + policy.random())));
+  const backoff = (attempt: number) =>
+    Math.round(Math.min(policy.maxDelayMs, policy.baseMs * 2 ** attempt * (0.5 + policy.random())));
   for (let attempt = 0; ; attempt += 1) {
     const deadline = AbortSignal.timeout(policy.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
@@ -94,7 +95,9 @@ export class DatadogMetrics implements MetricsProvider {
     };
     const configuration = client.createConfiguration({
       authMethods: { apiKeyAuth: options.apiKey, appKeyAuth: options.appKey },
-      baseServer: options.apiUrl ? new client.BaseServerConfiguration(options.apiUrl.replace(/\/+$/, ''), {}) : undefined,
+      baseServer: options.apiUrl
+        ? new client.BaseServerConfiguration(options.apiUrl.replace(/\/+$/, ''), {})
+        : undefined,
       // httpConfig.signal would be one signal shared by every request; a fetch of our own gives
       // each request its own deadline, so a hanging Datadog cannot stall a gate run.
       fetch: (url: string, init: RequestInit = {}) => fetchWithRetries(url, init, policy),
@@ -136,7 +139,12 @@ export class DatadogMetrics implements MetricsProvider {
           priorities.includes(m.priority) &&
           tags.every((t) => m.tags?.includes(t)),
       )
-      .map((m) => ({ id: m.id ?? 0, name: m.name ?? `monitor ${m.id ?? '?'}`, priority: m.priority ?? undefined, state: 'Alert' }));
+      .map((m) => ({
+        id: m.id ?? 0,
+        name: m.name ?? `monitor ${m.id ?? '?'}`,
+        priority: m.priority ?? undefined,
+        state: 'Alert',
+      }));
   }
 }
 
@@ -154,7 +162,10 @@ export function describeFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof client.ApiException) {
     const code = (error as client.ApiException<unknown>).code;
     const body = (error as client.ApiException<unknown>).body;
-    const errors = typeof body === 'object' && body !== null && Array.isArray((body as { errors?: unknown }).errors) ? (body as { errors: unknown[] }).errors : [];
+    const errors =
+      typeof body === 'object' && body !== null && Array.isArray((body as { errors?: unknown }).errors)
+        ? (body as { errors: unknown[] }).errors
+        : [];
     const message = errors.length > 0 ? errors.map(String).join('; ') : (STATUS_CODES[code] ?? 'error');
     return `${code} ${message}`.slice(0, 200);
   }
@@ -174,7 +185,9 @@ export function datadogMetricsFromEnv(settings: Partial<DatadogMetricsOptions>):
   if (!settings.apiKey) throw new ConfigInvalid('DD_API_KEY is required for Datadog gates');
   if (!settings.appKey) throw new ConfigInvalid('DD_APP_KEY is required for Datadog gates');
   if (settings.apiUrl !== undefined && !/^https?:\/\/[^/]+/.test(settings.apiUrl)) {
-    throw new ConfigInvalid(`DATADOG_API_URL must be an http(s) URL such as http://127.0.0.1:8126 (got "${settings.apiUrl}")`);
+    throw new ConfigInvalid(
+      `DATADOG_API_URL must be an http(s) URL such as http://127.0.0.1:8126 (got "${settings.apiUrl}")`,
+    );
   }
   return new DatadogMetrics({ ...settings, apiKey: settings.apiKey, appKey: settings.appKey });
 }

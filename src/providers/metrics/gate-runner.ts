@@ -1,4 +1,11 @@
-import { combineRun, evaluateMetric, isRelative, substituteColor, type GateRun, type Reading } from '../../domain/gates.js';
+import {
+  combineRun,
+  evaluateMetric,
+  isRelative,
+  substituteColor,
+  type GateRun,
+  type Reading,
+} from '../../domain/gates.js';
 import { describeError } from '../../errors.js';
 import type { MetricGate, ServiceConfig } from '../../runbook/catalog.js';
 import type { FiringMonitor, Measurement, MetricsProvider } from './metrics.js';
@@ -23,7 +30,10 @@ export async function runGates(
   return combineRun(readings, monitors.firing, now, monitors.error);
 }
 
-async function checkMonitors(metrics: MetricsProvider, monitors: GatesConfig['monitors']): Promise<{ firing: FiringMonitor[]; error?: string }> {
+async function checkMonitors(
+  metrics: MetricsProvider,
+  monitors: GatesConfig['monitors'],
+): Promise<{ firing: FiringMonitor[]; error?: string }> {
   if (!monitors) return { firing: [] };
   try {
     return { firing: await metrics.firingMonitors(monitors.tags, monitors.priorities) };
@@ -32,7 +42,13 @@ async function checkMonitors(metrics: MetricsProvider, monitors: GatesConfig['mo
   }
 }
 
-async function readGate(metrics: MetricsProvider, gate: MetricGate, newColor: string | undefined, liveColor: string | undefined, now: number): Promise<Reading> {
+async function readGate(
+  metrics: MetricsProvider,
+  gate: MetricGate,
+  newColor: string | undefined,
+  liveColor: string | undefined,
+  now: number,
+): Promise<Reading> {
   if (!isRelative(gate)) return evaluateMetric(gate, await measure(metrics, gate.query, newColor, now));
   const [measurement, baseline] = await Promise.all([
     measure(metrics, gate.query, newColor, now),
@@ -41,8 +57,14 @@ async function readGate(metrics: MetricsProvider, gate: MetricGate, newColor: st
   return evaluateMetric(gate, measurement, baseline);
 }
 
-async function measure(metrics: MetricsProvider, template: string, color: string | undefined, now: number): Promise<Measurement> {
-  if (template.includes('{color}') && color === undefined) return { query: template, error: 'no colour to put in {color}' };
+async function measure(
+  metrics: MetricsProvider,
+  template: string,
+  color: string | undefined,
+  now: number,
+): Promise<Measurement> {
+  if (template.includes('{color}') && color === undefined)
+    return { query: template, error: 'no colour to put in {color}' };
   const query = color === undefined ? template : substituteColor(template, color);
   try {
     return await metrics.query(query, now);

@@ -1,7 +1,6 @@
 /** A metric query's latest value, or why there is none. Failed queries are data, not exceptions. */
 export type Measurement =
-  | { query: string; value: number; at: number }
-  | { query: string; value?: undefined; error: string };
+  { query: string; value: number; at: number } | { query: string; value?: undefined; error: string };
 
 export interface FiringMonitor {
   id: number;

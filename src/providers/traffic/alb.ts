@@ -22,7 +22,17 @@ const THROTTLING = new Set([
   'PriorRequestNotCompleteException',
 ]);
 /** Node and SDK errors for a request that never got an HTTP answer. */
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'TimeoutError']);
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'TimeoutError',
+]);
 
 const where = (target: TrafficTarget): string =>
   target.ruleArn ? `rule ${target.ruleArn} (listener ${target.listenerArn})` : `listener ${target.listenerArn}`;
@@ -37,14 +47,18 @@ interface SdkError {
 const isRetriable = (error: unknown): boolean => {
   const e = (typeof error === 'object' && error !== null ? error : {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined) return status >= 500 || status === 429 || THROTTLING.has(e.name ?? '') || e.$retryable !== undefined;
+  if (status !== undefined)
+    return status >= 500 || status === 429 || THROTTLING.has(e.name ?? '') || e.$retryable !== undefined;
   return NETWORK.has(e.code ?? '') || NETWORK.has(e.name ?? '');
 };
 
 const failed = (doing: string, error: unknown, timeoutMs: number): ProviderFailed => {
   // Our own deadline: AWS may still apply a Modify it got, so the caller reads before it writes again.
   if (error instanceof Error && error.name === 'AbortError') {
-    return new ProviderFailed(`ALB: ${doing} failed: no answer within ${timeoutMs} ms`, { cause: error, retriable: true });
+    return new ProviderFailed(`ALB: ${doing} failed: no answer within ${timeoutMs} ms`, {
+      cause: error,
+      retriable: true,
+    });
   }
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new ProviderFailed(`ALB: ${doing} failed: ${detail}`, { cause: error, retriable: isRetriable(error) });
@@ -65,12 +79,17 @@ const weightsIn = (forward: Action, target: TrafficTarget): Weights => {
   const { blue, green } = target.targetGroups;
   const tuples = tuplesOf(forward);
   if (!tuples.some((t) => t.TargetGroupArn === blue || t.TargetGroupArn === green))
-    throw misconfigured(`${where(target)} forwards to neither the blue target group ${blue} nor the green one ${green}`);
+    throw misconfigured(
+      `${where(target)} forwards to neither the blue target group ${blue} nor the green one ${green}`,
+    );
   const foreign = tuples.filter((t) => t.TargetGroupArn !== blue && t.TargetGroupArn !== green && weightOf(t) > 0);
   // Reporting blue/green percentages while a third group takes traffic would mislead every gate.
   if (foreign.length > 0)
-    throw misconfigured(`${where(target)} also sends traffic to ${foreign.map((t) => t.TargetGroupArn).join(', ')}, which is neither colour`);
-  const sum = (arn: string): number => tuples.filter((t) => t.TargetGroupArn === arn).reduce((total, t) => total + weightOf(t), 0);
+    throw misconfigured(
+      `${where(target)} also sends traffic to ${foreign.map((t) => t.TargetGroupArn).join(', ')}, which is neither colour`,
+    );
+  const sum = (arn: string): number =>
+    tuples.filter((t) => t.TargetGroupArn === arn).reduce((total, t) => total + weightOf(t), 0);
   const blueWeight = sum(blue);
   const total = blueWeight + sum(green);
   if (total === 0) throw misconfigured(`${where(target)} gives both colours weight 0`);
@@ -81,12 +100,18 @@ const weightsIn = (forward: Action, target: TrafficTarget): Weights => {
 const forwardWith = (forward: Action, target: TrafficTarget, weights: Weights): Action => {
   const { blue, green } = target.targetGroups;
   // Groups other than the two colours hold weight 0 here (weightsIn refused anything else); keep them as they were.
-  const others = (forward.ForwardConfig?.TargetGroups ?? []).filter((t) => t.TargetGroupArn !== blue && t.TargetGroupArn !== green);
+  const others = (forward.ForwardConfig?.TargetGroups ?? []).filter(
+    (t) => t.TargetGroupArn !== blue && t.TargetGroupArn !== green,
+  );
   return {
     Type: 'forward',
     Order: forward.Order,
     ForwardConfig: {
-      TargetGroups: [{ TargetGroupArn: blue, Weight: weights.blue }, { TargetGroupArn: green, Weight: weights.green }, ...others],
+      TargetGroups: [
+        { TargetGroupArn: blue, Weight: weights.blue },
+        { TargetGroupArn: green, Weight: weights.green },
+        ...others,
+      ],
       TargetGroupStickinessConfig: forward.ForwardConfig?.TargetGroupStickinessConfig,
     },
   };
@@ -99,8 +124,13 @@ const unchanged = (action: Action): Action =>
     : action;
 
 const checkWeights = (weights: Weights): void => {
-  const valid = [weights.blue, weights.green].every((w) => Number.isInteger(w) && w >= 0 && w <= 100) && weights.blue + weights.green === 100;
-  if (!valid) throw misconfigured(`weights must be whole percentages adding up to 100, got blue ${weights.blue} / green ${weights.green}`);
+  const valid =
+    [weights.blue, weights.green].every((w) => Number.isInteger(w) && w >= 0 && w <= 100) &&
+    weights.blue + weights.green === 100;
+  if (!valid)
+    throw misconfigured(
+      `weights must be whole percentages adding up to 100, got blue ${weights.blue} / green ${weights.green}`,
+    );
 };
 
 export interface AlbTrafficOptions {
@@ -147,7 +177,10 @@ export class AlbTraffic implements TrafficProvider {
   private readonly random: () => number;
 
   /** A client, or the config for one; by default region, credentials and endpoint come from the SDK's own chain. */
-  constructor(client: ElasticLoadBalancingV2Client | ElasticLoadBalancingV2ClientConfig = {}, options: AlbTrafficOptions = {}) {
+  constructor(
+    client: ElasticLoadBalancingV2Client | ElasticLoadBalancingV2ClientConfig = {},
+    options: AlbTrafficOptions = {},
+  ) {
     this.client = client instanceof ElasticLoadBalancingV2Client ? client : new ElasticLoadBalancingV2Client(client);
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.modifyAttempts = options.modifyAttempts ?? 3;
@@ -172,10 +205,20 @@ export class AlbTraffic implements TrafficProvider {
       const { actions, forward } = await this.load(target);
       // After a failed try, weights in place mean that try went through.
       if (sameWeights(weightsIn(forward, target), weights)) return { changed: attempt > 1 };
-      const next = actions.map((action) => (action === forward ? forwardWith(forward, target, weights) : unchanged(action)));
+      const next = actions.map((action) =>
+        action === forward ? forwardWith(forward, target, weights) : unchanged(action),
+      );
       try {
-        if (target.ruleArn) await this.client.send(withoutSdkRetries(new ModifyRuleCommand({ RuleArn: target.ruleArn, Actions: next })), this.deadline());
-        else await this.client.send(withoutSdkRetries(new ModifyListenerCommand({ ListenerArn: target.listenerArn, DefaultActions: next })), this.deadline());
+        if (target.ruleArn)
+          await this.client.send(
+            withoutSdkRetries(new ModifyRuleCommand({ RuleArn: target.ruleArn, Actions: next })),
+            this.deadline(),
+          );
+        else
+          await this.client.send(
+            withoutSdkRetries(new ModifyListenerCommand({ ListenerArn: target.listenerArn, DefaultActions: next })),
+            this.deadline(),
+          );
         return { changed: true };
       } catch (error) {
         const failure = failed(doing, error, this.timeoutMs);
@@ -197,7 +240,10 @@ export class AlbTraffic implements TrafficProvider {
         const out = await this.client.send(new DescribeRulesCommand({ RuleArns: [target.ruleArn] }), this.deadline());
         actions = out.Rules?.find((rule) => rule.RuleArn === target.ruleArn)?.Actions;
       } else {
-        const out = await this.client.send(new DescribeListenersCommand({ ListenerArns: [target.listenerArn] }), this.deadline());
+        const out = await this.client.send(
+          new DescribeListenersCommand({ ListenerArns: [target.listenerArn] }),
+          this.deadline(),
+        );
         actions = out.Listeners?.find((listener) => listener.ListenerArn === target.listenerArn)?.DefaultActions;
       }
     } catch (error) {

@@ -1,4 +1,12 @@
-import { ApiException, BatchV1Api, CoreV1Api, type ConfigurationOptions, type KubeConfig, type V1Container, type V1Job } from '@kubernetes/client-node';
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type V1Container,
+  type V1Job,
+} from '@kubernetes/client-node';
 import { ProviderFailed } from '../../errors.js';
 import type { JobSpec, JobState } from './workload.js';
 
@@ -21,7 +29,8 @@ const statusReason = (error: unknown): string | undefined => {
   if (!(error instanceof ApiException) || typeof error.body !== 'string') return undefined;
   try {
     const parsed: unknown = JSON.parse(error.body);
-    if (typeof parsed === 'object' && parsed !== null && 'reason' in parsed && typeof parsed.reason === 'string') return parsed.reason;
+    if (typeof parsed === 'object' && parsed !== null && 'reason' in parsed && typeof parsed.reason === 'string')
+      return parsed.reason;
   } catch {
     // not a Status document
   }
@@ -38,7 +47,12 @@ const hookContainer = (spec: JobSpec): V1Container => ({
 
 /** What makes two runs of a hook the same run: what the container runs, not the labels or the deadline. */
 const runKey = (container: V1Container | undefined): string =>
-  JSON.stringify([container?.image, container?.command ?? [], container?.args ?? [], (container?.env ?? []).map((e) => [e.name, e.value ?? ''])]);
+  JSON.stringify([
+    container?.image,
+    container?.command ?? [],
+    container?.args ?? [],
+    (container?.env ?? []).map((e) => [e.name, e.value ?? '']),
+  ]);
 
 const lastLines = (log: string): string[] => {
   const lines = log.split('\n');
@@ -81,7 +95,8 @@ export class KubernetesJobs {
         return true;
       } catch (error) {
         // Created by an earlier try that crashed before it could record it.
-        if (error instanceof ApiException && error.code === 409 && statusReason(error) === 'AlreadyExists') return false;
+        if (error instanceof ApiException && error.code === 409 && statusReason(error) === 'AlreadyExists')
+          return false;
         throw error;
       }
     });
@@ -90,9 +105,12 @@ export class KubernetesJobs {
     const theirs = existing.spec?.template.spec?.containers.find((c) => c.name === CONTAINER);
     // Reporting another run's result as this one's would pass a hook that never ran.
     if (runKey(theirs) !== runKey(container)) {
-      throw new ProviderFailed(`kubernetes: ${subject} already exists and runs something else (image ${theirs?.image ?? 'unknown'}); a hook run needs a name of its own`, {
-        retriable: false,
-      });
+      throw new ProviderFailed(
+        `kubernetes: ${subject} already exists and runs something else (image ${theirs?.image ?? 'unknown'}); a hook run needs a name of its own`,
+        {
+          retriable: false,
+        },
+      );
     }
     return { created: false };
   }
@@ -106,14 +124,22 @@ export class KubernetesJobs {
     if (failed) {
       const reason = failed.reason ?? 'Failed';
       const detail = failed.message ? `: ${failed.message}` : '';
-      return this.finished(job, { phase: 'failed', reason, message: `${subject} failed (${reason})${detail}`, logTail: [] });
+      return this.finished(job, {
+        phase: 'failed',
+        reason,
+        message: `${subject} failed (${reason})${detail}`,
+        logTail: [],
+      });
     }
     const succeeded = conditions.some((c) => c.type === 'Complete' || c.type === 'SuccessCriteriaMet');
     if (succeeded || (job.status?.succeeded ?? 0) >= (job.spec?.completions ?? 1)) {
       return this.finished(job, { phase: 'succeeded', message: `${subject} succeeded`, logTail: [] });
     }
     const active = job.status?.active ?? 0;
-    const message = active > 0 ? `${subject} is running (${job.status?.ready ?? 0} of ${active} pods ready)` : `${subject} is waiting for its pod`;
+    const message =
+      active > 0
+        ? `${subject} is running (${job.status?.ready ?? 0} of ${active} pods ready)`
+        : `${subject} is waiting for its pod`;
     return { phase: 'running', message, logTail: [] };
   }
 
@@ -126,11 +152,16 @@ export class KubernetesJobs {
         this.core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` }, options),
       );
       // backoffLimit 0 means one pod, unless it was evicted and replaced: the newest has the story.
-      const pod = pods.items.sort((a, b) => (b.metadata?.creationTimestamp?.getTime() ?? 0) - (a.metadata?.creationTimestamp?.getTime() ?? 0))[0];
+      const pod = pods.items.sort(
+        (a, b) => (b.metadata?.creationTimestamp?.getTime() ?? 0) - (a.metadata?.creationTimestamp?.getTime() ?? 0),
+      )[0];
       const podName = pod?.metadata?.name;
       if (!podName) return { ...state, message: `${state.message} (no pod left to read the log of)` };
       const log = await this.requests.call(`pod ${namespace}/${podName}`, 'read the log of', (options) =>
-        this.core.readNamespacedPodLog({ namespace, name: podName, container: CONTAINER, tailLines: LOG_LINES }, options),
+        this.core.readNamespacedPodLog(
+          { namespace, name: podName, container: CONTAINER, tailLines: LOG_LINES },
+          options,
+        ),
       );
       return { ...state, logTail: lastLines(log) };
     } catch (error) {
@@ -140,6 +171,8 @@ export class KubernetesJobs {
   }
 
   private read(namespace: string, name: string): Promise<V1Job> {
-    return this.requests.call(jobName(namespace, name), 'read', (options) => this.batch.readNamespacedJob({ namespace, name }, options));
+    return this.requests.call(jobName(namespace, name), 'read', (options) =>
+      this.batch.readNamespacedJob({ namespace, name }, options),
+    );
   }
 }

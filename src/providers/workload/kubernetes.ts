@@ -46,14 +46,18 @@ const revisionOf = (object: { metadata?: { annotations?: Record<string, string> 
 /** JSON with sorted keys (and undefined fields dropped), so that two templates compare by content. */
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 
 /** A ReplicaSet's template as the Deployment had it: without the label the controller added. */
 const deploymentTemplate = (rs: V1ReplicaSet): V1PodTemplateSpec | undefined => {
   const template = rs.spec?.template;
   if (!template) return undefined;
-  const labels = Object.fromEntries(Object.entries(template.metadata?.labels ?? {}).filter(([key]) => key !== HASH_LABEL));
+  const labels = Object.fromEntries(
+    Object.entries(template.metadata?.labels ?? {}).filter(([key]) => key !== HASH_LABEL),
+  );
   return { ...template, metadata: { ...template.metadata, labels } };
 };
 
@@ -62,7 +66,8 @@ const statusMessage = (body: unknown): string | undefined => {
   if (typeof body !== 'string' || body === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(body);
-    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string') return parsed.message;
+    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string')
+      return parsed.message;
   } catch {
     // not JSON: a proxy's HTML page, say
   }
@@ -125,7 +130,9 @@ export class KubernetesWorkload implements WorkloadProvider {
     // the old template is someone else's later change, not ours to revert.
     if (this.imageIn(deployment, ref) === image) return { changed: false };
     const history = await this.history(deployment, ref);
-    const match = history.find((rs) => rs.spec?.template?.spec?.containers.some((c) => c.name === ref.container && c.image === image));
+    const match = history.find((rs) =>
+      rs.spec?.template?.spec?.containers.some((c) => c.name === ref.container && c.image === image),
+    );
     const template = match && deploymentTemplate(match);
     // No ReplicaSet left with that image (the controller prunes beyond revisionHistoryLimit): the image alone is the best we have.
     if (!template) return this.setImage(ref, image);
@@ -137,7 +144,11 @@ export class KubernetesWorkload implements WorkloadProvider {
     const current = revisionOf(deployment);
     const previous = (await this.history(deployment, ref)).find((rs) => revisionOf(rs) < current);
     const template = previous && deploymentTemplate(previous);
-    if (!template) throw new ProviderFailed(`kubernetes: deployment ${refName(ref)} has no revision before ${current} to roll back to`, { retriable: false });
+    if (!template)
+      throw new ProviderFailed(
+        `kubernetes: deployment ${refName(ref)} has no revision before ${current} to roll back to`,
+        { retriable: false },
+      );
     const image = template.spec?.containers.find((c) => c.name === ref.container)?.image;
     return { ...(await this.restoreTemplate(deployment, ref, template)), ...(image ? { image } : {}) };
   }
@@ -156,10 +167,15 @@ export class KubernetesWorkload implements WorkloadProvider {
     const uid = deployment.metadata?.uid;
     if (!selector || !uid) return [];
     const list = await this.call(deploymentOf(ref), 'list replica sets of', (options) =>
-      this.apps.listNamespacedReplicaSet({ namespace: ref.namespace, labelSelector: selectorString(selector) }, options),
+      this.apps.listNamespacedReplicaSet(
+        { namespace: ref.namespace, labelSelector: selectorString(selector) },
+        options,
+      ),
     );
     // The selector can match another Deployment's ReplicaSets too; the controller reference cannot.
-    const owned = list.items.filter((rs) => rs.metadata?.ownerReferences?.some((owner) => owner.controller && owner.uid === uid));
+    const owned = list.items.filter((rs) =>
+      rs.metadata?.ownerReferences?.some((owner) => owner.controller && owner.uid === uid),
+    );
     return owned.sort((a, b) => revisionOf(b) - revisionOf(a));
   }
 
@@ -167,7 +183,11 @@ export class KubernetesWorkload implements WorkloadProvider {
    * Replaces the whole pod template, as `kubectl rollout undo` does, with a JSON patch: a merge
    * patch would keep labels, annotations and pod fields the newer template added.
    */
-  private async restoreTemplate(deployment: V1Deployment, ref: WorkloadRef, template: V1PodTemplateSpec): Promise<{ changed: boolean }> {
+  private async restoreTemplate(
+    deployment: V1Deployment,
+    ref: WorkloadRef,
+    template: V1PodTemplateSpec,
+  ): Promise<{ changed: boolean }> {
     if (canonical(deployment.spec?.template) === canonical(template)) return { changed: false };
     // Under a pod template the client's model fields keep their wire names (none is renamed like `_from`), so they serialize as sent.
     const body = [{ op: 'replace', path: '/spec/template', value: JSON.parse(canonical(template)) as unknown }];
@@ -197,20 +217,33 @@ export class KubernetesWorkload implements WorkloadProvider {
     }
     const progressing = status.conditions?.find((c) => c.type === 'Progressing');
     if (progressing?.reason === 'ProgressDeadlineExceeded') {
-      return { phase: 'failed', reason: 'ProgressDeadlineExceeded', message: `deployment ${name} exceeded its progress deadline` };
+      return {
+        phase: 'failed',
+        reason: 'ProgressDeadlineExceeded',
+        message: `deployment ${name} exceeded its progress deadline`,
+      };
     }
     const desired = deployment.spec?.replicas ?? 1;
     const updated = status.updatedReplicas ?? 0;
     const replicas = status.replicas ?? 0;
     const available = status.availableReplicas ?? 0;
     if (updated < desired) {
-      return { phase: 'progressing', message: `deployment ${name}: ${updated} out of ${desired} new replicas have been updated` };
+      return {
+        phase: 'progressing',
+        message: `deployment ${name}: ${updated} out of ${desired} new replicas have been updated`,
+      };
     }
     if (replicas > updated) {
-      return { phase: 'progressing', message: `deployment ${name}: ${replicas - updated} old replicas are pending termination` };
+      return {
+        phase: 'progressing',
+        message: `deployment ${name}: ${replicas - updated} old replicas are pending termination`,
+      };
     }
     if (available < updated) {
-      return { phase: 'progressing', message: `deployment ${name}: ${available} of ${updated} updated replicas are available` };
+      return {
+        phase: 'progressing',
+        message: `deployment ${name}: ${available} of ${updated} updated replicas are available`,
+      };
     }
     return { phase: 'complete', message: `deployment ${name} successfully rolled out` };
   }
@@ -245,13 +278,18 @@ export class KubernetesWorkload implements WorkloadProvider {
     const image = containers.find((c) => c.name === ref.container)?.image;
     if (image) return image;
     const names = containers.map((c) => c.name).join(', ') || 'none';
-    throw new ProviderFailed(`deployment ${refName(ref)} has no container "${ref.container}" with an image (containers: ${names})`, {
-      retriable: false,
-    });
+    throw new ProviderFailed(
+      `deployment ${refName(ref)} has no container "${ref.container}" with an image (containers: ${names})`,
+      {
+        retriable: false,
+      },
+    );
   }
 
   private read(ref: WorkloadRef): Promise<V1Deployment> {
-    return this.call(deploymentOf(ref), 'read', (options) => this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, options));
+    return this.call(deploymentOf(ref), 'read', (options) =>
+      this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, options),
+    );
   }
 
   /** Bounds every request with a timeout (see KubernetesWorkloadOptions). */
@@ -271,7 +309,11 @@ export class KubernetesWorkload implements WorkloadProvider {
   }
 
   /** One request, bounded by the timeout, its failure turned into a ProviderFailed naming `subject` ("deployment prod/api"). */
-  private async call<T>(subject: string, action: string, request: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+  private async call<T>(
+    subject: string,
+    action: string,
+    request: (options: ConfigurationOptions) => Promise<T>,
+  ): Promise<T> {
     try {
       return await request(this.requestOptions());
     } catch (error) {
@@ -284,12 +326,19 @@ export class KubernetesWorkload implements WorkloadProvider {
     if (error instanceof ApiException) {
       // 401 arrives without a body: the client drops it for that status.
       const detail = statusMessage(error.body) ?? (error.code === 401 ? 'Unauthorized' : 'no details');
-      return new ProviderFailed(`${what} failed with HTTP ${error.code}: ${detail}`, { cause: error, retriable: isRetriableStatus(error.code) });
+      return new ProviderFailed(`${what} failed with HTTP ${error.code}: ${detail}`, {
+        cause: error,
+        retriable: isRetriableStatus(error.code),
+      });
     }
     if (error instanceof AbortError) {
-      return new ProviderFailed(`${what} failed: no answer within ${this.timeoutMs} ms`, { cause: error, retriable: true });
+      return new ProviderFailed(`${what} failed: no answer within ${this.timeoutMs} ms`, {
+        cause: error,
+        retriable: true,
+      });
     }
-    if (error instanceof FetchError) return new ProviderFailed(`${what} failed: ${error.message}`, { cause: error, retriable: true });
+    if (error instanceof FetchError)
+      return new ProviderFailed(`${what} failed: ${error.message}`, { cause: error, retriable: true });
     // Anything else comes from the client or the kubeconfig itself, and would fail the same way again.
     const reason = error instanceof Error ? error.message : String(error);
     return new ProviderFailed(`${what} failed: ${reason}`, { cause: error, retriable: false });

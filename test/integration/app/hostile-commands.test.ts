@@ -16,7 +16,16 @@ const BATCH = 8;
 const SETTLE_MS = 400;
 
 const PREFIXES: Record<string, string[]> = {
-  '/deploy': ['acme-api', 'acme-api v1.2.3', 'status', 'history acme-api', 'clear acme-api v1.2.3', 'freeze all', 'unfreeze acme-api', 'help'],
+  '/deploy': [
+    'acme-api',
+    'acme-api v1.2.3',
+    'status',
+    'history acme-api',
+    'clear acme-api v1.2.3',
+    'freeze all',
+    'unfreeze acme-api',
+    'help',
+  ],
   '/shift': ['acme-api', 'acme-api 50', 'acme-api resume'],
   '/rollback': ['acme-api'],
 };
@@ -24,7 +33,12 @@ const PREFIXES: Record<string, string[]> = {
 /** The same texts on every run: a failure names an input that can be sent again. */
 const textsFor = (command: string): string[] =>
   fc.sample(
-    fc.oneof(hostileText, fc.tuple(fc.constantFrom(...(PREFIXES[command] ?? [''])), hostileText).map(([prefix, rest]) => `${prefix} ${rest}`)),
+    fc.oneof(
+      hostileText,
+      fc
+        .tuple(fc.constantFrom(...(PREFIXES[command] ?? [''])), hostileText)
+        .map(([prefix, rest]) => `${prefix} ${rest}`),
+    ),
     { numRuns: PER_COMMAND, seed: 20_260_505 },
   );
 
@@ -36,18 +50,24 @@ describe('hostile slash commands against the running bot', () => {
     h = await startHarness({ bakeSeconds: 1 });
   });
   afterAll(async () => {
-    const refused = results.filter((r) => /^:(warning|no_entry):/.test(String((r.result.json as { text?: string } | undefined)?.text ?? ''))).length;
+    const refused = results.filter((r) =>
+      /^:(warning|no_entry):/.test(String((r.result.json as { text?: string } | undefined)?.text ?? '')),
+    ).length;
     console.log(`hostile slash commands: ${results.length} signed requests sent (${refused} refused in the ack)`);
     await h.close();
   });
 
   it(`acks ${3 * PER_COMMAND} hostile texts with 200, echoes nothing that mentions or links, and creates or posts nothing`, async () => {
     const users = [h.requester, h.outsider];
-    const sends = Object.keys(PREFIXES).flatMap((command) => textsFor(command).map((text, i) => ({ command, text, user: users[i % 2] ?? h.requester })));
+    const sends = Object.keys(PREFIXES).flatMap((command) =>
+      textsFor(command).map((text, i) => ({ command, text, user: users[i % 2] ?? h.requester })),
+    );
     for (let at = 0; at < sends.length; at += BATCH) {
       const batch = sends.slice(at, at + BATCH);
       const answered = await Promise.all(batch.map(({ command, text, user }) => user.command(command, text)));
-      answered.forEach((result, i) => results.push({ command: batch[i]?.command ?? '', text: batch[i]?.text ?? '', result }));
+      answered.forEach((result, i) =>
+        results.push({ command: batch[i]?.command ?? '', text: batch[i]?.text ?? '', result }),
+      );
     }
 
     for (const { command, text, result } of results) {

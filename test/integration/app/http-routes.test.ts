@@ -40,8 +40,17 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 describe('the bot’s /metrics, /healthz and queue dashboard', () => {
   let h: Harness;
   beforeAll(async () => {
-    const gates = { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [{ name: 'p99', query: P99, max: 0.8 }] };
-    h = await startHarness({ bakeSeconds: 1, service: { gates }, env: { BULL_BOARD_USER: BOARD.user, BULL_BOARD_PASSWORD: BOARD.password } });
+    const gates = {
+      intervalSeconds: 1,
+      failureLimit: 0,
+      inconclusiveLimit: 3,
+      metrics: [{ name: 'p99', query: P99, max: 0.8 }],
+    };
+    h = await startHarness({
+      bakeSeconds: 1,
+      service: { gates },
+      env: { BULL_BOARD_USER: BOARD.user, BULL_BOARD_PASSWORD: BOARD.password },
+    });
   });
   afterAll(async () => h?.close());
 
@@ -49,7 +58,11 @@ describe('the bot’s /metrics, /healthz and queue dashboard', () => {
     const before = await scrape(h.appUrl);
 
     await requestAndDecide(h, 'acme-api v1.5.0');
-    await until(async () => (await h.app.store.recent(1))[0]?.phase === 'running' || undefined, 5000, 'v1.5.0 approved');
+    await until(
+      async () => (await h.app.store.recent(1))[0]?.phase === 'running' || undefined,
+      5000,
+      'v1.5.0 approved',
+    );
     // The worker alone talks to Slack now: the next thread post is throttled once.
     h.sandbox.slack.rateLimit('chat.postMessage', 1, 1);
     expect((await finishedDeployment(h, 'v1.5.0')).phase).toBe('succeeded');
@@ -70,7 +83,9 @@ describe('the bot’s /metrics, /healthz and queue dashboard', () => {
     expect(added('switchyard_step_duration_seconds_count{outcome="ok",step="bake"}')).toBe(2);
     expect(added('switchyard_step_duration_seconds_count{outcome="failed",step="bake"}')).toBe(1);
     expect(added('switchyard_rollback_seconds_count{service="acme-api"}')).toBe(1);
-    expect(added('switchyard_slack_api_errors_total{error="ratelimited",method="chat.postMessage"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      added('switchyard_slack_api_errors_total{error="ratelimited",method="chat.postMessage"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(after.has('switchyard_queue_jobs{state="delayed"}')).toBe(true);
     expect(after.has('switchyard_process_resident_memory_bytes{}')).toBe(true);
   });
@@ -78,14 +93,29 @@ describe('the bot’s /metrics, /healthz and queue dashboard', () => {
   it('/healthz reports Redis, the queue with its workers, and this process’s worker', async () => {
     const response = await fetch(`${h.appUrl}/healthz`);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { status: string; version: string; redis: string; queue: Record<string, unknown>; worker: string };
-    expect(body).toMatchObject({ status: 'ok', redis: 'ok', worker: 'running', queue: { name: h.app.queue.queue.name } });
+    const body = (await response.json()) as {
+      status: string;
+      version: string;
+      redis: string;
+      queue: Record<string, unknown>;
+      worker: string;
+    };
+    expect(body).toMatchObject({
+      status: 'ok',
+      redis: 'ok',
+      worker: 'running',
+      queue: { name: h.app.queue.queue.name },
+    });
     expect(body.queue.workers).toBeGreaterThanOrEqual(1);
     expect(typeof body.version).toBe('string');
   });
 
   it('the Events API Request URL answers Slack’s url_verification challenge, signed', async () => {
-    const answer = await urlVerification(h.appUrl, SANDBOX_SIGNING_SECRET, 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P');
+    const answer = await urlVerification(
+      h.appUrl,
+      SANDBOX_SIGNING_SECRET,
+      'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+    );
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P');
     expect((await urlVerification(h.appUrl, 'not-the-secret', 'x')).status).toBe(401);
@@ -95,9 +125,13 @@ describe('the bot’s /metrics, /healthz and queue dashboard', () => {
     const none = await fetch(`${h.appUrl}/admin/queues`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="Switchyard queues"/);
-    const wrong = await fetch(`${h.appUrl}/admin/queues`, { headers: { authorization: basic(BOARD.user, 'correct horse batterz') } });
+    const wrong = await fetch(`${h.appUrl}/admin/queues`, {
+      headers: { authorization: basic(BOARD.user, 'correct horse batterz') },
+    });
     expect(wrong.status).toBe(401);
-    const wrongUser = await fetch(`${h.appUrl}/admin/queues/api/queues`, { headers: { authorization: basic('admin', BOARD.password) } });
+    const wrongUser = await fetch(`${h.appUrl}/admin/queues/api/queues`, {
+      headers: { authorization: basic('admin', BOARD.password) },
+    });
     expect(wrongUser.status).toBe(401);
   });
 
@@ -117,7 +151,9 @@ describe('the bot’s /metrics, /healthz and queue dashboard', () => {
     expect((await fetch(`${h.appUrl}/admin/queues/${css}`)).status).toBe(401);
     const api = await fetch(`${h.appUrl}/admin/queues/api/queues`, { headers: auth });
     expect(api.status).toBe(200);
-    const { queues } = (await api.json()) as { queues: { name: string; readOnlyMode: boolean; counts: Record<string, number> }[] };
+    const { queues } = (await api.json()) as {
+      queues: { name: string; readOnlyMode: boolean; counts: Record<string, number> }[];
+    };
     expect(queues.map((q) => q.name)).toEqual([h.app.queue.queue.name, `${h.prefix}-slack`]);
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
   });
@@ -129,7 +165,9 @@ describe('the queue dashboard is off by default', () => {
 
   it('answers 404 without BULL_BOARD_USER / BULL_BOARD_PASSWORD', async () => {
     h = await startHarness();
-    const response = await fetch(`${h.appUrl}/admin/queues`, { headers: { authorization: basic(BOARD.user, BOARD.password) } });
+    const response = await fetch(`${h.appUrl}/admin/queues`, {
+      headers: { authorization: basic(BOARD.user, BOARD.password) },
+    });
     expect(response.status).toBe(404);
   });
 });
@@ -150,10 +188,23 @@ describe('a worker-only process', () => {
 
 describe('/healthz without Redis', () => {
   it('answers 503 with the reason', async () => {
-    const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const redis = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     redis.on('error', () => undefined);
     // Neither the store nor the queue is reached once Redis does not answer.
-    const ctx: AppContext = { catalog: specCatalog(), store: {} as DeploymentStore, queue: {} as DeploymentQueue, redis, log: pino({ level: 'silent' }), clock: Date.now, version: 'test' };
+    const ctx: AppContext = {
+      catalog: specCatalog(),
+      store: {} as DeploymentStore,
+      queue: {} as DeploymentQueue,
+      redis,
+      log: pino({ level: 'silent' }),
+      clock: Date.now,
+      version: 'test',
+    };
     const server = await startOpsServer(httpRoutes(ctx), 0, ctx.log);
     try {
       const response = await fetch(`http://127.0.0.1:${server.port}/healthz`);

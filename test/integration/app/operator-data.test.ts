@@ -17,20 +17,46 @@ const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 30, 12, 0, 0);
 
 const doneSteps = (d: Deployment, upTo: number, last?: StepRecord): StepRecord[] =>
-  d.steps.map((_, i) => (i < upTo ? { startedAt: 1, endedAt: 2, outcome: 'ok' as const } : i === upTo && last ? last : {}));
+  d.steps.map((_, i) =>
+    i < upTo ? { startedAt: 1, endedAt: 2, outcome: 'ok' as const } : i === upTo && last ? last : {},
+  );
 
 /** Approved at `approvedAt`, all traffic `leadMin` minutes later, succeeded. */
 function succeeded(id: string, approvedAt: number, leadMin: number): Deployment {
   const d = deployment({ id, requestedAt: approvedAt - MIN });
-  return { ...d, phase: 'succeeded', approver: 'U0RM1', approvedAt, fullTrafficAt: approvedAt + leadMin * MIN, finishedAt: approvedAt + (leadMin + 5) * MIN, stepIndex: d.steps.length, stepRecords: doneSteps(d, d.steps.length) };
+  return {
+    ...d,
+    phase: 'succeeded',
+    approver: 'U0RM1',
+    approvedAt,
+    fullTrafficAt: approvedAt + leadMin * MIN,
+    finishedAt: approvedAt + (leadMin + 5) * MIN,
+    stepIndex: d.steps.length,
+    stepRecords: doneSteps(d, d.steps.length),
+  };
 }
 
 /** Rolled back by its gates during the first bake: the bake failed at `failedAt`. */
 function rolledBackByGate(id: string, approvedAt: number, failedAt: number, restoredAt: number): Deployment {
   const d = deployment({ id, requestedAt: approvedAt - MIN });
   const bake = d.steps.findIndex((s) => s.kind === 'setWeight') + 1;
-  const stepRecords = doneSteps(d, bake, { startedAt: approvedAt + MIN, endedAt: failedAt, outcome: 'failed', detail: 'gate breach at 10%: p99 latency' });
-  return { ...d, phase: 'rolled-back', approver: 'U0RM1', approvedAt, stepIndex: bake, stepRecords, rollbackReason: 'gate breach at 10%: p99 latency', rollbackBy: 'switchyard', finishedAt: restoredAt };
+  const stepRecords = doneSteps(d, bake, {
+    startedAt: approvedAt + MIN,
+    endedAt: failedAt,
+    outcome: 'failed',
+    detail: 'gate breach at 10%: p99 latency',
+  });
+  return {
+    ...d,
+    phase: 'rolled-back',
+    approver: 'U0RM1',
+    approvedAt,
+    stepIndex: bake,
+    stepRecords,
+    rollbackReason: 'gate breach at 10%: p99 latency',
+    rollbackBy: 'switchyard',
+    finishedAt: restoredAt,
+  };
 }
 
 describe('operator data read from Redis', () => {
@@ -42,23 +68,62 @@ describe('operator data read from Redis', () => {
 
   /** Writes a record the way the app does: created under the service lock, then saved terminal (releasing it). */
   async function seed(d: Deployment, rollback?: RollbackIntent): Promise<void> {
-    const created = await ctx.store.create({ ...d, phase: 'awaiting-approval' }, { at: d.requestedAt, actor: d.requester, type: 'requested' });
+    const created = await ctx.store.create(
+      { ...d, phase: 'awaiting-approval' },
+      { at: d.requestedAt, actor: d.requester, type: 'requested' },
+    );
     if (!created.created) throw new Error(`could not create ${d.id}`);
     if (rollback) expect((await ctx.store.requestRollback(created.deployment, rollback)).won).toBe(true);
-    expect(await ctx.store.save({ ...d, fence: created.deployment.fence }, { release: d.phase !== 'running' })).toBe(true);
+    expect(await ctx.store.save({ ...d, fence: created.deployment.fence }, { release: d.phase !== 'running' })).toBe(
+      true,
+    );
   }
 
   beforeAll(async () => {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const queue = new DeploymentQueue(redis, prefix);
-    ctx = { catalog: specCatalog(), store: new DeploymentStore(redis, prefix), queue, redis, log: pino({ level: 'silent' }), clock: () => NOW, version: 'test' };
+    ctx = {
+      catalog: specCatalog(),
+      store: new DeploymentStore(redis, prefix),
+      queue,
+      redis,
+      log: pino({ level: 'silent' }),
+      clock: () => NOW,
+      version: 'test',
+    };
     await seed(succeeded('s1', NOW - 10 * DAY, 20));
     await seed(succeeded('s2', NOW - 9 * DAY, 40));
     await seed(rolledBackByGate('g1', NOW - 8 * DAY, NOW - 8 * DAY + 12 * MIN, NOW - 8 * DAY + 12 * MIN + 4000));
     // Succeeded, then rolled back by a person two hours later: restore time runs from the request.
-    await seed({ ...succeeded('r1', NOW - 7 * DAY, 30), phase: 'rolled-back', rollbackReason: intent.reason, rollbackBy: intent.by, finishedAt: requested + 46_000 }, intent);
-    await seed(deployment({ id: 'f1', requestedAt: NOW - 6 * DAY, phase: 'failed', approvedAt: NOW - 6 * DAY, finishedAt: NOW - 6 * DAY + MIN, failureReason: 'rollout timed out' }));
-    await seed(deployment({ id: 'x1', requestedAt: NOW - 5 * DAY, phase: 'rejected', finishedAt: NOW - 5 * DAY + MIN, rejectReason: 'not this week' }));
+    await seed(
+      {
+        ...succeeded('r1', NOW - 7 * DAY, 30),
+        phase: 'rolled-back',
+        rollbackReason: intent.reason,
+        rollbackBy: intent.by,
+        finishedAt: requested + 46_000,
+      },
+      intent,
+    );
+    await seed(
+      deployment({
+        id: 'f1',
+        requestedAt: NOW - 6 * DAY,
+        phase: 'failed',
+        approvedAt: NOW - 6 * DAY,
+        finishedAt: NOW - 6 * DAY + MIN,
+        failureReason: 'rollout timed out',
+      }),
+    );
+    await seed(
+      deployment({
+        id: 'x1',
+        requestedAt: NOW - 5 * DAY,
+        phase: 'rejected',
+        finishedAt: NOW - 5 * DAY + MIN,
+        rejectReason: 'not this week',
+      }),
+    );
     await seed(succeeded('old', NOW - 45 * DAY, 10));
     await seed(succeeded('s3', NOW - 3 * DAY, 5));
     await seed({ ...deployment({ id: 'a1', requestedAt: NOW - 2 * MIN }), phase: 'running', approvedAt: NOW - MIN });

@@ -35,7 +35,11 @@ describe('secrets stay out of logs and Slack while providers fail', () => {
       providers: (sandbox) => ({
         ...sandbox.providers(),
         traffic: new AlbTraffic(
-          new ElasticLoadBalancingV2Client({ endpoint: sandbox.elbv2.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOXSECRETS', secretAccessKey: AWS_SECRET_ACCESS_KEY } }),
+          new ElasticLoadBalancingV2Client({
+            endpoint: sandbox.elbv2.url,
+            region: 'us-east-1',
+            credentials: { accessKeyId: 'AKIASANDBOXSECRETS', secretAccessKey: AWS_SECRET_ACCESS_KEY },
+          }),
         ),
       }),
     });
@@ -59,12 +63,19 @@ describe('secrets stay out of logs and Slack while providers fail', () => {
 
   /** Every text Slack received from the bot: messages, edits, ephemerals, responses, views. */
   const slackContent = (): string =>
-    JSON.stringify([h.sandbox.slack.calls.map((c) => c.args), h.sandbox.slack.responses.map((r) => r.body), h.sandbox.slack.views]);
+    JSON.stringify([
+      h.sandbox.slack.calls.map((c) => c.args),
+      h.sandbox.slack.responses.map((r) => r.body),
+      h.sandbox.slack.views,
+    ]);
 
   const expectNoSecrets = () => {
     const slack = slackContent();
     for (const [name, value] of Object.entries(secrets)) {
-      expect(lines.filter((line) => line.includes(value)), `${name} in a log line`).toEqual([]);
+      expect(
+        lines.filter((line) => line.includes(value)),
+        `${name} in a log line`,
+      ).toEqual([]);
       expect(slack.includes(value), `${name} in a Slack message`).toBe(false);
     }
   };
@@ -76,7 +87,10 @@ describe('secrets stay out of logs and Slack while providers fail', () => {
       .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message: string } })
       .filter((entry) => entry.level >= 40 && entry.err);
 
-  const announcements = () => h.sandbox.slack.messages(CHANNELS.deployments).filter((m) => !m.thread_ts && m.text.includes('Production Deployment Scheduled'));
+  const announcements = () =>
+    h.sandbox.slack
+      .messages(CHANNELS.deployments)
+      .filter((m) => !m.thread_ts && m.text.includes('Production Deployment Scheduled'));
 
   const deployUntil = async (version: string, phases: ('failed' | 'paused' | 'rolled-back')[]) => {
     const before = announcements().length;
@@ -89,12 +103,24 @@ describe('secrets stay out of logs and Slack while providers fail', () => {
 
   it('Slack answers invalid_auth to the announcement: logged and told to the requester, without the token', async () => {
     const from = lines.length;
-    h.sandbox.slack.faults.inject({ status: 200, body: JSON.stringify({ ok: false, error: 'invalid_auth' }), match: '/api/chat.postMessage' });
+    h.sandbox.slack.faults.inject({
+      status: 200,
+      body: JSON.stringify({ ok: false, error: 'invalid_auth' }),
+      match: '/api/chat.postMessage',
+    });
     const { view } = await h.requester.requestDeploy('acme-api v1.2.3');
     await h.requester.submitChecklist(view);
-    const told = await until(() => h.sandbox.slack.ephemerals(PEOPLE.requester).find((e) => e.text.includes('invalid_auth')), 5000, 'the requester told');
+    const told = await until(
+      () => h.sandbox.slack.ephemerals(PEOPLE.requester).find((e) => e.text.includes('invalid_auth')),
+      5000,
+      'the requester told',
+    );
     expect(told.text).toContain('was not requested');
-    expect(errorLines(from).map((e) => e.err?.message).join('\n')).toContain('invalid_auth');
+    expect(
+      errorLines(from)
+        .map((e) => e.err?.message)
+        .join('\n'),
+    ).toContain('invalid_auth');
     expectNoSecrets();
   });
 
@@ -104,29 +130,64 @@ describe('secrets stay out of logs and Slack while providers fail', () => {
       status: 403,
       times: Infinity,
       headers: { 'content-type': 'text/xml' },
-      body: elbv2ErrorXml('AccessDenied', 'User: arn:aws:iam::123456789012:user/switchyard is not authorized to perform: elasticloadbalancing:DescribeListeners'),
+      body: elbv2ErrorXml(
+        'AccessDenied',
+        'User: arn:aws:iam::123456789012:user/switchyard is not authorized to perform: elasticloadbalancing:DescribeListeners',
+      ),
     });
-    h.sandbox.slack.faults.inject({ status: 500, body: 'upstream connect error', match: '/api/chat.postMessage', times: 1 });
+    h.sandbox.slack.faults.inject({
+      status: 500,
+      body: 'upstream connect error',
+      match: '/api/chat.postMessage',
+      times: 1,
+    });
     const failed = await deployUntil('v1.2.4', ['failed']);
     expect(failed.failureReason).toContain('AccessDenied');
-    await until(() => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.text.includes('Deployment Failed') && m.text.includes('AccessDenied')), 5000, 'the failure message');
+    await until(
+      () =>
+        h.sandbox.slack
+          .messages(CHANNELS.deployments)
+          .find((m) => m.text.includes('Deployment Failed') && m.text.includes('AccessDenied')),
+      5000,
+      'the failure message',
+    );
     expect(errorLines(from).length).toBeGreaterThan(0);
     expectNoSecrets();
   });
 
   it('the Kubernetes API answers 401: the deployment fails, no bearer token anywhere', async () => {
-    h.sandbox.kubernetes.faults.inject({ status: 401, times: Infinity, body: JSON.stringify(kubernetesStatus(401, 'Unauthorized', 'Unauthorized')) });
+    h.sandbox.kubernetes.faults.inject({
+      status: 401,
+      times: Infinity,
+      body: JSON.stringify(kubernetesStatus(401, 'Unauthorized', 'Unauthorized')),
+    });
     const failed = await deployUntil('v1.2.5', ['failed']);
     expect(failed.failureReason).toContain('401');
-    await until(() => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.text.includes('Deployment Failed') && m.text.includes('401')), 5000, 'the failure message');
+    await until(
+      () =>
+        h.sandbox.slack
+          .messages(CHANNELS.deployments)
+          .find((m) => m.text.includes('Deployment Failed') && m.text.includes('401')),
+      5000,
+      'the failure message',
+    );
     expectNoSecrets();
   });
 
   it('Datadog answers 403: gates inconclusive, on-call paged, then rolled back; no Datadog key anywhere', async () => {
-    h.sandbox.datadog.faults.inject({ status: 403, times: Infinity, match: '/api/v1/query', body: JSON.stringify({ errors: ['Forbidden'] }) });
+    h.sandbox.datadog.faults.inject({
+      status: 403,
+      times: Infinity,
+      match: '/api/v1/query',
+      body: JSON.stringify({ errors: ['Forbidden'] }),
+    });
     const paused = await deployUntil('v1.2.6', ['paused', 'rolled-back']);
     expect(paused.phase).toBe('paused');
-    await until(() => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.text.includes('is paused')), 5000, 'the paused alert');
+    await until(
+      () => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.text.includes('is paused')),
+      5000,
+      'the paused alert',
+    );
     expect(h.sandbox.datadog.requests.some((r) => r.headers['dd-api-key'] === DD_KEYS.apiKey)).toBe(true);
     await h.requester.command('/rollback', 'acme-api datadog says 403');
     await h.waitForPhase(['rolled-back'], 20_000);
@@ -144,14 +205,27 @@ describe('a configuration error next to real-looking secrets', () => {
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   };
   const expectNoSecretIn = (text: string) => {
-    for (const [name, value] of Object.entries(SECRETS)) expect(text.includes(value), `${name} in "${text}"`).toBe(false);
+    for (const [name, value] of Object.entries(SECRETS))
+      expect(text.includes(value), `${name} in "${text}"`).toBe(false);
   };
 
   it.each([
     ['a malformed PORT', { PORT: 'eighty' }, 'PORT must be a port number'],
-    ['a bot token put where the app token goes', { SLACK_APP_TOKEN: SECRETS.SLACK_BOT_TOKEN }, 'SLACK_APP_TOKEN must start with xapp-'],
-    ['a Slack API URL carrying the token', { SLACK_API_URL: `https://slack.com/api/chat.postMessage?token=${SECRETS.SLACK_BOT_TOKEN}` }, 'SLACK_API_URL must end in /api/'],
-    ['a Redis URL that is not one, with a password in it', { REDIS_URL: `http://:${SECRETS.DD_API_KEY}@cache:6379` }, 'REDIS_URL must be a redis://'],
+    [
+      'a bot token put where the app token goes',
+      { SLACK_APP_TOKEN: SECRETS.SLACK_BOT_TOKEN },
+      'SLACK_APP_TOKEN must start with xapp-',
+    ],
+    [
+      'a Slack API URL carrying the token',
+      { SLACK_API_URL: `https://slack.com/api/chat.postMessage?token=${SECRETS.SLACK_BOT_TOKEN}` },
+      'SLACK_API_URL must end in /api/',
+    ],
+    [
+      'a Redis URL that is not one, with a password in it',
+      { REDIS_URL: `http://:${SECRETS.DD_API_KEY}@cache:6379` },
+      'REDIS_URL must be a redis://',
+    ],
   ])('%s: the error names the variable and repeats no value', (_name, bad, expected) => {
     const error = (() => {
       try {

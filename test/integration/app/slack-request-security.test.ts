@@ -40,7 +40,11 @@ describe('Slack request security (signed requests to POST /slack/events)', () =>
 
   /** POSTs a body with exactly these headers (no signing unless the case signs it). */
   const post = async (body: string, headers: Record<string, string>) => {
-    const response = await fetch(`${h.appUrl}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+    const response = await fetch(`${h.appUrl}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
     await response.arrayBuffer();
     return response.status;
   };
@@ -70,15 +74,47 @@ describe('Slack request security (signed requests to POST /slack/events)', () =>
   const from = (make: (body: string) => Request) => () => make(commandBody());
 
   const cases: [string, number, () => Request][] = [
-    ['a bad signature', 401, from((body) => ({ body, headers: { ...signed(body), 'x-slack-signature': `v0=${'0'.repeat(64)}` } }))],
-    ['a signature made with another secret', 401, from((body) => ({ body, headers: signed(body, now(), 'leaked-or-guessed') }))],
-    ['a valid signature of another body (the text changed after signing)', 401, from((body) => ({ body: body.replace('v1.2.3', 'v6.6.6'), headers: signed(body) }))],
-    ['no X-Slack-Signature header', 401, from((body) => ({ body, headers: { 'x-slack-request-timestamp': String(now()) } }))],
-    ['no X-Slack-Request-Timestamp header', 401, from((body) => ({ body, headers: { 'x-slack-signature': signed(body)['x-slack-signature'] } }))],
+    [
+      'a bad signature',
+      401,
+      from((body) => ({ body, headers: { ...signed(body), 'x-slack-signature': `v0=${'0'.repeat(64)}` } })),
+    ],
+    [
+      'a signature made with another secret',
+      401,
+      from((body) => ({ body, headers: signed(body, now(), 'leaked-or-guessed') })),
+    ],
+    [
+      'a valid signature of another body (the text changed after signing)',
+      401,
+      from((body) => ({ body: body.replace('v1.2.3', 'v6.6.6'), headers: signed(body) })),
+    ],
+    [
+      'no X-Slack-Signature header',
+      401,
+      from((body) => ({ body, headers: { 'x-slack-request-timestamp': String(now()) } })),
+    ],
+    [
+      'no X-Slack-Request-Timestamp header',
+      401,
+      from((body) => ({ body, headers: { 'x-slack-signature': signed(body)['x-slack-signature'] } })),
+    ],
     ['neither header', 401, from((body) => ({ body, headers: {} }))],
-    ['a timestamp that is not a number', 401, from((body) => ({ body, headers: { ...signed(body), 'x-slack-request-timestamp': 'yesterday' } }))],
-    ['a replay of a once-valid request signed six minutes ago', 401, from((body) => ({ body, headers: signed(body, now() - 6 * 60) }))],
-    ['a correctly signed timestamp ten minutes in the future', 401, from((body) => ({ body, headers: signed(body, now() + 10 * 60) }))],
+    [
+      'a timestamp that is not a number',
+      401,
+      from((body) => ({ body, headers: { ...signed(body), 'x-slack-request-timestamp': 'yesterday' } })),
+    ],
+    [
+      'a replay of a once-valid request signed six minutes ago',
+      401,
+      from((body) => ({ body, headers: signed(body, now() - 6 * 60) })),
+    ],
+    [
+      'a correctly signed timestamp ten minutes in the future',
+      401,
+      from((body) => ({ body, headers: signed(body, now() + 10 * 60) })),
+    ],
     [
       'a correctly signed 2 MB body',
       413,

@@ -37,7 +37,9 @@ describe('on-call as a Slack user group (usergroups.users.list)', () => {
 
   it('knows the members, asks Slack once per minute, and once for presses that arrive together', async () => {
     const onCall = onCallDirectory(client, { catalog, clock });
-    expect(await Promise.all([onCall.includes('U0ONCALL1'), onCall.includes('U0ONCALL2'), onCall.includes('U0OUTSIDER')])).toEqual([true, true, false]);
+    expect(
+      await Promise.all([onCall.includes('U0ONCALL1'), onCall.includes('U0ONCALL2'), onCall.includes('U0OUTSIDER')]),
+    ).toEqual([true, true, false]);
     expect(lookups()).toHaveLength(1);
     expect(lookups()[0]?.args).toMatchObject({ usergroup: 'S0ONCALL' });
 

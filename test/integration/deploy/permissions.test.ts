@@ -19,20 +19,39 @@ interface Rule {
 
 /** `verb group/resource`, as RBAC names a request: GET of one object is get, of a collection list. */
 function rbacOf(req: Pick<RecordedRequest, 'method' | 'path'>): string {
-  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(req.path);
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(
+    req.path,
+  );
   if (!m) throw new Error(`not a namespaced API path: ${req.method} ${req.path}`);
   const [, group = '', resource, name, sub] = m;
-  const verbs: Record<string, string> = { GET: name ? 'get' : 'list', POST: 'create', PATCH: 'patch', PUT: 'update', DELETE: name ? 'delete' : 'deletecollection' };
+  const verbs: Record<string, string> = {
+    GET: name ? 'get' : 'list',
+    POST: 'create',
+    PATCH: 'patch',
+    PUT: 'update',
+    DELETE: name ? 'delete' : 'deletecollection',
+  };
   return `${verbs[req.method] ?? req.method} ${group}/${resource}${sub ? `/${sub}` : ''}`;
 }
 
 const granted = (rules: Rule[]): Set<string> =>
-  new Set(rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${g}/${res}`)))));
+  new Set(
+    rules.flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${g}/${res}`))),
+    ),
+  );
 
 const ROLLING = {
   strategy: 'rolling',
   deployers: ['U0DEV1'],
-  workload: { provider: 'kubernetes', namespace: 'prod', deployments: { main: 'acme-worker' }, container: 'api', image: SANDBOX_IMAGE, rolloutTimeoutSeconds: 20 },
+  workload: {
+    provider: 'kubernetes',
+    namespace: 'prod',
+    deployments: { main: 'acme-worker' },
+    container: 'api',
+    image: SANDBOX_IMAGE,
+    rolloutTimeoutSeconds: 20,
+  },
   gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [] },
   monitorSeconds: 0,
 };
@@ -45,9 +64,17 @@ const ROLLING = {
 describe('the Kubernetes Role grants what the worker does, and no more', () => {
   let h: Harness;
   beforeAll(async () => {
-    const hooks = { preDeploy: [{ name: 'migrate', image: `${SANDBOX_IMAGE}:{version}`, command: ['/app/migrate', 'up'] }] };
+    const hooks = {
+      preDeploy: [{ name: 'migrate', image: `${SANDBOX_IMAGE}:{version}`, command: ['/app/migrate', 'up'] }],
+    };
     h = await startHarness({ service: { hooks }, catalog: { services: { 'acme-worker': ROLLING } } });
-    h.sandbox.kubernetes.addDeployment({ namespace: 'prod', name: 'acme-worker', container: 'api', image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`, replicas: 2 });
+    h.sandbox.kubernetes.addDeployment({
+      namespace: 'prod',
+      name: 'acme-worker',
+      container: 'api',
+      image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`,
+      replicas: 2,
+    });
     await requestAndDecide(h, 'acme-api v1.5.0');
     expect((await finishedDeployment(h, 'v1.5.0')).phase).toBe('succeeded');
     h.sandbox.kubernetes.failImage(':v1.6.0', 'CrashLoopBackOff');
@@ -57,7 +84,9 @@ describe('the Kubernetes Role grants what the worker does, and no more', () => {
   afterAll(async () => h?.close());
 
   it('matches the requests seen by the API server', async () => {
-    const docs = parseAllDocuments(await readFile(new URL('deploy/kubernetes/rbac.yaml', root), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { namespace: string }; rules?: Rule[] });
+    const docs = parseAllDocuments(await readFile(new URL('deploy/kubernetes/rbac.yaml', root), 'utf8')).map(
+      (d) => d.toJS() as { kind: string; metadata: { namespace: string }; rules?: Rule[] },
+    );
     const role = docs.find((d) => d.kind === 'Role');
     expect(role?.metadata.namespace).toBe('prod');
     const used = new Set(h.sandbox.kubernetes.requests.map(rbacOf));
@@ -74,8 +103,10 @@ describe('the IAM policy allows the ALB calls Switchyard makes, and no others', 
   afterAll(async () => elbv2?.close());
 
   it('covers reading and shifting weights on a listener and on a rule', async () => {
-    const listenerArn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
-    const ruleArn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+    const listenerArn =
+      'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
+    const ruleArn =
+      'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
     const targetGroups = {
       blue: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/acme-api-blue/73e2d6bc24d8a067',
       green: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/acme-api-green/2453ed029918f21f',
@@ -86,19 +117,34 @@ describe('the IAM policy allows the ALB calls Switchyard makes, and no others', 
     ];
     elbv2.addListener(listenerArn, start);
     elbv2.addRule(listenerArn, ruleArn, start);
-    const alb = new AlbTraffic(new ElasticLoadBalancingV2Client({ endpoint: elbv2.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' } }));
-    for (const target of [{ listenerArn, targetGroups }, { listenerArn, ruleArn, targetGroups }]) {
+    const alb = new AlbTraffic(
+      new ElasticLoadBalancingV2Client({
+        endpoint: elbv2.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' },
+      }),
+    );
+    for (const target of [
+      { listenerArn, targetGroups },
+      { listenerArn, ruleArn, targetGroups },
+    ]) {
       await alb.setWeights(target, { blue: 90, green: 10 });
       expect(await alb.readWeights(target)).toEqual({ blue: 90, green: 10 });
     }
 
-    const used = new Set(elbv2.requests.map((r) => `elasticloadbalancing:${new URLSearchParams(r.body).get('Action')}`));
-    const policy = JSON.parse(await readFile(new URL('deploy/aws/iam-policy.json', root), 'utf8')) as { Statement: { Action: string[]; Resource: string | string[] }[] };
+    const used = new Set(
+      elbv2.requests.map((r) => `elasticloadbalancing:${new URLSearchParams(r.body).get('Action')}`),
+    );
+    const policy = JSON.parse(await readFile(new URL('deploy/aws/iam-policy.json', root), 'utf8')) as {
+      Statement: { Action: string[]; Resource: string | string[] }[];
+    };
     const allowed = new Set(policy.Statement.flatMap((s) => s.Action));
     expect([...used].sort()).toEqual([...allowed].sort());
     // Modify calls are limited to the example's load balancer; its ARNs match the pattern.
     const modify = policy.Statement.find((s) => s.Action.includes('elasticloadbalancing:ModifyListener'));
-    const patterns = [modify?.Resource ?? []].flat().map((p) => new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
+    const patterns = [modify?.Resource ?? []]
+      .flat()
+      .map((p) => new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
     expect([listenerArn, ruleArn].every((arn) => patterns.some((p) => p.test(arn)))).toBe(true);
   });
 });

@@ -55,7 +55,9 @@ let seeds: DeploymentSeeds;
 
 /** Every key under the prefix with its serialized value: equal snapshots mean nothing changed. */
 const snapshot = async (): Promise<Record<string, string>> => {
-  const entries = await Promise.all((await h.createdKeys()).map(async (key) => [key, (await h.redis.dumpBuffer(key))?.toString('hex') ?? ''] as const));
+  const entries = await Promise.all(
+    (await h.createdKeys()).map(async (key) => [key, (await h.redis.dumpBuffer(key))?.toString('hex') ?? ''] as const),
+  );
   return Object.fromEntries(entries);
 };
 
@@ -66,12 +68,17 @@ const ackJson = (result: SlackRequestResult): { response_type?: string; text?: s
 
 /** The answer a command sent later through its response_url. */
 const responseTo = async (user: SlackUser): Promise<string> =>
-  String((await until(() => h.sandbox.slack.responses.find((r) => r.user === user.id), 3000, `a response to ${user.id}`)).body.text);
+  String(
+    (await until(() => h.sandbox.slack.responses.find((r) => r.user === user.id), 3000, `a response to ${user.id}`))
+      .body.text,
+  );
 
-const ephemeralTo = (user: SlackUser) => until(() => h.sandbox.slack.ephemerals(user.id)[0], 3000, `an ephemeral to ${user.id}`);
+const ephemeralTo = (user: SlackUser) =>
+  until(() => h.sandbox.slack.ephemerals(user.id)[0], 3000, `an ephemeral to ${user.id}`);
 
 const messageNow = (ts: string) => h.sandbox.slack.messages().find((m) => m.ts === ts) as SlackMessage;
-const hasButton = (message: SlackMessage, actionId: string) => JSON.stringify(message.blocks ?? []).includes(`"${actionId}"`);
+const hasButton = (message: SlackMessage, actionId: string) =>
+  JSON.stringify(message.blocks ?? []).includes(`"${actionId}"`);
 
 const requested = () => seeds.requested();
 const running = () => seeds.running();
@@ -88,7 +95,12 @@ interface Action {
 }
 
 const buttonPressed = async (seeded: Seeded, actionId: string) => {
-  const alert = await until(() => (hasButton(messageNow(seeded.alert?.ts as string), actionId) ? undefined : messageNow(seeded.alert?.ts as string)), 3000, 'the buttons replaced');
+  const alert = await until(
+    () =>
+      hasButton(messageNow(seeded.alert?.ts as string), actionId) ? undefined : messageNow(seeded.alert?.ts as string),
+    3000,
+    'the buttons replaced',
+  );
   expect(hasButton(alert, 'rollback_now')).toBe(false);
 };
 
@@ -104,7 +116,11 @@ const ACTIONS: Record<string, Action> = {
   '`/deploy … dry-run`': {
     refusedBy: 'ack',
     perform: (user) => user.command('/deploy', 'acme-api v1.2.3 dry-run'),
-    effect: async (_u, _s, result) => expect(ackJson(result)).toMatchObject({ response_type: 'in_channel', text: expect.stringContaining('Dry run: acme-api') }),
+    effect: async (_u, _s, result) =>
+      expect(ackJson(result)).toMatchObject({
+        response_type: 'in_channel',
+        text: expect.stringContaining('Dry run: acme-api'),
+      }),
   },
   '`/deploy status`, `history`, `help`': {
     refusedBy: 'ack',
@@ -116,7 +132,11 @@ const ACTIONS: Record<string, Action> = {
       return user.command('/deploy', 'status');
     },
     effect: async (user) => {
-      await until(() => (h.sandbox.slack.responses.filter((r) => r.user === user.id).length === 2 ? true : undefined), 3000, 'the status answer');
+      await until(
+        () => (h.sandbox.slack.responses.filter((r) => r.user === user.id).length === 2 ? true : undefined),
+        3000,
+        'the status answer',
+      );
       expect(h.sandbox.slack.responses.filter((r) => r.user === user.id)[1]?.body.text).toContain('Active deployments');
     },
   },
@@ -125,7 +145,14 @@ const ACTIONS: Record<string, Action> = {
     seed: requested,
     perform: (user, { announcement }) => user.press(announcement as SlackMessage, 'approve_deployment'),
     effect: async (user, { d, announcement }) => {
-      const updated = await until(() => (hasButton(messageNow(announcement?.ts as string), 'approve_deployment') ? undefined : messageNow(announcement?.ts as string)), 3000, 'the decision shown');
+      const updated = await until(
+        () =>
+          hasButton(messageNow(announcement?.ts as string), 'approve_deployment')
+            ? undefined
+            : messageNow(announcement?.ts as string),
+        3000,
+        'the decision shown',
+      );
       expect(JSON.stringify(updated.blocks)).toContain(`Approved by <@${user.id}>`);
       expect((await h.app.store.intents(d?.id as string)).decision).toMatchObject({ kind: 'approve', by: user.id });
     },
@@ -136,8 +163,14 @@ const ACTIONS: Record<string, Action> = {
     perform: (user, { announcement }) => user.press(announcement as SlackMessage, 'reject_deployment'),
     effect: async (user, { d }) => {
       const modal = await user.latestView('reject_reason');
-      expect((await user.submitView(modal, { reason: { value: inputValue.plainText('not this week') } })).body).toBe('');
-      expect((await h.app.store.intents(d?.id as string)).decision).toMatchObject({ kind: 'reject', by: user.id, reason: 'not this week' });
+      expect((await user.submitView(modal, { reason: { value: inputValue.plainText('not this week') } })).body).toBe(
+        '',
+      );
+      expect((await h.app.store.intents(d?.id as string)).decision).toMatchObject({
+        kind: 'reject',
+        by: user.id,
+        reason: 'not this week',
+      });
     },
   },
   '`/shift <service> <percent>`': {
@@ -155,7 +188,10 @@ const ACTIONS: Record<string, Action> = {
     perform: (user) => user.command('/rollback', 'acme-api error spike'),
     effect: async (user, { d }) => {
       expect(await responseTo(user)).toContain('Rolling back acme-api v1.2.3');
-      expect((await h.app.store.intents(d?.id as string)).rollback).toMatchObject({ by: user.id, reason: 'error spike' });
+      expect((await h.app.store.intents(d?.id as string)).rollback).toMatchObject({
+        by: user.id,
+        reason: 'error spike',
+      });
     },
   },
   'Roll back now': {
@@ -183,14 +219,20 @@ const ACTIONS: Record<string, Action> = {
     effect: async (user, seeded) => {
       await buttonPressed(seeded, 'acknowledge_alert');
       const events = await h.app.store.events(seeded.d?.id as string);
-      expect(events.filter((e) => e.type === 'alert-acknowledged')).toEqual([expect.objectContaining({ actor: user.id })]);
+      expect(events.filter((e) => e.type === 'alert-acknowledged')).toEqual([
+        expect.objectContaining({ actor: user.id }),
+      ]);
       expect((await h.app.store.intents(seeded.d?.id as string)).rollback).toBeUndefined();
     },
   },
   '`/deploy clear`': {
     refusedBy: 'ack',
     seed: async () => {
-      await h.app.store.blockVersion('acme-api', 'v1.2.3', { deploymentId: 'acme-api-earlier', reason: 'p99 breach', at: Date.now() });
+      await h.app.store.blockVersion('acme-api', 'v1.2.3', {
+        deploymentId: 'acme-api-earlier',
+        reason: 'p99 breach',
+        at: Date.now(),
+      });
       return {};
     },
     perform: (user) => user.command('/deploy', 'clear acme-api v1.2.3 https://wiki.example/rca/42'),
@@ -227,7 +269,11 @@ describe('who may do what (README matrix)', () => {
   beforeAll(async () => {
     h = await startHarness({
       roles: { bot: true, worker: false },
-      service: { monitorSeconds: 60, rollbackWindowSeconds: 0, gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [P99] } },
+      service: {
+        monitorSeconds: 60,
+        rollbackWindowSeconds: 0,
+        gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [P99] },
+      },
     });
     seeds = deploymentSeeds(h);
   });
@@ -244,9 +290,17 @@ describe('who may do what (README matrix)', () => {
     const lines = readme.slice(readme.indexOf('### Who may do what')).split('\n');
     const table = lines.slice(lines.findIndex((line) => line.startsWith('|')));
     const rows = table
-      .slice(0, table.findIndex((line) => !line.startsWith('|')))
+      .slice(
+        0,
+        table.findIndex((line) => !line.startsWith('|')),
+      )
       .filter((line) => !/^\|[-| ]+\|$/.test(line))
-      .map((line) => line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+      .map((line) =>
+        line
+          .slice(1, -1)
+          .split(' | ')
+          .map((cell) => cell.trim()),
+      );
     expect(rows[0]).toEqual(['action', ...ROLES]);
     expect(rows.slice(1)).toEqual(MATRIX.map(([action, cells]) => [action, ...cells]));
   });

@@ -37,10 +37,14 @@ describe('a blue-green deployment from /deploy to the success message', () => {
     expect(h.sandbox.kubernetes.imageOf('prod', 'acme-api-green', 'api')).toBe(`${SANDBOX_IMAGE}:v1.5.0`);
     expect(h.sandbox.kubernetes.imageOf('prod', 'acme-api-blue', 'api')).toBe(`${SANDBOX_IMAGE}:${INITIAL_VERSION}`);
 
-    const thread = await until(() => {
-      const replies = h.sandbox.slack.thread(CHANNELS.deployments, announcement.ts);
-      return replies.some((m) => m.text.includes('Deployment Complete')) ? replies : undefined;
-    }, 3000, 'the success message');
+    const thread = await until(
+      () => {
+        const replies = h.sandbox.slack.thread(CHANNELS.deployments, announcement.ts);
+        return replies.some((m) => m.text.includes('Deployment Complete')) ? replies : undefined;
+      },
+      3000,
+      'the success message',
+    );
     const texts = thread.map((m) => m.text).join('\n');
     expect(texts).toContain('preflight');
     expect(texts).toContain('health check');

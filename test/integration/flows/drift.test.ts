@@ -11,17 +11,25 @@ const replies = (h: Harness, d: Deployment): SlackMessage[] =>
   h.sandbox.slack.thread(CHANNELS.deployments, d.announcementTs as string).filter((m) => m.ts !== d.announcementTs);
 
 const phaseOf = (h: Harness, id: string, phases: Deployment['phase'][], timeoutMs = 20_000) =>
-  until(async () => {
-    const d = await h.app.store.get(id);
-    return d && phases.includes(d.phase) ? d : undefined;
-  }, timeoutMs, `deployment ${id} in ${phases.join(' or ')}`);
+  until(
+    async () => {
+      const d = await h.app.store.get(id);
+      return d && phases.includes(d.phase) ? d : undefined;
+    },
+    timeoutMs,
+    `deployment ${id} in ${phases.join(' or ')}`,
+  );
 
 const bakingAt = (h: Harness, id: string, weight: number) =>
-  until(async () => {
-    const d = await h.app.store.get(id);
-    const step = d?.steps[d.stepIndex];
-    return step?.kind === 'bake' && step.weight === weight ? d : undefined;
-  }, 15_000, `the ${weight}% bake`);
+  until(
+    async () => {
+      const d = await h.app.store.get(id);
+      const step = d?.steps[d.stepIndex];
+      return step?.kind === 'bake' && step.weight === weight ? d : undefined;
+    },
+    15_000,
+    `the ${weight}% bake`,
+  );
 
 describe('reconcile before acting (SPEC §5): the infrastructure, not the record, is the truth', () => {
   let h: Harness;
@@ -37,8 +45,14 @@ describe('reconcile before acting (SPEC §5): the infrastructure, not the record
     await h.sandbox.providers().traffic.setWeights(target, { blue: 100, green: 0 });
 
     const paused = await phaseOf(h, started.id, ['paused']);
-    expect(paused.pauseReason).toContain('the load balancer sends blue 100% / green 0% where Switchyard last set blue 50% / green 50%');
-    const page = await until(() => replies(h, paused).find((m) => m.text.includes('changed outside Switchyard')), 5000, 'the drift page');
+    expect(paused.pauseReason).toContain(
+      'the load balancer sends blue 100% / green 0% where Switchyard last set blue 50% / green 50%',
+    );
+    const page = await until(
+      () => replies(h, paused).find((m) => m.text.includes('changed outside Switchyard')),
+      5000,
+      'the drift page',
+    );
     expect(page.text).toContain('<!subteam^S0ONCALL>');
     expect(JSON.stringify(page.blocks)).toContain('Resume puts back what Switchyard last set');
     // Paused means hands off: two more gate intervals later the hand-set weights still stand.
@@ -56,12 +70,23 @@ describe('reconcile before acting (SPEC §5): the infrastructure, not the record
     h = await startHarness({ bakeSeconds: 2 });
     const started = await h.deployAndApprove('v1.5.0');
     await bakingAt(h, started.id, 10);
-    await h.sandbox.providers().workload.setImage({ namespace: 'prod', deployment: 'acme-api-green', container: 'api' }, `${SANDBOX_IMAGE}:hotpatch`);
+    await h.sandbox
+      .providers()
+      .workload.setImage(
+        { namespace: 'prod', deployment: 'acme-api-green', container: 'api' },
+        `${SANDBOX_IMAGE}:hotpatch`,
+      );
 
     const paused = await phaseOf(h, started.id, ['paused']);
-    expect(paused.pauseReason).toBe(`changed outside Switchyard: the green Deployment runs ${SANDBOX_IMAGE}:hotpatch instead of ${SANDBOX_IMAGE}:v1.5.0`);
+    expect(paused.pauseReason).toBe(
+      `changed outside Switchyard: the green Deployment runs ${SANDBOX_IMAGE}:hotpatch instead of ${SANDBOX_IMAGE}:v1.5.0`,
+    );
     expect(green(h)).toEqual([10]);
-    const page = await until(() => replies(h, paused).find((m) => m.text.includes('changed outside Switchyard')), 5000, 'the drift page');
+    const page = await until(
+      () => replies(h, paused).find((m) => m.text.includes('changed outside Switchyard')),
+      5000,
+      'the drift page',
+    );
     await h.releaseManager.press(page, 'rollback_now');
     const done = await phaseOf(h, started.id, ['rolled-back', 'succeeded', 'failed']);
     expect(done.phase).toBe('rolled-back');

@@ -6,7 +6,14 @@ const P99 = { name: 'p99 latency', query: 'p99:trace.http.request.duration{servi
 const ERRORS = { name: 'error rate', query: 'sum:trace.http.request.errors{service:acme-api}.as_rate()', max: 0.01 };
 
 const gates = (extra: Record<string, unknown> = {}) => ({
-  gates: { intervalSeconds: 0.3, failureLimit: 0, inconclusiveLimit: 3, metrics: [P99, ERRORS], monitors: { tags: ['service:acme-api'], priorities: [1, 2] }, ...extra },
+  gates: {
+    intervalSeconds: 0.3,
+    failureLimit: 0,
+    inconclusiveLimit: 3,
+    metrics: [P99, ERRORS],
+    monitors: { tags: ['service:acme-api'], priorities: [1, 2] },
+    ...extra,
+  },
 });
 
 const green = (h: Harness) => h.sandbox.elbv2.changes.map((c) => c.weights[h.sandbox.targetGroups.green]);
@@ -18,11 +25,15 @@ describe('Datadog gates', () => {
   it('rolls back when p99 goes above its max during the 50% bake, naming the metric, value and threshold', async () => {
     h = await startHarness({ bakeSeconds: 3, service: gates() });
     const started = await h.deployAndApprove('v1.5.0');
-    await until(async () => {
-      const d = await h.app.store.get(started.id);
-      const step = d?.steps[d.stepIndex];
-      return step?.kind === 'bake' && step.weight === 50 ? true : undefined;
-    }, 15_000, 'the 50% bake');
+    await until(
+      async () => {
+        const d = await h.app.store.get(started.id);
+        const step = d?.steps[d.stepIndex];
+        return step?.kind === 'bake' && step.weight === 50 ? true : undefined;
+      },
+      15_000,
+      'the 50% bake',
+    );
     h.sandbox.datadog.setMetric(/p99/, 1.7);
     const done = await h.waitForPhase(['rolled-back', 'succeeded', 'failed']);
 
@@ -30,7 +41,10 @@ describe('Datadog gates', () => {
     expect(h.sandbox.weights()).toEqual({ blue: 100, green: 0 });
     expect(green(h)).toEqual([10, 50, 0]);
     const rollback = await until(
-      () => h.sandbox.slack.thread(CHANNELS.deployments, done.announcementTs as string).find((m) => m.text.includes('Deployment Rolled Back')),
+      () =>
+        h.sandbox.slack
+          .thread(CHANNELS.deployments, done.announcementTs as string)
+          .find((m) => m.text.includes('Deployment Rolled Back')),
       3000,
       'the rollback message',
     );
@@ -54,15 +68,27 @@ describe('Datadog gates', () => {
 
   it('pauses and pages on-call when Datadog answers 500 inconclusiveLimit times, never shifting further', async () => {
     h = await startHarness({ bakeSeconds: 1, service: gates() });
-    h.sandbox.datadog.faults.inject({ status: 500, body: '{"errors":["Internal Server Error"]}', times: Infinity, match: '/api/v1/query' });
+    h.sandbox.datadog.faults.inject({
+      status: 500,
+      body: '{"errors":["Internal Server Error"]}',
+      times: Infinity,
+      match: '/api/v1/query',
+    });
     const started = await h.deployAndApprove('v1.5.0');
-    const paused = await until(async () => {
-      const d = await h.app.store.get(started.id);
-      return d?.phase === 'paused' ? d : undefined;
-    }, 15_000, 'the pause');
+    const paused = await until(
+      async () => {
+        const d = await h.app.store.get(started.id);
+        return d?.phase === 'paused' ? d : undefined;
+      },
+      15_000,
+      'the pause',
+    );
     expect(green(h)).toEqual([10]);
     const page = await until(
-      () => h.sandbox.slack.thread(CHANNELS.deployments, paused.announcementTs as string).find((m) => m.ts !== paused.announcementTs && m.text.includes('paused')),
+      () =>
+        h.sandbox.slack
+          .thread(CHANNELS.deployments, paused.announcementTs as string)
+          .find((m) => m.ts !== paused.announcementTs && m.text.includes('paused')),
       3000,
       'the page',
     );
@@ -74,7 +100,12 @@ describe('Datadog gates', () => {
 
   it('refuses to start while a SEV1 monitor fires, before anything changes', async () => {
     h = await startHarness({ bakeSeconds: 1, service: gates() });
-    h.sandbox.datadog.addMonitor({ name: 'acme-api 5xx burst', tags: ['service:acme-api', 'env:prod'], priority: 1, state: 'Alert' });
+    h.sandbox.datadog.addMonitor({
+      name: 'acme-api 5xx burst',
+      tags: ['service:acme-api', 'env:prod'],
+      priority: 1,
+      state: 'Alert',
+    });
     const done = await h.deployAndApprove('v1.5.0');
     const failed = done.phase === 'failed' ? done : await h.waitForPhase(['failed', 'succeeded', 'rolled-back']);
     expect(failed.phase).toBe('failed');

@@ -11,7 +11,8 @@ import { startHarness, until, type Harness } from '../../support/harness.js';
 import { doraFieldsOf, homeText, requestAndDecide } from '../../support/operator.js';
 
 const P99 = 'p99:trace.http.request.duration{service:acme-api,env:prod}';
-const ERRORS = 'sum:trace.http.request.errors{service:acme-api}.as_rate()/sum:trace.http.request.hits{service:acme-api}.as_rate()';
+const ERRORS =
+  'sum:trace.http.request.errors{service:acme-api}.as_rate()/sum:trace.http.request.hits{service:acme-api}.as_rate()';
 
 /** The app's clock, which a test may stop: a bake then never ends and its deployment stays active. */
 function stoppableClock() {
@@ -28,7 +29,11 @@ function stoppableClock() {
 }
 
 const responseTo = async (h: Harness, user: SlackUser, since: number): Promise<string> => {
-  const post = await until(() => h.sandbox.slack.responses.slice(since).find((r) => r.user === user.id), 5000, `a response to ${user.id}`);
+  const post = await until(
+    () => h.sandbox.slack.responses.slice(since).find((r) => r.user === user.id),
+    5000,
+    `a response to ${user.id}`,
+  );
   return String(post.body.text ?? '');
 };
 
@@ -44,7 +49,15 @@ describe('status, history and the Home tab on a history of mixed outcomes', () =
   let active: Deployment;
 
   beforeAll(async () => {
-    const gates = { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [{ name: 'p99', query: P99, max: 0.8 }, { name: 'errors', query: ERRORS, max: 0.01 }] };
+    const gates = {
+      intervalSeconds: 1,
+      failureLimit: 0,
+      inconclusiveLimit: 3,
+      metrics: [
+        { name: 'p99', query: P99, max: 0.8 },
+        { name: 'errors', query: ERRORS, max: 0.01 },
+      ],
+    };
     h = await startHarness({ bakeSeconds: 2, clock: clock.now, service: { gates } });
     const finish = async (version: string) => {
       const d = await h.waitForPhase(['succeeded', 'rolled-back', 'failed', 'rejected'], 30_000);
@@ -61,7 +74,9 @@ describe('status, history and the Home tab on a history of mixed outcomes', () =
     h.sandbox.datadog.setMetric(/p99/, 0.35);
 
     await requestAndDecide(h, 'acme-api v1.7.0', 'reject');
-    await h.releaseManager.submitView(await h.releaseManager.latestView('reject_reason'), { reason: { value: inputValue.plainText('not during the sale') } });
+    await h.releaseManager.submitView(await h.releaseManager.latestView('reject_reason'), {
+      reason: { value: inputValue.plainText('not during the sale') },
+    });
     await finish('v1.7.0');
 
     h.sandbox.kubernetes.failImage(/:v1\.8\.0$/, 'ImagePullBackOff');
@@ -122,9 +137,13 @@ describe('status, history and the Home tab on a history of mixed outcomes', () =
     const lines = (await responseTo(h, h.outsider, since)).split('\n');
     expect(lines[0]).toBe('*Last 5 deployments of acme-api*');
     expect(lines[1]).toMatch(/^• `v1\.9\.0` by <@U0DEV1>, approved by <@U0RM1>: ▶ running in \d+s/);
-    expect(lines[2]).toMatch(/^• `v1\.8\.0` by <@U0DEV1>, approved by <@U0RM1>: ❌ failed in \d+s \(.*ImagePullBackOff.*\)/);
+    expect(lines[2]).toMatch(
+      /^• `v1\.8\.0` by <@U0DEV1>, approved by <@U0RM1>: ❌ failed in \d+s \(.*ImagePullBackOff.*\)/,
+    );
     expect(lines[3]).toMatch(/^• `v1\.7\.0` by <@U0DEV1>: 🚫 rejected in \d+s \(not during the sale\)/);
-    expect(lines[4]).toMatch(/^• `v1\.6\.0` by <@U0DEV1>, approved by <@U0RM1>: ⚠️ rolled back in \d+s \(gate breach at 10%: p99\)/);
+    expect(lines[4]).toMatch(
+      /^• `v1\.6\.0` by <@U0DEV1>, approved by <@U0RM1>: ⚠️ rolled back in \d+s \(gate breach at 10%: p99\)/,
+    );
     expect(lines[5]).toMatch(/^• `v1\.5\.0` by <@U0DEV1>, approved by <@U0RM1>: ✅ succeeded in \d+s/);
     const durationOf = (d: Deployment) => formatDuration((d.finishedAt as number) - (d.approvedAt as number));
     expect(lines[5]).toContain(`succeeded in ${durationOf(done['v1.5.0'] as Deployment)}`);
@@ -139,9 +158,17 @@ describe('status, history and the Home tab on a history of mixed outcomes', () =
     expect(view.type).toBe('home');
     const text = homeText(view);
     expect(text).toContain('Active deployments (1)');
-    expect(text).toMatch(/\*acme-api\* `v1\.9\.0` \(blue-green\) by <@U0DEV1>\n▰▱▱ 10% on blue · baking [0-9]s left · p99 350ms/);
+    expect(text).toMatch(
+      /\*acme-api\* `v1\.9\.0` \(blue-green\) by <@U0DEV1>\n▰▱▱ 10% on blue · baking [0-9]s left · p99 350ms/,
+    );
     expect(text).toContain('weights green 90% / blue 10%');
-    for (const line of ['✅ succeeded *acme-api* `v1.5.0`', '⚠️ rolled back *acme-api* `v1.6.0`', '🚫 rejected *acme-api* `v1.7.0`', '❌ failed *acme-api* `v1.8.0`', '▶ running *acme-api* `v1.9.0`']) {
+    for (const line of [
+      '✅ succeeded *acme-api* `v1.5.0`',
+      '⚠️ rolled back *acme-api* `v1.6.0`',
+      '🚫 rejected *acme-api* `v1.7.0`',
+      '❌ failed *acme-api* `v1.8.0`',
+      '▶ running *acme-api* `v1.9.0`',
+    ]) {
       expect(text).toContain(line);
     }
 
@@ -158,7 +185,15 @@ describe('status, history and the Home tab on a history of mixed outcomes', () =
     expect(dora).toContain(`*Time to restore*\n${formatDuration(restore)}`);
 
     const [figures] = await doraFromRedis(h.app.ctx, clock.now());
-    expect(figures).toEqual({ service: 'acme-api', deployments: 2, perDay: 2 / 30, leadTimeMs: lead, changeFailureRate: 0.5, rolledBack: 1, timeToRestoreMs: restore });
+    expect(figures).toEqual({
+      service: 'acme-api',
+      deployments: 2,
+      perDay: 2 / 30,
+      leadTimeMs: lead,
+      changeFailureRate: 0.5,
+      rolledBack: 1,
+      timeToRestoreMs: restore,
+    });
   });
 
   it('Refresh publishes the Home tab again', async () => {

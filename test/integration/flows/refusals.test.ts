@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../src/sandbox/sandbox.js';
 import type { SlackMessage } from '../../../src/sandbox/slack.js';
-import { blockAction, inputValue, sign, slashCommand, type SlackRequestResult } from '../../../src/sandbox/slack-requests.js';
+import {
+  blockAction,
+  inputValue,
+  sign,
+  slashCommand,
+  type SlackRequestResult,
+} from '../../../src/sandbox/slack-requests.js';
 import type { SlackUser } from '../../../src/sandbox/slack-user.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
@@ -22,7 +28,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Time for a handler that acked early to finish whatever it would still do. */
 const SETTLE_MS = 300;
 
-const hasButton = (message: SlackMessage | undefined, actionId: string): boolean => JSON.stringify(message?.blocks ?? []).includes(`"${actionId}"`);
+const hasButton = (message: SlackMessage | undefined, actionId: string): boolean =>
+  JSON.stringify(message?.blocks ?? []).includes(`"${actionId}"`);
 
 describe('refusals: requests and presses that must change nothing', () => {
   let h: Harness;
@@ -53,7 +60,10 @@ describe('refusals: requests and presses that must change nothing', () => {
   };
 
   /** Requests a deployment as `user`, fills the checklist and returns the announcement. */
-  const requestAndAnnounce = async (user: SlackUser, version: string): Promise<{ announcement: SlackMessage; id: string }> => {
+  const requestAndAnnounce = async (
+    user: SlackUser,
+    version: string,
+  ): Promise<{ announcement: SlackMessage; id: string }> => {
     const { view } = await user.requestDeploy(`acme-api ${version}`);
     const submitted = await user.submitChecklist(view);
     expect(submitted.status).toBe(200);
@@ -64,15 +74,27 @@ describe('refusals: requests and presses that must change nothing', () => {
   };
 
   const ephemeralTo = (user: string, containing: string) =>
-    until(() => h.sandbox.slack.ephemerals(user).find((e) => e.text.includes(containing)), 3000, `an ephemeral to ${user} saying "${containing}"`);
+    until(
+      () => h.sandbox.slack.ephemerals(user).find((e) => e.text.includes(containing)),
+      3000,
+      `an ephemeral to ${user} saying "${containing}"`,
+    );
 
   const announcementNow = (ts: string) => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.ts === ts);
 
   describe('request signatures', () => {
-    const command = { command: '/deploy', text: 'acme-api v1.2.3', user_id: PEOPLE.requester, channel_id: CHANNELS.team };
+    const command = {
+      command: '/deploy',
+      text: 'acme-api v1.2.3',
+      user_id: PEOPLE.requester,
+      channel_id: CHANNELS.team,
+    };
 
     it('answers 401 to a bad signature and changes nothing', async () => {
-      const result = await slashCommand(h.appUrl, SANDBOX_SIGNING_SECRET, command, { slack: h.sandbox.slack, signature: 'v0=bad' });
+      const result = await slashCommand(h.appUrl, SANDBOX_SIGNING_SECRET, command, {
+        slack: h.sandbox.slack,
+        signature: 'v0=bad',
+      });
       expect(result.status).toBe(401);
       // Signed with another secret: well-formed, still wrong.
       const otherSecret = await slashCommand(h.appUrl, 'not-the-signing-secret', command, { slack: h.sandbox.slack });
@@ -86,7 +108,10 @@ describe('refusals: requests and presses that must change nothing', () => {
 
     it('answers 401 to a correctly signed request whose timestamp is older than 5 minutes', async () => {
       const stale = Math.floor(Date.now() / 1000) - 6 * 60;
-      const result = await slashCommand(h.appUrl, SANDBOX_SIGNING_SECRET, command, { slack: h.sandbox.slack, timestamp: stale });
+      const result = await slashCommand(h.appUrl, SANDBOX_SIGNING_SECRET, command, {
+        slack: h.sandbox.slack,
+        timestamp: stale,
+      });
       expect(result.status).toBe(401);
       await pause(SETTLE_MS);
       await expectNothingHappened();
@@ -104,7 +129,11 @@ describe('refusals: requests and presses that must change nothing', () => {
         trigger_id: h.sandbox.slack.issueTriggerId({ user: PEOPLE.requester }),
       }).toString();
       const post = (headers: Record<string, string>) =>
-        fetch(`${h.appUrl}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+        fetch(`${h.appUrl}/slack/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body,
+        });
       const timestamp = Math.floor(Date.now() / 1000);
 
       expect((await post({})).status).toBe(401);
@@ -120,7 +149,12 @@ describe('refusals: requests and presses that must change nothing', () => {
       const forged = await blockAction(
         h.appUrl,
         SANDBOX_SIGNING_SECRET,
-        { user_id: PEOPLE.releaseManager, channel_id: CHANNELS.deployments, message: { ts: announcement.ts }, actions: [{ action_id: 'approve_deployment', block_id: 'decision', value: id }] },
+        {
+          user_id: PEOPLE.releaseManager,
+          channel_id: CHANNELS.deployments,
+          message: { ts: announcement.ts },
+          actions: [{ action_id: 'approve_deployment', block_id: 'decision', value: id }],
+        },
         { slack: h.sandbox.slack, signature: 'v0=bad' },
       );
       expect(forged.status).toBe(401);
@@ -168,7 +202,9 @@ describe('refusals: requests and presses that must change nothing', () => {
 
       expect(await refusedInAck(h.requester, 'acme-api v1.2.3 canary blue-green')).toContain('at most one strategy');
       // A strategy the service cannot use (it has a blue/green pair).
-      expect(await refusedInAck(h.requester, 'acme-api v1.2.3 rolling')).toContain('deploy it with blue-green or canary');
+      expect(await refusedInAck(h.requester, 'acme-api v1.2.3 rolling')).toContain(
+        'deploy it with blue-green or canary',
+      );
       await pause(SETTLE_MS);
       await expectNothingHappened();
     });
@@ -185,7 +221,10 @@ describe('refusals: requests and presses that must change nothing', () => {
     it('refuses a non-deployer who submits a checklist modal opened for someone else', async () => {
       const { view } = await h.requester.requestDeploy('acme-api v1.2.3');
       const submitted = await h.outsider.submitChecklist(view);
-      expect(submitted.json).toMatchObject({ response_action: 'errors', errors: { summary: expect.stringContaining('not a deployer of acme-api') } });
+      expect(submitted.json).toMatchObject({
+        response_action: 'errors',
+        errors: { summary: expect.stringContaining('not a deployer of acme-api') },
+      });
       await pause(SETTLE_MS);
       expect(await createdKeys()).toEqual([]);
       expect(h.sandbox.slack.messages()).toHaveLength(0);
@@ -200,7 +239,10 @@ describe('refusals: requests and presses that must change nothing', () => {
       expect(submitted.json).toEqual({ response_action: 'errors', errors: { check_2: expect.any(String) } });
 
       const twoUnchecked = await h.requester.submitChecklist(view, { unchecked: [0, 6] });
-      expect(Object.keys((twoUnchecked.json as { errors: Record<string, string> }).errors).sort()).toEqual(['check_0', 'check_6']);
+      expect(Object.keys((twoUnchecked.json as { errors: Record<string, string> }).errors).sort()).toEqual([
+        'check_0',
+        'check_6',
+      ]);
 
       await pause(SETTLE_MS);
       expect(await createdKeys()).toEqual([]);
@@ -225,21 +267,34 @@ describe('refusals: requests and presses that must change nothing', () => {
       expect(results.map((r) => r.status)).toEqual([200, 200]);
       const refused = results.filter((r) => r.body !== '');
       expect(refused).toHaveLength(1);
-      expect(refused[0]?.json).toEqual({ response_action: 'errors', errors: { summary: expect.stringContaining('already has an active deployment') } });
+      expect(refused[0]?.json).toEqual({
+        response_action: 'errors',
+        errors: { summary: expect.stringContaining('already has an active deployment') },
+      });
       await h.announcement();
       await pause(SETTLE_MS);
       expect(await h.app.store.recent(10)).toHaveLength(1);
-      expect(h.sandbox.slack.messages(CHANNELS.deployments).filter((m) => m.text.includes('Production Deployment Scheduled'))).toHaveLength(1);
+      expect(
+        h.sandbox.slack
+          .messages(CHANNELS.deployments)
+          .filter((m) => m.text.includes('Production Deployment Scheduled')),
+      ).toHaveLength(1);
     });
 
-    it.each([['DEPLOY-x'], ['JIRA-1'], ['DEPLOY-'], ['deploy-123'], ['DEPLOY-123 DEPLOY-124']])('refuses the ticket %s on the ticket block', async (ticket) => {
-      const { view } = await h.requester.requestDeploy('acme-api v1.2.3');
-      const submitted = await h.requester.submitChecklist(view, { ticket });
-      expect(submitted.json).toEqual({ response_action: 'errors', errors: { ticket: expect.stringContaining('DEPLOY-') } });
-      await pause(SETTLE_MS);
-      expect(await createdKeys()).toEqual([]);
-      expect(h.sandbox.slack.messages()).toHaveLength(0);
-    });
+    it.each([['DEPLOY-x'], ['JIRA-1'], ['DEPLOY-'], ['deploy-123'], ['DEPLOY-123 DEPLOY-124']])(
+      'refuses the ticket %s on the ticket block',
+      async (ticket) => {
+        const { view } = await h.requester.requestDeploy('acme-api v1.2.3');
+        const submitted = await h.requester.submitChecklist(view, { ticket });
+        expect(submitted.json).toEqual({
+          response_action: 'errors',
+          errors: { ticket: expect.stringContaining('DEPLOY-') },
+        });
+        await pause(SETTLE_MS);
+        expect(await createdKeys()).toEqual([]);
+        expect(h.sandbox.slack.messages()).toHaveLength(0);
+      },
+    );
 
     it.each([[''], ['   \n  ']])('refuses an empty change summary (%j) on the summary block', async (summary) => {
       const { view } = await h.requester.requestDeploy('acme-api v1.2.3');
@@ -267,13 +322,19 @@ describe('refusals: requests and presses that must change nothing', () => {
       const refusal = await ephemeralTo(PEOPLE.outsider, 'Only a release manager');
       expect(refusal.channel).toBe(CHANNELS.deployments);
       await h.outsider.press(announcement, 'reject_deployment');
-      await until(() => (h.sandbox.slack.ephemerals(PEOPLE.outsider).length === 2 ? true : undefined), 3000, 'the second refusal');
+      await until(
+        () => (h.sandbox.slack.ephemerals(PEOPLE.outsider).length === 2 ? true : undefined),
+        3000,
+        'the second refusal',
+      );
       // The requester is a deployer, not a release manager.
       await h.requester.press(announcement, 'approve_deployment');
       await ephemeralTo(PEOPLE.requester, 'Only a release manager');
       await pause(SETTLE_MS);
 
-      expect(h.sandbox.slack.callsTo('chat.postEphemeral').every((c) => c.args.user !== PEOPLE.releaseManager)).toBe(true);
+      expect(h.sandbox.slack.callsTo('chat.postEphemeral').every((c) => c.args.user !== PEOPLE.releaseManager)).toBe(
+        true,
+      );
       expect(await h.app.store.intents(id)).toEqual({});
       const events = (await h.app.store.events(id)).map((e) => e.type);
       expect(events).toEqual(['requested', 'announced']);
@@ -294,7 +355,11 @@ describe('refusals: requests and presses that must change nothing', () => {
       await h.releaseManager.press(announcement, 'approve_deployment');
       await ephemeralTo(PEOPLE.releaseManager, 'You requested this deployment');
       await h.releaseManager.press(announcement, 'reject_deployment');
-      await until(() => (h.sandbox.slack.ephemerals(PEOPLE.releaseManager).length === 2 ? true : undefined), 3000, 'the second refusal');
+      await until(
+        () => (h.sandbox.slack.ephemerals(PEOPLE.releaseManager).length === 2 ? true : undefined),
+        3000,
+        'the second refusal',
+      );
       await pause(SETTLE_MS);
       expect(await h.app.store.intents(id)).toEqual({});
       expect(h.sandbox.slack.views.filter((v) => v.callback_id === 'reject_reason')).toHaveLength(0);
@@ -318,14 +383,19 @@ describe('refusals: requests and presses that must change nothing', () => {
       expect(events.filter((e) => e.type === 'step-succeeded')).toHaveLength(done.steps.length);
       expect(h.sandbox.elbv2.changes).toHaveLength(3);
       expect(h.sandbox.weights()).toEqual({ blue: 0, green: 100 });
-      const complete = h.sandbox.slack.thread(CHANNELS.deployments, announcementTs).filter((m) => m.text.includes('Deployment Complete'));
+      const complete = h.sandbox.slack
+        .thread(CHANNELS.deployments, announcementTs)
+        .filter((m) => m.text.includes('Deployment Complete'));
       expect(complete).toHaveLength(1);
       return done;
     };
 
     it('two managers pressing Approve at the same moment: one decision, one run; the other is told', async () => {
       const { announcement, id } = await requestAndAnnounce(h.requester, 'v1.2.3');
-      const presses = await Promise.all([h.releaseManager.press(announcement, 'approve_deployment'), h.otherManager.press(announcement, 'approve_deployment')]);
+      const presses = await Promise.all([
+        h.releaseManager.press(announcement, 'approve_deployment'),
+        h.otherManager.press(announcement, 'approve_deployment'),
+      ]);
       expect(presses.map((p) => p.status)).toEqual([200, 200]);
 
       const decision = await until(async () => (await h.app.store.intents(id)).decision, 3000, 'the decision');
@@ -382,14 +452,20 @@ describe('refusals: requests and presses that must change nothing', () => {
       expect(await h.app.store.intents(id)).toEqual({});
       expect(await h.app.store.activeId('acme-api')).toBe(id);
 
-      const submitted = await h.releaseManager.submitView(modal, { reason: { value: inputValue.plainText('No load test yet <!channel>') } });
+      const submitted = await h.releaseManager.submitView(modal, {
+        reason: { value: inputValue.plainText('No load test yet <!channel>') },
+      });
       expect(submitted.status).toBe(200);
       expect(submitted.body).toBe('');
 
       const rejected = await h.waitForPhase(['rejected'], 5000);
       expect(rejected.rejectReason).toBe('No load test yet <!channel>');
       expect(rejected.approver).toBeUndefined();
-      await until(async () => ((await h.app.store.activeId('acme-api')) === undefined ? true : undefined), 3000, 'the lock to be released');
+      await until(
+        async () => ((await h.app.store.activeId('acme-api')) === undefined ? true : undefined),
+        3000,
+        'the lock to be released',
+      );
       const types = (await h.app.store.events(id)).map((e) => e.type);
       expect(types.filter((t) => t === 'reject-recorded')).toHaveLength(1);
       expect(types).toContain('rejected');
@@ -425,7 +501,10 @@ describe('refusals: requests and presses that must change nothing', () => {
       await until(async () => (await h.app.store.intents(id)).decision, 3000, 'the approval');
 
       const late = await h.releaseManager.submitView(modal, { reason: { value: inputValue.plainText('too late') } });
-      expect(late.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringContaining(`already approved by <@${PEOPLE.otherManager}>`) } });
+      expect(late.json).toEqual({
+        response_action: 'errors',
+        errors: { reason: expect.stringContaining(`already approved by <@${PEOPLE.otherManager}>`) },
+      });
       expect((await h.app.store.intents(id)).decision).toMatchObject({ kind: 'approve', by: PEOPLE.otherManager });
       const done = await h.waitForPhase(['succeeded', 'failed', 'rolled-back'], 30_000);
       expect(done.phase).toBe('succeeded');
@@ -438,7 +517,10 @@ describe('refusals: requests and presses that must change nothing', () => {
       await h.releaseManager.press(announcement, 'reject_deployment');
       const modal = await h.releaseManager.latestView('reject_reason', viewsBefore);
       const forged = await h.outsider.submitView(modal, { reason: { value: inputValue.plainText('because') } });
-      expect(forged.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringContaining('Only a release manager') } });
+      expect(forged.json).toEqual({
+        response_action: 'errors',
+        errors: { reason: expect.stringContaining('Only a release manager') },
+      });
       await pause(SETTLE_MS);
       expect(await h.app.store.intents(id)).toEqual({});
       expect((await h.app.store.get(id))?.phase).toBe('awaiting-approval');
@@ -460,7 +542,11 @@ describe('refusals: requests and presses that must change nothing', () => {
     it('/deploy status lists a running deployment, then none once it is done', async () => {
       const idle = await h.outsider.command('/deploy', 'status');
       expect(idle.status).toBe(200);
-      const first = await until(() => h.sandbox.slack.responses.find((r) => r.user === PEOPLE.outsider), 3000, 'the status answer');
+      const first = await until(
+        () => h.sandbox.slack.responses.find((r) => r.user === PEOPLE.outsider),
+        3000,
+        'the status answer',
+      );
       expect(first.body).toMatchObject({ response_type: 'ephemeral', text: 'No active deployments.' });
 
       const d = await h.deployAndApprove('v1.2.3');
@@ -468,7 +554,11 @@ describe('refusals: requests and presses that must change nothing', () => {
       const before = h.sandbox.slack.responses.length;
       const ack = await h.outsider.command('/deploy', 'status acme-api');
       expect(ack.status).toBe(200);
-      const answer = await until(() => h.sandbox.slack.responses.slice(before).find((r) => r.user === PEOPLE.outsider), 3000, 'the status answer');
+      const answer = await until(
+        () => h.sandbox.slack.responses.slice(before).find((r) => r.user === PEOPLE.outsider),
+        3000,
+        'the status answer',
+      );
       expect(answer.body.response_type).toBe('ephemeral');
       const text = String(answer.body.text);
       expect(text).toContain('Active deployments');
@@ -482,7 +572,11 @@ describe('refusals: requests and presses that must change nothing', () => {
       await h.waitForPhase(['succeeded', 'failed', 'rolled-back'], 30_000);
       const after = h.sandbox.slack.responses.length;
       await h.outsider.command('/deploy', 'status');
-      const done = await until(() => h.sandbox.slack.responses.slice(after).find((r) => r.user === PEOPLE.outsider), 3000, 'the status answer');
+      const done = await until(
+        () => h.sandbox.slack.responses.slice(after).find((r) => r.user === PEOPLE.outsider),
+        3000,
+        'the status answer',
+      );
       expect(done.body.text).toBe('No active deployments.');
     });
   });

@@ -7,9 +7,15 @@ import type { SlackUser } from '../../../src/sandbox/slack-user.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 const P99 = { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 };
-const P95_VS_BASELINE = { name: 'p95 vs baseline', query: 'p95:trace.http.request.duration{service:acme-api,color:{color}}', maxOverBaseline: { ratio: 1.1 } };
+const P95_VS_BASELINE = {
+  name: 'p95 vs baseline',
+  query: 'p95:trace.http.request.duration{service:acme-api,color:{color}}',
+  maxOverBaseline: { ratio: 1.1 },
+};
 
-const gates = (metrics: unknown[]) => ({ gates: { intervalSeconds: 0.3, failureLimit: 0, inconclusiveLimit: 3, metrics } });
+const gates = (metrics: unknown[]) => ({
+  gates: { intervalSeconds: 0.3, failureLimit: 0, inconclusiveLimit: 3, metrics },
+});
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,9 +26,11 @@ const green = (h: Harness) => h.sandbox.elbv2.changes.map((c) => c.weights[h.san
 const replies = (h: Harness, d: Deployment): SlackMessage[] =>
   h.sandbox.slack.thread(CHANNELS.deployments, d.announcementTs as string).filter((m) => m.ts !== d.announcementTs);
 
-const rollbackReplies = (h: Harness, d: Deployment) => replies(h, d).filter((m) => m.text.includes('Deployment Rolled Back'));
+const rollbackReplies = (h: Harness, d: Deployment) =>
+  replies(h, d).filter((m) => m.text.includes('Deployment Rolled Back'));
 
-const hasButton = (message: SlackMessage | undefined, actionId: string): boolean => JSON.stringify(message?.blocks ?? []).includes(`"${actionId}"`);
+const hasButton = (message: SlackMessage | undefined, actionId: string): boolean =>
+  JSON.stringify(message?.blocks ?? []).includes(`"${actionId}"`);
 
 /** What a slash command's HTTP ack carries when the handler answers in it. */
 const ackText = (result: SlackRequestResult): string => {
@@ -35,25 +43,43 @@ const ackText = (result: SlackRequestResult): string => {
 
 /** The first response_url post to `user` after the first `since` posts. */
 const responseFor = async (h: Harness, user: SlackUser, since = 0): Promise<string> => {
-  const post = await until(() => h.sandbox.slack.responses.slice(since).find((r) => r.user === user.id), 5000, `a response to ${user.id}`);
+  const post = await until(
+    () => h.sandbox.slack.responses.slice(since).find((r) => r.user === user.id),
+    5000,
+    `a response to ${user.id}`,
+  );
   return String(post.body.text ?? '');
 };
 
-const waitForStep = (h: Harness, id: string, match: (step: Deployment['steps'][number], d: Deployment) => boolean, what: string, timeoutMs = 15_000) =>
-  until(async () => {
-    const d = await h.app.store.get(id);
-    const step = d?.steps[d.stepIndex];
-    return d && d.phase === 'running' && step && match(step, d) ? d : undefined;
-  }, timeoutMs, what);
+const waitForStep = (
+  h: Harness,
+  id: string,
+  match: (step: Deployment['steps'][number], d: Deployment) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+) =>
+  until(
+    async () => {
+      const d = await h.app.store.get(id);
+      const step = d?.steps[d.stepIndex];
+      return d && d.phase === 'running' && step && match(step, d) ? d : undefined;
+    },
+    timeoutMs,
+    what,
+  );
 
 const waitForBake = (h: Harness, id: string, weight: number) =>
   waitForStep(h, id, (step) => step.kind === 'bake' && step.weight === weight, `the ${weight}% bake`);
 
 const waitForPhaseOf = (h: Harness, id: string, phases: Deployment['phase'][], timeoutMs = 20_000) =>
-  until(async () => {
-    const d = await h.app.store.get(id);
-    return d && phases.includes(d.phase) ? d : undefined;
-  }, timeoutMs, `deployment ${id} in ${phases.join(' or ')}`);
+  until(
+    async () => {
+      const d = await h.app.store.get(id);
+      return d && phases.includes(d.phase) ? d : undefined;
+    },
+    timeoutMs,
+    `deployment ${id} in ${phases.join(' or ')}`,
+  );
 
 const latencies: string[] = [];
 
@@ -84,59 +110,79 @@ describe('/rollback and the rollback paths', () => {
     it.each([
       { weight: 10, shifts: [10] },
       { weight: 50, shifts: [10, 50] },
-    ])('during the $weight% bake: blue 100 / green 0 in one ELB change, rollback template in the thread, version blocked', async ({ weight, shifts }) => {
-      const bakeSeconds = 3;
-      h = await startHarness({ bakeSeconds });
-      const started = await h.deployAndApprove('v1.5.0');
-      await waitForBake(h, started.id, weight);
-      expect(green(h)).toEqual(shifts);
+    ])(
+      'during the $weight% bake: blue 100 / green 0 in one ELB change, rollback template in the thread, version blocked',
+      async ({ weight, shifts }) => {
+        const bakeSeconds = 3;
+        h = await startHarness({ bakeSeconds });
+        const started = await h.deployAndApprove('v1.5.0');
+        await waitForBake(h, started.id, weight);
+        expect(green(h)).toEqual(shifts);
 
-      const since = h.sandbox.slack.responses.length;
-      const latency = await timedRollback(h, h.requester, 'acme-api bad deploy', `during the ${weight}% bake`);
-      expect(latency).toBeLessThan(bakeSeconds * 1000);
-      expect(await responseFor(h, h.requester, since)).toContain('Rolling back acme-api v1.5.0: bad deploy');
+        const since = h.sandbox.slack.responses.length;
+        const latency = await timedRollback(h, h.requester, 'acme-api bad deploy', `during the ${weight}% bake`);
+        expect(latency).toBeLessThan(bakeSeconds * 1000);
+        expect(await responseFor(h, h.requester, since)).toContain('Rolling back acme-api v1.5.0: bad deploy');
 
-      const done = await waitForPhaseOf(h, started.id, ['rolled-back', 'succeeded', 'failed']);
-      expect(done.phase).toBe('rolled-back');
-      expect(done.rollbackBy).toBe(PEOPLE.requester);
-      expect(done.rollbackReason).toBe('bad deploy');
-      expect(h.sandbox.weights()).toEqual({ blue: 100, green: 0 });
-      // The shifts, then exactly one change that put everything back on blue.
-      expect(green(h)).toEqual([...shifts, 0]);
-      expect(h.sandbox.elbv2.changes.at(-1)?.weights[h.sandbox.targetGroups.blue]).toBe(100);
+        const done = await waitForPhaseOf(h, started.id, ['rolled-back', 'succeeded', 'failed']);
+        expect(done.phase).toBe('rolled-back');
+        expect(done.rollbackBy).toBe(PEOPLE.requester);
+        expect(done.rollbackReason).toBe('bad deploy');
+        expect(h.sandbox.weights()).toEqual({ blue: 100, green: 0 });
+        // The shifts, then exactly one change that put everything back on blue.
+        expect(green(h)).toEqual([...shifts, 0]);
+        expect(h.sandbox.elbv2.changes.at(-1)?.weights[h.sandbox.targetGroups.blue]).toBe(100);
 
-      const [message, ...more] = await until(() => {
-        const found = rollbackReplies(h as Harness, done);
-        return found.length ? found : undefined;
-      }, 3000, 'the rollback message');
-      expect(more).toHaveLength(0);
-      expect(message?.text).toContain('`v1.5.0` → `v1.4.1`');
-      expect(message?.text).toContain('*Reason:* bad deploy (by <@U0DEV1>)');
-      expect(message?.text).toContain('*Status:* System stable on `v1.4.1`');
-      expect(message?.text).toContain('*Action Items:*');
-      expect(message?.text).toContain('Root cause analysis');
-      expect(message?.text).toContain('<!subteam^S0ONCALL>');
-      expect(message?.text).toContain('blue 100% · green 0%');
-      // Seed 000 step 3: the live colour's /healthz reports the previous version.
-      expect(message?.text).toMatch(/Live \/healthz:\* ✓/);
-      // Also posted to #deployments itself and to #incidents.
-      await until(() => h?.sandbox.slack.messages(CHANNELS.deployments).some((m) => !m.thread_ts && m.text.includes('Deployment Rolled Back')), 3000, 'the rollback notice in #deployments');
-      await until(() => h?.sandbox.slack.messages(CHANNELS.incidents).some((m) => m.text.includes('Deployment Rolled Back')), 3000, 'the rollback notice in #incidents');
+        const [message, ...more] = await until(
+          () => {
+            const found = rollbackReplies(h as Harness, done);
+            return found.length ? found : undefined;
+          },
+          3000,
+          'the rollback message',
+        );
+        expect(more).toHaveLength(0);
+        expect(message?.text).toContain('`v1.5.0` → `v1.4.1`');
+        expect(message?.text).toContain('*Reason:* bad deploy (by <@U0DEV1>)');
+        expect(message?.text).toContain('*Status:* System stable on `v1.4.1`');
+        expect(message?.text).toContain('*Action Items:*');
+        expect(message?.text).toContain('Root cause analysis');
+        expect(message?.text).toContain('<!subteam^S0ONCALL>');
+        expect(message?.text).toContain('blue 100% · green 0%');
+        // Seed 000 step 3: the live colour's /healthz reports the previous version.
+        expect(message?.text).toMatch(/Live \/healthz:\* ✓/);
+        // Also posted to #deployments itself and to #incidents.
+        await until(
+          () =>
+            h?.sandbox.slack
+              .messages(CHANNELS.deployments)
+              .some((m) => !m.thread_ts && m.text.includes('Deployment Rolled Back')),
+          3000,
+          'the rollback notice in #deployments',
+        );
+        await until(
+          () => h?.sandbox.slack.messages(CHANNELS.incidents).some((m) => m.text.includes('Deployment Rolled Back')),
+          3000,
+          'the rollback notice in #incidents',
+        );
 
-      const events = await h.app.store.events(done.id);
-      expect(events.filter((e) => e.type === 'rollback-requested')).toEqual([expect.objectContaining({ actor: PEOPLE.requester, detail: 'bad deploy' })]);
-      expect(events.some((e) => e.type === 'rolled-back')).toBe(true);
-      expect(await h.app.store.activeId('acme-api')).toBeUndefined();
+        const events = await h.app.store.events(done.id);
+        expect(events.filter((e) => e.type === 'rollback-requested')).toEqual([
+          expect.objectContaining({ actor: PEOPLE.requester, detail: 'bad deploy' }),
+        ]);
+        expect(events.some((e) => e.type === 'rolled-back')).toBe(true);
+        expect(await h.app.store.activeId('acme-api')).toBeUndefined();
 
-      // Nothing shifts after the rollback: the bake it interrupted does not come back.
-      await pause(1500);
-      expect(green(h)).toEqual([...shifts, 0]);
+        // Nothing shifts after the rollback: the bake it interrupted does not come back.
+        await pause(1500);
+        expect(green(h)).toEqual([...shifts, 0]);
 
-      // The version is blocked.
-      const before = h.sandbox.slack.responses.length;
-      await h.requester.command('/deploy', 'acme-api v1.5.0');
-      expect(await responseFor(h, h.requester, before)).toContain('was rolled back (bad deploy)');
-    });
+        // The version is blocked.
+        const before = h.sandbox.slack.responses.length;
+        await h.requester.command('/deploy', 'acme-api v1.5.0');
+        expect(await responseFor(h, h.requester, before)).toContain('was rolled back (bad deploy)');
+      },
+    );
   });
 
   it('during the rollout wait: rolled back with no ELB change at all, and the worker stops waiting for the rollout', async () => {
@@ -144,7 +190,12 @@ describe('/rollback and the rollback paths', () => {
     // The green rollout never finishes; the deployment sits in its rollout poll.
     h.sandbox.kubernetes.pauseRollouts(true);
     const started = await h.deployAndApprove('v1.5.0');
-    await waitForStep(h, started.id, (step, d) => step.kind === 'deployIdle' && d.stepRecords[d.stepIndex]?.detail !== undefined, 'the rollout wait');
+    await waitForStep(
+      h,
+      started.id,
+      (step, d) => step.kind === 'deployIdle' && d.stepRecords[d.stepIndex]?.detail !== undefined,
+      'the rollout wait',
+    );
     expect(h.sandbox.kubernetes.imageOf('prod', 'acme-api-green', 'api')).toBe(`${SANDBOX_IMAGE}:v1.5.0`);
 
     const since = h.sandbox.slack.responses.length;
@@ -166,7 +217,8 @@ describe('/rollback and the rollback paths', () => {
     expect(message.text).toContain('wrong build (by <@U0DEV1>)');
 
     // The worker no longer polls the stuck rollout, and the job is finished.
-    const polls = () => h?.sandbox.kubernetes.requests.filter((r) => r.method === 'GET' && r.path.includes('acme-api-green')).length ?? 0;
+    const polls = () =>
+      h?.sandbox.kubernetes.requests.filter((r) => r.method === 'GET' && r.path.includes('acme-api-green')).length ?? 0;
     const pollsAfter = polls();
     await pause(2500);
     expect(polls()).toBe(pollsAfter);
@@ -185,7 +237,9 @@ describe('/rollback and the rollback paths', () => {
 
     const since = h.sandbox.slack.responses.length;
     await timedRollback(h, h.releaseManager, 'acme-api checkout errors', 'after completion');
-    expect(await responseFor(h, h.releaseManager, since)).toContain('Rolling back acme-api v1.5.0 to v1.4.1: checkout errors');
+    expect(await responseFor(h, h.releaseManager, since)).toContain(
+      'Rolling back acme-api v1.5.0 to v1.4.1: checkout errors',
+    );
 
     const done = await waitForPhaseOf(h, started.id, ['rolled-back']);
     expect(done.rollbackBy).toBe(PEOPLE.releaseManager);
@@ -202,14 +256,23 @@ describe('/rollback and the rollback paths', () => {
   });
 
   describe('two /rollback at once have one effect', () => {
-    const expectOneEffect = async (harness: Harness, id: string, results: string[], shifts: number[]): Promise<string> => {
+    const expectOneEffect = async (
+      harness: Harness,
+      id: string,
+      results: string[],
+      shifts: number[],
+    ): Promise<string> => {
       const done = await waitForPhaseOf(harness, id, ['rolled-back', 'succeeded', 'failed']);
       expect(done.phase).toBe('rolled-back');
       await pause(1500);
       expect(green(harness)).toEqual([...shifts, 0]);
       expect(harness.sandbox.weights()).toEqual({ blue: 100, green: 0 });
       expect(rollbackReplies(harness, done)).toHaveLength(1);
-      expect(harness.sandbox.slack.messages(CHANNELS.deployments).filter((m) => !m.thread_ts && m.text.includes('Deployment Rolled Back'))).toHaveLength(1);
+      expect(
+        harness.sandbox.slack
+          .messages(CHANNELS.deployments)
+          .filter((m) => !m.thread_ts && m.text.includes('Deployment Rolled Back')),
+      ).toHaveLength(1);
       const events = await harness.app.store.events(id);
       expect(events.filter((e) => e.type === 'rollback-requested')).toHaveLength(1);
       expect(events.filter((e) => e.type === 'rolled-back')).toHaveLength(1);
@@ -225,7 +288,10 @@ describe('/rollback and the rollback paths', () => {
       const started = await h.deployAndApprove('v1.5.0');
       await waitForBake(h, started.id, 10);
       const since = h.sandbox.slack.responses.length;
-      await Promise.all([h.requester.command('/rollback', 'acme-api first'), h.releaseManager.command('/rollback', 'acme-api second')]);
+      await Promise.all([
+        h.requester.command('/rollback', 'acme-api first'),
+        h.releaseManager.command('/rollback', 'acme-api second'),
+      ]);
       const results = await Promise.all([responseFor(h, h.requester, since), responseFor(h, h.releaseManager, since)]);
       const told = await expectOneEffect(h, started.id, results, [10]);
       // The loser is told who asked first.
@@ -237,7 +303,10 @@ describe('/rollback and the rollback paths', () => {
       const started = await h.deployAndApprove('v1.5.0');
       await waitForPhaseOf(h, started.id, ['succeeded']);
       const since = h.sandbox.slack.responses.length;
-      await Promise.all([h.requester.command('/rollback', 'acme-api first'), h.releaseManager.command('/rollback', 'acme-api second')]);
+      await Promise.all([
+        h.requester.command('/rollback', 'acme-api first'),
+        h.releaseManager.command('/rollback', 'acme-api second'),
+      ]);
       const results = await Promise.all([responseFor(h, h.requester, since), responseFor(h, h.releaseManager, since)]);
       await expectOneEffect(h, started.id, results, [10, 50, 100]);
     });
@@ -306,7 +375,10 @@ describe('/rollback and the rollback paths', () => {
 
   describe('after the rollback window (monitorSeconds 3, rollbackWindowSeconds 0)', () => {
     const start = async () => {
-      const harness = await startHarness({ bakeSeconds: 1, service: { ...gates([P99]), monitorSeconds: 3, rollbackWindowSeconds: 0 } });
+      const harness = await startHarness({
+        bakeSeconds: 1,
+        service: { ...gates([P99]), monitorSeconds: 3, rollbackWindowSeconds: 0 },
+      });
       const started = await harness.deployAndApprove('v1.5.0');
       await waitForStep(harness, started.id, (step) => step.kind === 'monitor', 'the monitoring step');
       harness.sandbox.datadog.setMetric(/p99/, 1.7);
@@ -341,7 +413,10 @@ describe('/rollback and the rollback paths', () => {
       expect(h.sandbox.weights()).toEqual({ blue: 100, green: 0 });
       expect(green(h)).toEqual([10, 50, 100, 0]);
       const settled = await until(
-        () => h?.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.ts === alert.ts && !hasButton(m, 'rollback_now')),
+        () =>
+          h?.sandbox.slack
+            .messages(CHANNELS.deployments)
+            .find((m) => m.ts === alert.ts && !hasButton(m, 'rollback_now')),
         3000,
         'the alert without its buttons',
       );
@@ -355,14 +430,19 @@ describe('/rollback and the rollback paths', () => {
       h = harness;
       await h.releaseManager.press(alert, 'acknowledge_alert');
       const settled = await until(
-        () => h?.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.ts === alert.ts && !hasButton(m, 'acknowledge_alert')),
+        () =>
+          h?.sandbox.slack
+            .messages(CHANNELS.deployments)
+            .find((m) => m.ts === alert.ts && !hasButton(m, 'acknowledge_alert')),
         3000,
         'the alert without its buttons',
       );
       expect(hasButton(settled, 'rollback_now')).toBe(false);
       expect(JSON.stringify(settled.blocks)).toContain('Acknowledged by <@U0RM1>');
       const events = await h.app.store.events(started.id);
-      expect(events.filter((e) => e.type === 'alert-acknowledged')).toEqual([expect.objectContaining({ actor: PEOPLE.releaseManager })]);
+      expect(events.filter((e) => e.type === 'alert-acknowledged')).toEqual([
+        expect.objectContaining({ actor: PEOPLE.releaseManager }),
+      ]);
       const done = await waitForPhaseOf(h, started.id, ['succeeded', 'rolled-back', 'failed']);
       expect(done.phase).toBe('succeeded');
       expect(h.sandbox.weights()).toEqual({ blue: 0, green: 100 });
@@ -372,11 +452,20 @@ describe('/rollback and the rollback paths', () => {
 
   it('Resume: a deployment paused on Datadog 500s continues and succeeds once Datadog answers again', async () => {
     h = await startHarness({ bakeSeconds: 1, service: gates([P99]) });
-    h.sandbox.datadog.faults.inject({ status: 500, body: '{"errors":["Internal Server Error"]}', times: Infinity, match: '/api/v1/query' });
+    h.sandbox.datadog.faults.inject({
+      status: 500,
+      body: '{"errors":["Internal Server Error"]}',
+      times: Infinity,
+      match: '/api/v1/query',
+    });
     const started = await h.deployAndApprove('v1.5.0');
     const paused = await waitForPhaseOf(h, started.id, ['paused'], 15_000);
     expect(green(h)).toEqual([10]);
-    const page = await until(() => replies(h as Harness, paused).find((m) => hasButton(m, 'resume_deployment')), 3000, 'the paused message');
+    const page = await until(
+      () => replies(h as Harness, paused).find((m) => hasButton(m, 'resume_deployment')),
+      3000,
+      'the paused message',
+    );
 
     h.sandbox.datadog.faults.clear();
     await h.releaseManager.press(page, 'resume_deployment');
@@ -394,10 +483,19 @@ describe('/rollback and the rollback paths', () => {
 
   it('Roll back now on the paused message rolls a paused deployment back', async () => {
     h = await startHarness({ bakeSeconds: 1, service: gates([P99]) });
-    h.sandbox.datadog.faults.inject({ status: 500, body: '{"errors":["Internal Server Error"]}', times: Infinity, match: '/api/v1/query' });
+    h.sandbox.datadog.faults.inject({
+      status: 500,
+      body: '{"errors":["Internal Server Error"]}',
+      times: Infinity,
+      match: '/api/v1/query',
+    });
     const started = await h.deployAndApprove('v1.5.0');
     const paused = await waitForPhaseOf(h, started.id, ['paused'], 15_000);
-    const page = await until(() => replies(h as Harness, paused).find((m) => hasButton(m, 'rollback_now')), 3000, 'the paused message');
+    const page = await until(
+      () => replies(h as Harness, paused).find((m) => hasButton(m, 'rollback_now')),
+      3000,
+      'the paused message',
+    );
     await h.otherManager.press(page, 'rollback_now');
     const done = await waitForPhaseOf(h, started.id, ['rolled-back', 'succeeded', 'failed']);
     expect(done.phase).toBe('rolled-back');

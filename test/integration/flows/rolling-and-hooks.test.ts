@@ -5,12 +5,23 @@ import { startHarness, until, type Harness } from '../../support/harness.js';
 const WORKER = {
   strategy: 'rolling',
   deployers: ['U0DEV1'],
-  workload: { provider: 'kubernetes', namespace: 'prod', deployments: { main: 'acme-api-main' }, container: 'api', image: SANDBOX_IMAGE, rolloutTimeoutSeconds: 20 },
+  workload: {
+    provider: 'kubernetes',
+    namespace: 'prod',
+    deployments: { main: 'acme-api-main' },
+    container: 'api',
+    image: SANDBOX_IMAGE,
+    rolloutTimeoutSeconds: 20,
+  },
   gates: { intervalSeconds: 0.3, failureLimit: 0, inconclusiveLimit: 3, metrics: [] },
   monitorSeconds: 0,
 };
 
-const threadText = (h: Harness, ts: string) => h.sandbox.slack.thread(CHANNELS.deployments, ts).map((m) => m.text).join('\n');
+const threadText = (h: Harness, ts: string) =>
+  h.sandbox.slack
+    .thread(CHANNELS.deployments, ts)
+    .map((m) => m.text)
+    .join('\n');
 
 describe('rolling deployments', () => {
   let h: Harness;
@@ -18,7 +29,13 @@ describe('rolling deployments', () => {
 
   const startRolling = async () => {
     h = await startHarness({ catalog: { services: { 'acme-worker': WORKER } } });
-    h.sandbox.kubernetes.addDeployment({ namespace: 'prod', name: 'acme-api-main', container: 'api', image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`, replicas: 3 });
+    h.sandbox.kubernetes.addDeployment({
+      namespace: 'prod',
+      name: 'acme-api-main',
+      container: 'api',
+      image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`,
+      replicas: 3,
+    });
   };
 
   it('rolls the one Deployment out to the new image without touching the load balancer', async () => {
@@ -41,10 +58,14 @@ describe('rolling deployments', () => {
     expect(done.rollbackReason).toMatch(/acme-api-main-[a-z0-9]+-[a-z0-9]{5}/);
     expect(done.rollbackReason).toContain('CrashLoopBackOff');
     expect(h.sandbox.kubernetes.imageOf('prod', 'acme-api-main', 'api')).toBe(`${SANDBOX_IMAGE}:${INITIAL_VERSION}`);
-    const text = await until(() => {
-      const t = threadText(h, done.announcementTs as string);
-      return t.includes('Deployment Rolled Back') ? t : undefined;
-    }, 3000, 'the rollback message');
+    const text = await until(
+      () => {
+        const t = threadText(h, done.announcementTs as string);
+        return t.includes('Deployment Rolled Back') ? t : undefined;
+      },
+      3000,
+      'the rollback message',
+    );
     expect(text).toContain('CrashLoopBackOff');
     expect(text).toMatch(/acme-api-main-[a-z0-9]+-[a-z0-9]{5}/);
   });
@@ -56,7 +77,14 @@ describe('hook Jobs', () => {
 
   const hooks = {
     hooks: {
-      preDeploy: [{ name: 'migrate', image: `${SANDBOX_IMAGE}:{version}`, command: ['/app/migrate', 'up'], env: { TARGET: '{version}' } }],
+      preDeploy: [
+        {
+          name: 'migrate',
+          image: `${SANDBOX_IMAGE}:{version}`,
+          command: ['/app/migrate', 'up'],
+          env: { TARGET: '{version}' },
+        },
+      ],
       postDeploy: [{ name: 'e2e', image: 'registry/e2e:latest' }],
     },
   };
@@ -77,17 +105,24 @@ describe('hook Jobs', () => {
 
   it('a failing preDeploy Job fails the deployment and leaves the ALB and the Deployments untouched, with its logs in the thread', async () => {
     h = await startHarness({ service: hooks });
-    h.sandbox.kubernetes.failJob('migrate', { logs: ['applying 0042_add_index', 'ERROR: relation "users" does not exist'], reason: 'BackoffLimitExceeded' });
+    h.sandbox.kubernetes.failJob('migrate', {
+      logs: ['applying 0042_add_index', 'ERROR: relation "users" does not exist'],
+      reason: 'BackoffLimitExceeded',
+    });
     await h.deployAndApprove('v1.5.0');
     const done = await h.waitForPhase(['failed', 'succeeded', 'rolled-back']);
     expect(done.phase).toBe('failed');
     expect(h.sandbox.elbv2.changes).toHaveLength(0);
     expect(h.sandbox.kubernetes.patches).toHaveLength(0);
     expect(h.sandbox.kubernetes.imageOf('prod', 'acme-api-green', 'api')).toBe(`${SANDBOX_IMAGE}:${INITIAL_VERSION}`);
-    const text = await until(() => {
-      const t = threadText(h, done.announcementTs as string);
-      return t.includes('Deployment Failed') ? t : undefined;
-    }, 3000, 'the failure message');
+    const text = await until(
+      () => {
+        const t = threadText(h, done.announcementTs as string);
+        return t.includes('Deployment Failed') ? t : undefined;
+      },
+      3000,
+      'the failure message',
+    );
     expect(text).toContain('relation "users" does not exist');
     expect(text).toContain('migrate');
   });

@@ -25,9 +25,11 @@ const CANARY = {
 /** The green weight after each ELB change, in order. */
 const green = (h: Harness) => h.sandbox.elbv2.changes.map((c) => c.weights[h.sandbox.targetGroups.green]);
 
-const hasButton = (message: SlackMessage | undefined, actionId: string): boolean => JSON.stringify(message?.blocks ?? []).includes(`"${actionId}"`);
+const hasButton = (message: SlackMessage | undefined, actionId: string): boolean =>
+  JSON.stringify(message?.blocks ?? []).includes(`"${actionId}"`);
 
-const announcementNow = (h: Harness, ts: string) => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.ts === ts);
+const announcementNow = (h: Harness, ts: string) =>
+  h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.ts === ts);
 
 /** Replies in the deployment's thread (the announcement itself left out). */
 const replies = (h: Harness, d: Deployment): SlackMessage[] =>
@@ -56,20 +58,32 @@ const answerTo = async (h: Harness, user: SlackUser, command: string, text: stri
   const ack = await user.command(command, text);
   expect(ack.status).toBe(200);
   expect(ack.body, `${command} ${text} was answered in the ack`).toBe('');
-  const post = await until(() => h.sandbox.slack.responses.slice(before).find((r) => r.user === user.id), 5000, `the answer to ${command} ${text}`);
+  const post = await until(
+    () => h.sandbox.slack.responses.slice(before).find((r) => r.user === user.id),
+    5000,
+    `the answer to ${command} ${text}`,
+  );
   expect(post.body.response_type).toBe('ephemeral');
   return String(post.body.text ?? '');
 };
 
 const waitForBake = (h: Harness, id: string, weight: number, timeoutMs = 15_000) =>
-  until(async () => {
-    const d = await h.app.store.get(id);
-    const step = d?.steps[d.stepIndex];
-    return d?.phase === 'running' && step?.kind === 'bake' && step.weight === weight ? d : undefined;
-  }, timeoutMs, `the ${weight}% bake`);
+  until(
+    async () => {
+      const d = await h.app.store.get(id);
+      const step = d?.steps[d.stepIndex];
+      return d?.phase === 'running' && step?.kind === 'bake' && step.weight === weight ? d : undefined;
+    },
+    timeoutMs,
+    `the ${weight}% bake`,
+  );
 
 const threadMessage = (h: Harness, d: Deployment, containing: string) =>
-  until(() => replies(h, d).find((m) => m.text.includes(containing)), 5000, `a thread reply containing "${containing}"`);
+  until(
+    () => replies(h, d).find((m) => m.text.includes(containing)),
+    5000,
+    `a thread reply containing "${containing}"`,
+  );
 
 const createdKeys = (h: Harness): Promise<string[]> => h.createdKeys();
 
@@ -98,7 +112,9 @@ describe('canary with the default success-rate gate', () => {
     expect(gateRuns.every((e) => e.detail === 'pass')).toBe(true);
     expect(JSON.stringify(gateRuns[0]?.data)).toContain('success rate');
 
-    const thread = replies(h, done).map((m) => m.text).join('\n');
+    const thread = replies(h, done)
+      .map((m) => m.text)
+      .join('\n');
     expect(thread).toContain('shift traffic to 5%');
     expect(thread).toContain('shift traffic to 25%');
     await threadMessage(h, done, 'Deployment Complete');
@@ -165,10 +181,16 @@ describe('/shift', () => {
 
   it('is refused with its reason: no active deployment, an outsider, a bad percentage', async () => {
     h = await startHarness({ bakeSeconds: 1 });
-    expect(await answerTo(h, h.requester, '/shift', 'acme-api 30')).toContain('acme-api has no active deployment to shift');
-    expect(await answerTo(h, h.requester, '/shift', 'acme-api resume')).toContain('acme-api has no active deployment to shift');
+    expect(await answerTo(h, h.requester, '/shift', 'acme-api 30')).toContain(
+      'acme-api has no active deployment to shift',
+    );
+    expect(await answerTo(h, h.requester, '/shift', 'acme-api resume')).toContain(
+      'acme-api has no active deployment to shift',
+    );
 
-    expect(ackRefusal(await h.outsider.command('/shift', 'acme-api 30'))).toContain("you may not shift acme-api's traffic");
+    expect(ackRefusal(await h.outsider.command('/shift', 'acme-api 30'))).toContain(
+      "you may not shift acme-api's traffic",
+    );
     for (const value of ['150', 'abc']) {
       const text = ackRefusal(await h.requester.command('/shift', `acme-api ${value}`));
       expect(text).toContain(`\`${value}\` is not a percentage`);
@@ -206,7 +228,9 @@ describe('deploy windows', () => {
     const { view } = await h.requester.requestDeploy('acme-api v1.5.0 hotfix');
     expect(JSON.stringify(view.blocks)).toContain('"justification"');
     expect(JSON.stringify(view.blocks)).toContain('HOTFIX');
-    const submitted = await h.requester.submitChecklist(view, { justification: 'Card payments failing for every EU customer since 11:40' });
+    const submitted = await h.requester.submitChecklist(view, {
+      justification: 'Card payments failing for every EU customer since 11:40',
+    });
     expect(submitted.status).toBe(200);
     expect(submitted.body).toBe('');
 
@@ -237,12 +261,18 @@ describe('freeze', () => {
     h = await startHarness({ bakeSeconds: 1 });
 
     // Only release managers may freeze or unfreeze.
-    expect(ackRefusal(await h.requester.command('/deploy', 'freeze acme-api because I said so'))).toContain('only a release manager can freeze');
-    expect(ackRefusal(await h.requester.command('/deploy', 'unfreeze acme-api'))).toContain('only a release manager can unfreeze');
+    expect(ackRefusal(await h.requester.command('/deploy', 'freeze acme-api because I said so'))).toContain(
+      'only a release manager can freeze',
+    );
+    expect(ackRefusal(await h.requester.command('/deploy', 'unfreeze acme-api'))).toContain(
+      'only a release manager can unfreeze',
+    );
     await pause(SETTLE_MS);
     expect(await createdKeys(h)).toEqual([]);
 
-    expect(await answerTo(h, h.releaseManager, '/deploy', 'freeze acme-api database migration running')).toContain('acme-api is frozen: database migration running');
+    expect(await answerTo(h, h.releaseManager, '/deploy', 'freeze acme-api database migration running')).toContain(
+      'acme-api is frozen: database migration running',
+    );
     const refused = await answerTo(h, h.requester, '/deploy', 'acme-api v1.5.0');
     expect(refused).toContain('acme-api is frozen');
     expect(refused).toContain(`<@${PEOPLE.releaseManager}>`);
@@ -254,11 +284,15 @@ describe('freeze', () => {
     await pause(SETTLE_MS);
     expect(h.sandbox.slack.views).toHaveLength(0);
 
-    expect(await answerTo(h, h.releaseManager, '/deploy', 'unfreeze acme-api')).toContain('acme-api is no longer frozen');
+    expect(await answerTo(h, h.releaseManager, '/deploy', 'unfreeze acme-api')).toContain(
+      'acme-api is no longer frozen',
+    );
     const opened = await h.requester.requestDeploy('acme-api v1.5.0');
     expect(JSON.stringify(opened.view.blocks[0])).toContain('v1.5.0');
 
-    expect(await answerTo(h, h.otherManager, '/deploy', 'freeze all end of quarter')).toContain('All services are frozen');
+    expect(await answerTo(h, h.otherManager, '/deploy', 'freeze all end of quarter')).toContain(
+      'All services are frozen',
+    );
     const all = await answerTo(h, h.requester, '/deploy', 'acme-api v1.5.1');
     expect(all).toContain('all services are frozen');
     expect(all).toContain(`<@${PEOPLE.otherManager}>`);
@@ -275,7 +309,9 @@ describe('freeze', () => {
     await waitForBake(h, started.id, 10);
     await answerTo(h, h.releaseManager, '/deploy', 'freeze acme-api incident in progress');
 
-    expect(await answerTo(h, h.requester, '/rollback', 'acme-api errors on checkout')).toContain('Rolling back acme-api v1.5.0');
+    expect(await answerTo(h, h.requester, '/rollback', 'acme-api errors on checkout')).toContain(
+      'Rolling back acme-api v1.5.0',
+    );
     const done = await h.waitForPhase(['rolled-back', 'succeeded', 'failed'], 20_000);
     expect(done.phase).toBe('rolled-back');
     expect(done.rollbackBy).toBe(PEOPLE.requester);
@@ -299,7 +335,9 @@ describe('dry run', () => {
     expect(text).toContain('v1.5.0');
     expect(text).toContain('blue-green');
     expect(text).toContain('nothing will change');
-    expect(text).toMatch(/preflight[\s\S]*deploy new version[\s\S]*health check[\s\S]*smoke tests[\s\S]*shift traffic to 10%[\s\S]*bake at 10% for 1m[\s\S]*shift traffic to 50%[\s\S]*bake at 50% for 1m[\s\S]*shift traffic to 100%/);
+    expect(text).toMatch(
+      /preflight[\s\S]*deploy new version[\s\S]*health check[\s\S]*smoke tests[\s\S]*shift traffic to 10%[\s\S]*bake at 10% for 1m[\s\S]*shift traffic to 50%[\s\S]*bake at 50% for 1m[\s\S]*shift traffic to 100%/,
+    );
     expect(text).toContain(`${SANDBOX_IMAGE}:v1.5.0`);
     expect(text).toContain('Expected duration:* ~2m');
     expect(text).toContain(`<@${PEOPLE.releaseManager}>`);
@@ -322,7 +360,9 @@ describe('dry run', () => {
     expect(body.response_type).toBe('in_channel');
     const text = body.text ?? '';
     expect(text).toContain('(canary)');
-    expect(text).toMatch(/shift traffic to 5%[\s\S]*shift traffic to 25%[\s\S]*shift traffic to 50%[\s\S]*shift traffic to 100%/);
+    expect(text).toMatch(
+      /shift traffic to 5%[\s\S]*shift traffic to 25%[\s\S]*shift traffic to 50%[\s\S]*shift traffic to 100%/,
+    );
     expect(text).toContain('Expected duration:* ~3s');
     // SPEC §3: the dry run lists the gates with their queries and thresholds — for a canary
     // with no metrics of its own, the success-rate gate the deployment will actually run.
@@ -351,13 +391,21 @@ describe('approval expiry', () => {
 
     const expired = await h.waitForPhase(['expired'], 5000);
     expect(expired.approver).toBeUndefined();
-    await until(async () => ((await h.app.store.activeId('acme-api')) === undefined ? true : undefined), 3000, 'the lock to be released');
+    await until(
+      async () => ((await h.app.store.activeId('acme-api')) === undefined ? true : undefined),
+      3000,
+      'the lock to be released',
+    );
     expect((await h.app.store.intents(expired.id)).decision).toMatchObject({ kind: 'expire' });
     expect((await h.app.store.events(expired.id)).map((e) => e.type)).toContain('expired');
 
     // A press on the stale buttons changes nothing.
     await h.releaseManager.press(staleCopy, 'approve_deployment');
-    const refusal = await until(() => h.sandbox.slack.ephemerals(PEOPLE.releaseManager).find((e) => e.text.includes('expired')), 3000, 'the refusal');
+    const refusal = await until(
+      () => h.sandbox.slack.ephemerals(PEOPLE.releaseManager).find((e) => e.text.includes('expired')),
+      3000,
+      'the refusal',
+    );
     expect(refusal.text).toContain('already expired');
     await pause(SETTLE_MS);
     expect((await h.app.store.get(expired.id))?.phase).toBe('expired');

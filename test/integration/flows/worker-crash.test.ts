@@ -13,18 +13,27 @@ describe('a worker killed with SIGKILL during a bake', () => {
 
   it('is replaced by another worker that finishes the deployment without applying a stage twice', async () => {
     h = await startHarness({ bakeSeconds: 3, roles: { bot: true, worker: false } });
-    const env = { ...(await h.sandbox.env(REDIS_URL, h.prefix)), WORKER_LOCK_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', PORT: '0' };
+    const env = {
+      ...(await h.sandbox.env(REDIS_URL, h.prefix)),
+      WORKER_LOCK_MS: '3000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      PORT: '0',
+    };
     const first = spawnWorker(env);
     workers.push(first);
 
     const started = await h.deployAndApprove('v1.5.0');
     const green = () => h.sandbox.elbv2.changes.map((c) => c.weights[h.sandbox.targetGroups.green]);
     // Kill it once 50% is applied and the 50% bake has begun.
-    await until(async () => {
-      const d = await h.app.store.get(started.id);
-      const step = d?.steps[d.stepIndex];
-      return step?.kind === 'bake' && step.weight === 50 ? true : undefined;
-    }, 20_000, 'the 50% bake');
+    await until(
+      async () => {
+        const d = await h.app.store.get(started.id);
+        const step = d?.steps[d.stepIndex];
+        return step?.kind === 'bake' && step.weight === 50 ? true : undefined;
+      },
+      20_000,
+      'the 50% bake',
+    );
     await killed(first);
     expect(green()).toEqual([10, 50]);
 
@@ -38,7 +47,9 @@ describe('a worker killed with SIGKILL during a bake', () => {
     expect(h.sandbox.weights()).toEqual({ blue: 0, green: 100 });
     const events = await h.app.store.events(done.id);
     expect(events.filter((e) => e.type === 'step-succeeded')).toHaveLength(done.steps.length);
-    const success = h.sandbox.slack.calls.filter((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Deployment Complete'));
+    const success = h.sandbox.slack.calls.filter(
+      (c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Deployment Complete'),
+    );
     expect(success).toHaveLength(1);
   });
 });

@@ -30,8 +30,18 @@ const sent = (action: string) => elb.requests.filter((r) => new URLSearchParams(
 
 beforeEach(async () => {
   elb = await startElbv2StandIn();
-  elb.addListener(LISTENER, [{ arn: BLUE, weight: 1 }, { arn: GREEN, weight: 3 }], { stickiness: { enabled: true, durationSeconds: 300 } });
-  elb.addRule(LISTENER, RULE, [{ arn: BLUE, weight: 100 }, { arn: GREEN, weight: 0 }]);
+  elb.addListener(
+    LISTENER,
+    [
+      { arn: BLUE, weight: 1 },
+      { arn: GREEN, weight: 3 },
+    ],
+    { stickiness: { enabled: true, durationSeconds: 300 } },
+  );
+  elb.addRule(LISTENER, RULE, [
+    { arn: BLUE, weight: 100 },
+    { arn: GREEN, weight: 0 },
+  ]);
   sdk = clientFor();
   alb = new AlbTraffic(sdk);
 });
@@ -83,7 +93,11 @@ describe('AlbTraffic against the ELBv2 stand-in', () => {
     expect(await alb.setWeights(onRule, { blue: 10, green: 90 })).toEqual({ changed: true });
     expect(elb.weightsOf(RULE)).toEqual({ [BLUE]: 10, [GREEN]: 90 });
     expect(elb.weightsOf(LISTENER)).toEqual({ [BLUE]: 1, [GREEN]: 3 });
-    expect(new URLSearchParams(sent('ModifyRule')[0]?.body).get('Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight')).toBe('90');
+    expect(
+      new URLSearchParams(sent('ModifyRule')[0]?.body).get(
+        'Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight',
+      ),
+    ).toBe('90');
   });
 
   it('sends one Modify when the same weights are set twice', async () => {
@@ -147,7 +161,9 @@ describe('AlbTraffic against the ELBv2 stand-in', () => {
     elb.faults.inject({ hang: true, match: 'ModifyListener', times: Infinity });
     const error = await rejection(bounded.setWeights(onListener, { blue: 10, green: 90 }));
     expect(error.retriable).toBe(true);
-    expect(error.message).toBe(`ALB: setting weights blue 10 / green 90 on listener ${LISTENER} failed: no answer within 300 ms`);
+    expect(error.message).toBe(
+      `ALB: setting weights blue 10 / green 90 on listener ${LISTENER} failed: no answer within 300 ms`,
+    );
   });
 
   it('reports throttling past its tries as a retriable failure that says so', async () => {
@@ -181,7 +197,9 @@ describe('AlbTraffic against the ELBv2 stand-in', () => {
   it('reports an unknown target group from ModifyListener as not retriable', async () => {
     const stranger = `${prefix}:targetgroup/acme-other/0000000000000000`;
     elb.addListener(LISTENER, [{ arn: BLUE, weight: 1 }]);
-    const error = await rejection(alb.setWeights({ ...onListener, targetGroups: { blue: BLUE, green: stranger } }, { blue: 50, green: 50 }));
+    const error = await rejection(
+      alb.setWeights({ ...onListener, targetGroups: { blue: BLUE, green: stranger } }, { blue: 50, green: 50 }),
+    );
     expect(error.retriable).toBe(false);
     expect((error.cause as Error).name).toBe('TargetGroupNotFoundException');
     expect(elb.changes).toHaveLength(0);
@@ -189,7 +207,11 @@ describe('AlbTraffic against the ELBv2 stand-in', () => {
 
   it('refuses to report colour weights while a third target group takes traffic', async () => {
     const third = `${prefix}:targetgroup/acme-debug/1111111111111111`;
-    elb.addListener(LISTENER, [{ arn: BLUE, weight: 9 }, { arn: GREEN, weight: 0 }, { arn: third, weight: 1 }]);
+    elb.addListener(LISTENER, [
+      { arn: BLUE, weight: 9 },
+      { arn: GREEN, weight: 0 },
+      { arn: third, weight: 1 },
+    ]);
     const error = await rejection(alb.setWeights(onListener, { blue: 0, green: 100 }));
     expect(error.retriable).toBe(false);
     expect(error.message).toContain(third);
@@ -208,7 +230,10 @@ describe('AlbTraffic against the ELBv2 stand-in', () => {
       ListenerArn: LISTENER,
       DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: BLUE, Weight: 1000 }] } }],
     });
-    await expect(sdk.send(modify)).rejects.toMatchObject({ name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
+    await expect(sdk.send(modify)).rejects.toMatchObject({
+      name: 'ValidationError',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(elb.changes).toHaveLength(0);
   });
 });

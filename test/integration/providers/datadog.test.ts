@@ -14,7 +14,13 @@ let metrics: DatadogMetrics;
 
 beforeAll(async () => {
   dd = await startDatadogStandIn({ apiKey: API_KEY, appKey: APP_KEY });
-  metrics = datadogMetricsFromEnv({ apiKey: API_KEY, appKey: APP_KEY, apiUrl: dd.url, timeoutMs: 500, windowSeconds: 300 });
+  metrics = datadogMetricsFromEnv({
+    apiKey: API_KEY,
+    appKey: APP_KEY,
+    apiUrl: dd.url,
+    timeoutMs: 500,
+    windowSeconds: 300,
+  });
 });
 afterAll(() => dd.close());
 beforeEach(() => {
@@ -69,8 +75,15 @@ describe('DatadogMetrics.query', () => {
   });
 
   it('a 429 that outlasts the retries keeps Datadog’s own message', async () => {
-    dd.faults.inject({ status: 429, body: JSON.stringify({ errors: ['Rate limit of 1600 requests in 3600 seconds reached'] }), times: Infinity });
-    expect(await metrics.query(P99, now)).toEqual({ query: P99, error: '429 Rate limit of 1600 requests in 3600 seconds reached' });
+    dd.faults.inject({
+      status: 429,
+      body: JSON.stringify({ errors: ['Rate limit of 1600 requests in 3600 seconds reached'] }),
+      times: Infinity,
+    });
+    expect(await metrics.query(P99, now)).toEqual({
+      query: P99,
+      error: '429 Rate limit of 1600 requests in 3600 seconds reached',
+    });
   });
 
   it('gets through a 503 and a 429 by trying again, reading the same query each time', async () => {
@@ -89,8 +102,18 @@ describe('DatadogMetrics.query', () => {
   });
 
   it('does not wait out a rate limit that resets later than it is willing to wait', async () => {
-    const patient = new DatadogMetrics({ apiKey: API_KEY, appKey: APP_KEY, apiUrl: dd.url, timeoutMs: 500, maxRetryDelayMs: 1000 });
-    dd.faults.inject({ status: 429, headers: { 'x-ratelimit-reset': '60' }, body: JSON.stringify({ errors: ['Rate limit reached'] }) });
+    const patient = new DatadogMetrics({
+      apiKey: API_KEY,
+      appKey: APP_KEY,
+      apiUrl: dd.url,
+      timeoutMs: 500,
+      maxRetryDelayMs: 1000,
+    });
+    dd.faults.inject({
+      status: 429,
+      headers: { 'x-ratelimit-reset': '60' },
+      body: JSON.stringify({ errors: ['Rate limit reached'] }),
+    });
     dd.setMetric(P99, 0.42);
     expect(await patient.query(P99, now)).toEqual({ query: P99, error: '429 Rate limit reached' });
     expect(dd.requests).toHaveLength(1);
@@ -128,14 +151,21 @@ describe('DatadogMetrics.query', () => {
 
 describe('DatadogMetrics.firingMonitors', () => {
   it('returns SEV1/SEV2 monitors in Alert that carry every tag', async () => {
-    const sev1 = dd.addMonitor({ name: 'acme-api 5xx', tags: ['service:acme-api', 'team:core'], priority: 1, state: 'Alert' });
+    const sev1 = dd.addMonitor({
+      name: 'acme-api 5xx',
+      tags: ['service:acme-api', 'team:core'],
+      priority: 1,
+      state: 'Alert',
+    });
     dd.addMonitor({ name: 'acme-api disk', tags: ['service:acme-api'], priority: 3, state: 'Alert' });
     dd.addMonitor({ name: 'acme-api latency', tags: ['service:acme-api'], priority: 2, state: 'OK' });
     dd.addMonitor({ name: 'acme-api warn', tags: ['service:acme-api'], priority: 1, state: 'Warn' });
     dd.addMonitor({ name: 'other 5xx', tags: ['service:other'], priority: 1, state: 'Alert' });
     dd.addMonitor({ name: 'no priority', tags: ['service:acme-api'], state: 'Alert' });
 
-    expect(await metrics.firingMonitors(['service:acme-api'], [1, 2])).toEqual([{ id: sev1, name: 'acme-api 5xx', priority: 1, state: 'Alert' }]);
+    expect(await metrics.firingMonitors(['service:acme-api'], [1, 2])).toEqual([
+      { id: sev1, name: 'acme-api 5xx', priority: 1, state: 'Alert' },
+    ]);
     const req = dd.requests.at(-1);
     expect(req?.path).toBe('/api/v1/monitor');
     expect(req?.query.get('monitor_tags')).toBe('service:acme-api');
@@ -173,7 +203,13 @@ describe('runGates against the stand-in', () => {
     dd.setMetric(blue, 0.4);
     const run = await runGates(metrics, gates, 'green', 'blue', now);
     expect(run.outcome).toBe('pass');
-    expect(run.readings[1]).toMatchObject({ query: green, baselineQuery: blue, value: 0.4, baseline: 0.4, outcome: 'pass' });
+    expect(run.readings[1]).toMatchObject({
+      query: green,
+      baselineQuery: blue,
+      value: 0.4,
+      baseline: 0.4,
+      outcome: 'pass',
+    });
   });
 
   it('breaches when only the new colour is slow, with both values in the reading', async () => {
@@ -207,8 +243,12 @@ describe('runGates against the stand-in', () => {
 
 describe('datadogMetricsFromEnv', () => {
   it('names the missing or malformed variable', () => {
-    expect(() => datadogMetricsFromEnv({ appKey: 'x' })).toThrow(new ConfigInvalid('DD_API_KEY is required for Datadog gates'));
+    expect(() => datadogMetricsFromEnv({ appKey: 'x' })).toThrow(
+      new ConfigInvalid('DD_API_KEY is required for Datadog gates'),
+    );
     expect(() => datadogMetricsFromEnv({ apiKey: 'x' })).toThrow(/DD_APP_KEY/);
-    expect(() => datadogMetricsFromEnv({ apiKey: 'x', appKey: 'y', apiUrl: '127.0.0.1:8126' })).toThrow(/DATADOG_API_URL/);
+    expect(() => datadogMetricsFromEnv({ apiKey: 'x', appKey: 'y', apiUrl: '127.0.0.1:8126' })).toThrow(
+      /DATADOG_API_URL/,
+    );
   });
 });

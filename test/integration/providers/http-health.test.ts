@@ -114,7 +114,10 @@ describe('HttpHealth against the service stand-in', () => {
   it('fails a smoke check that answers another status', async () => {
     service.setSmokeStatus('green', 500);
 
-    const result = await health.smoke(smokeCheck('green', { name: 'me', method: 'GET', url: service.urlFor('green', '/api/v2/users/me') }), 2000);
+    const result = await health.smoke(
+      smokeCheck('green', { name: 'me', method: 'GET', url: service.urlFor('green', '/api/v2/users/me') }),
+      2000,
+    );
 
     expect(result).toMatchObject({ ok: false, status: 500 });
     expect(result.message).toMatch(/^me: 500 in \d+ ms, expected 200$/);
@@ -125,7 +128,10 @@ describe('HttpHealth against the service stand-in', () => {
 
     const result = await health.smoke(smokeCheck('green'), 100);
 
-    expect(result).toMatchObject({ ok: false, message: `auth token: POST ${service.urlFor('green', '/api/v2/auth/token')}: no answer within 100 ms` });
+    expect(result).toMatchObject({
+      ok: false,
+      message: `auth token: POST ${service.urlFor('green', '/api/v2/auth/token')}: no answer within 100 ms`,
+    });
   });
 });
 
@@ -133,15 +139,23 @@ describe('HttpHealth version fields', () => {
   let server: StandIn;
   beforeAll(async () => {
     server = await startHttpStandIn((req, res) =>
-      req.path === '/text' ? void res.end('OK') : sendJson(res, 200, { status: 'ok', build: { sha: 'abc1234', number: 42 } }),
+      req.path === '/text'
+        ? void res.end('OK')
+        : sendJson(res, 200, { status: 'ok', build: { sha: 'abc1234', number: 42 } }),
     );
   });
   afterAll(() => server.close());
 
   it('reads a dotted path', async () => {
     const health = new HttpHealth();
-    expect(await health.checkVersion(`${server.url}/healthz`, 'build.sha', 'abc1234', 1000)).toMatchObject({ ok: true, observed: 'abc1234' });
-    expect(await health.checkVersion(`${server.url}/healthz`, 'build.number', '42', 1000)).toMatchObject({ ok: true, observed: '42' });
+    expect(await health.checkVersion(`${server.url}/healthz`, 'build.sha', 'abc1234', 1000)).toMatchObject({
+      ok: true,
+      observed: 'abc1234',
+    });
+    expect(await health.checkVersion(`${server.url}/healthz`, 'build.number', '42', 1000)).toMatchObject({
+      ok: true,
+      observed: '42',
+    });
   });
 
   it('says when the field is missing or the body is not JSON', async () => {

@@ -44,7 +44,10 @@ const followJob = async (name = migrate.name, timeoutMs = 5_000): Promise<JobSta
 
 describe('KubernetesWorkload hooks as Jobs against the stand-in API server', () => {
   it('runs a Job to success and returns the last 20 lines of its log', async () => {
-    k8s.setJobLogs('migrate', Array.from({ length: 25 }, (_, i) => `migration step ${i + 1}`));
+    k8s.setJobLogs(
+      'migrate',
+      Array.from({ length: 25 }, (_, i) => `migration step ${i + 1}`),
+    );
 
     expect(await workload.runJob(migrate)).toEqual({ created: true });
     const states = await followJob();
@@ -72,9 +75,16 @@ describe('KubernetesWorkload hooks as Jobs against the stand-in API server', () 
       labels: migrate.labels,
       phase: 'running',
     });
-    expect(job?.object.spec).toMatchObject({ backoffLimit: 0, ttlSecondsAfterFinished: 86_400, activeDeadlineSeconds: 600 });
+    expect(job?.object.spec).toMatchObject({
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 86_400,
+      activeDeadlineSeconds: 600,
+    });
     expect(job?.object.spec.template.spec.restartPolicy).toBe('Never');
-    expect(job?.object.spec.template.metadata.labels).toMatchObject({ ...migrate.labels, 'job-name': 'acme-api-migrate-d41' });
+    expect(job?.object.spec.template.metadata.labels).toMatchObject({
+      ...migrate.labels,
+      'job-name': 'acme-api-migrate-d41',
+    });
     expect(k8s.requests.find((r) => r.method === 'POST')?.path).toBe('/apis/batch/v1/namespaces/prod/jobs');
   });
 
@@ -86,7 +96,9 @@ describe('KubernetesWorkload hooks as Jobs against the stand-in API server', () 
     const last = (await followJob()).at(-1);
 
     expect(last).toMatchObject({ phase: 'failed', reason: 'BackoffLimitExceeded', logTail: logs });
-    expect(last?.message).toBe('job prod/acme-api-migrate-d41 failed (BackoffLimitExceeded): Job has reached the specified backoff limit');
+    expect(last?.message).toBe(
+      'job prod/acme-api-migrate-d41 failed (BackoffLimitExceeded): Job has reached the specified backoff limit',
+    );
   });
 
   it('reports a Job stopped at its deadline as failed, without a log once its pod is gone', async () => {
@@ -120,7 +132,12 @@ describe('KubernetesWorkload hooks as Jobs against the stand-in API server', () 
     });
 
     expect(response.status).toBe(409);
-    expect(await response.json()).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', code: 409, message: 'jobs.batch "acme-api-migrate-d41" already exists' });
+    expect(await response.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'AlreadyExists',
+      code: 409,
+      message: 'jobs.batch "acme-api-migrate-d41" already exists',
+    });
   });
 
   it('refuses to count a Job of the same name that runs something else as this one', async () => {
@@ -133,7 +150,11 @@ describe('KubernetesWorkload hooks as Jobs against the stand-in API server', () 
   });
 
   it('still reports the outcome when the log cannot be read', async () => {
-    k8s.faults.inject({ status: 500, body: JSON.stringify(kubernetesStatus(500, 'InternalError', 'kubelet unreachable')), match: '/log' });
+    k8s.faults.inject({
+      status: 500,
+      body: JSON.stringify(kubernetesStatus(500, 'InternalError', 'kubelet unreachable')),
+      match: '/log',
+    });
     await workload.runJob(migrate);
 
     const last = (await followJob()).at(-1);

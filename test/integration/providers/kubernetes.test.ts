@@ -47,9 +47,12 @@ interface ReplicaSetItem {
 }
 
 const listReplicaSets = async (): Promise<ReplicaSetItem[]> => {
-  const response = await fetch(`${k8s.url}/apis/apps/v1/namespaces/prod/replicasets?labelSelector=app%3Dacme-api-green`, {
-    headers: { authorization: 'Bearer switchyard-sandbox-token' },
-  });
+  const response = await fetch(
+    `${k8s.url}/apis/apps/v1/namespaces/prod/replicasets?labelSelector=app%3Dacme-api-green`,
+    {
+      headers: { authorization: 'Bearer switchyard-sandbox-token' },
+    },
+  );
   return ((await response.json()) as { items: ReplicaSetItem[] }).items;
 };
 
@@ -62,11 +65,19 @@ describe('KubernetesWorkload against the stand-in API server', () => {
     const states = await followRollout();
 
     expect(states[0]?.phase).toBe('progressing');
-    expect(states.at(-1)).toMatchObject({ phase: 'complete', message: 'deployment prod/acme-api-green successfully rolled out' });
+    expect(states.at(-1)).toMatchObject({
+      phase: 'complete',
+      message: 'deployment prod/acme-api-green successfully rolled out',
+    });
     expect(k8s.imageOf('prod', 'acme-api-green', 'api')).toBe(`${IMAGE}:v2`);
     const deployment = k8s.deployment('prod', 'acme-api-green');
     expect(deployment?.metadata.generation).toBe(2);
-    expect(deployment?.status).toMatchObject({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+    expect(deployment?.status).toMatchObject({
+      observedGeneration: 2,
+      replicas: 3,
+      updatedReplicas: 3,
+      availableReplicas: 3,
+    });
     expect(deployment?.status.conditions.find((c) => c.type === 'Progressing')?.reason).toBe('NewReplicaSetAvailable');
   });
 
@@ -85,19 +96,32 @@ describe('KubernetesWorkload against the stand-in API server', () => {
 
   it('leaves the other containers of the pod template alone', async () => {
     const sidecar = { name: 'envoy', image: 'envoyproxy/envoy:v1.31' };
-    const added = await rawPatch('application/json-patch+json', [{ op: 'add', path: '/spec/template/spec/containers/-', value: sidecar }]);
+    const added = await rawPatch('application/json-patch+json', [
+      { op: 'add', path: '/spec/template/spec/containers/-', value: sidecar },
+    ]);
     expect(added.status).toBe(200);
 
     await workload.setImage(ref, `${IMAGE}:v2`);
 
-    expect(k8s.deployment('prod', 'acme-api-green')?.spec.template.spec.containers).toEqual([{ name: 'api', image: `${IMAGE}:v2` }, sidecar]);
+    expect(k8s.deployment('prod', 'acme-api-green')?.spec.template.spec.containers).toEqual([
+      { name: 'api', image: `${IMAGE}:v2` },
+      sidecar,
+    ]);
   });
 
   it('answers a PATCH sent as plain application/json with 415, as the real API server does', async () => {
-    const response = await rawPatch('application/json', { spec: { template: { spec: { containers: [{ name: 'api', image: 'x:y' }] } } } });
+    const response = await rawPatch('application/json', {
+      spec: { template: { spec: { containers: [{ name: 'api', image: 'x:y' }] } } },
+    });
 
     expect(response.status).toBe(415);
-    expect(await response.json()).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'UnsupportedMediaType', code: 415 });
+    expect(await response.json()).toMatchObject({
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'UnsupportedMediaType',
+      code: 415,
+    });
     expect(k8s.imageOf('prod', 'acme-api-green', 'api')).toBe(`${IMAGE}:v1`);
   });
 
@@ -116,7 +140,11 @@ describe('KubernetesWorkload against the stand-in API server', () => {
     k8s.failImage(/:does-not-exist$/, 'ImagePullBackOff');
     await workload.setImage(ref, `${IMAGE}:does-not-exist`);
 
-    expect((await followRollout()).at(-1)).toMatchObject({ phase: 'failed', reason: 'ImagePullBackOff', pod: expect.stringMatching(POD_NAME) });
+    expect((await followRollout()).at(-1)).toMatchObject({
+      phase: 'failed',
+      reason: 'ImagePullBackOff',
+      pod: expect.stringMatching(POD_NAME),
+    });
   });
 
   it('completes a rollback to the previous image while the broken pods are still around', async () => {
@@ -151,7 +179,11 @@ describe('KubernetesWorkload against the stand-in API server', () => {
   });
 
   it('turns a 500 from the API server into a retriable failure', async () => {
-    k8s.faults.inject({ status: 500, body: JSON.stringify(kubernetesStatus(500, 'InternalError', 'etcdserver: request timed out')), match: '/deployments/' });
+    k8s.faults.inject({
+      status: 500,
+      body: JSON.stringify(kubernetesStatus(500, 'InternalError', 'etcdserver: request timed out')),
+      match: '/deployments/',
+    });
 
     const error = await rejection(workload.readImage(ref));
 
@@ -172,7 +204,14 @@ describe('KubernetesWorkload against the stand-in API server', () => {
 
   it('rolls back to the newest template that ran an image, whole, and does nothing the second time', async () => {
     // The v1 that preflight recorded carries an env var and a label that later templates dropped.
-    const first = { spec: { template: { metadata: { labels: { release: 'first' } }, spec: { containers: [{ name: 'api', env: [{ name: 'FEATURE_X', value: 'on' }] }] } } } };
+    const first = {
+      spec: {
+        template: {
+          metadata: { labels: { release: 'first' } },
+          spec: { containers: [{ name: 'api', env: [{ name: 'FEATURE_X', value: 'on' }] }] },
+        },
+      },
+    };
     expect((await rawPatch('application/strategic-merge-patch+json', first)).status).toBe(200);
     await followRollout();
     const firstTemplate = k8s.deployment('prod', 'acme-api-green')?.spec.template;
@@ -192,8 +231,12 @@ describe('KubernetesWorkload against the stand-in API server', () => {
     const restored = k8s.deployment('prod', 'acme-api-green')?.spec.template;
     expect(restored).toEqual(firstTemplate);
     expect(restored?.metadata.labels).toEqual({ app: 'acme-api-green', release: 'first' });
-    expect(restored?.spec.containers).toEqual([{ name: 'api', image: `${IMAGE}:v1`, env: [{ name: 'FEATURE_X', value: 'on' }] }]);
-    expect(k8s.patches.slice(patchesBefore)).toMatchObject([{ contentType: 'application/json-patch+json', body: [{ op: 'replace', path: '/spec/template' }] }]);
+    expect(restored?.spec.containers).toEqual([
+      { name: 'api', image: `${IMAGE}:v1`, env: [{ name: 'FEATURE_X', value: 'on' }] },
+    ]);
+    expect(k8s.patches.slice(patchesBefore)).toMatchObject([
+      { contentType: 'application/json-patch+json', body: [{ op: 'replace', path: '/spec/template' }] },
+    ]);
     expect((await followRollout()).at(-1)?.phase).toBe('complete');
 
     // The controller reuses the old ReplicaSet under a new revision, as for `kubectl rollout undo`.
@@ -201,7 +244,9 @@ describe('KubernetesWorkload against the stand-in API server', () => {
     expect(replicaSets).toHaveLength(4);
     const reused = replicaSets.find((rs) => rs.spec.template.metadata.labels.release === 'first');
     expect(reused?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('5');
-    expect(k8s.deployment('prod', 'acme-api-green')?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('5');
+    expect(k8s.deployment('prod', 'acme-api-green')?.metadata.annotations['deployment.kubernetes.io/revision']).toBe(
+      '5',
+    );
 
     expect(await workload.rollbackToImage(ref, `${IMAGE}:v1`)).toEqual({ changed: false });
     expect(k8s.patches).toHaveLength(patchesBefore + 1);
@@ -219,7 +264,13 @@ describe('KubernetesWorkload against the stand-in API server', () => {
 
   it('falls back to setting the image when no ReplicaSet of the deployment ever ran it', async () => {
     // Another Deployment whose pods the selector also matches: its ReplicaSets are not this one's history.
-    k8s.addDeployment({ namespace: 'prod', name: 'acme-api-canary', container: 'api', image: `${IMAGE}:v0`, labels: { app: 'acme-api-green', track: 'canary' } });
+    k8s.addDeployment({
+      namespace: 'prod',
+      name: 'acme-api-canary',
+      container: 'api',
+      image: `${IMAGE}:v0`,
+      labels: { app: 'acme-api-green', track: 'canary' },
+    });
     await workload.setImage(ref, `${IMAGE}:v2`);
     await followRollout();
 

@@ -32,8 +32,15 @@ describe('SlackChat against the Slack stand-in', () => {
     expect(posted.channel).toBe(CHANNEL);
     expect(posted.ts).toMatch(/^\d{10}\.\d{6}$/);
     const [message] = slack.messages(CHANNEL);
-    expect(message).toMatchObject({ ts: posted.ts, text: 'Deploying acme-api abc1234', blocks: [section('*acme-api* abc1234')] });
-    expect(slack.callsTo('chat.postMessage')[0]?.args).toMatchObject({ channel: CHANNEL, blocks: [section('*acme-api* abc1234')] });
+    expect(message).toMatchObject({
+      ts: posted.ts,
+      text: 'Deploying acme-api abc1234',
+      blocks: [section('*acme-api* abc1234')],
+    });
+    expect(slack.callsTo('chat.postMessage')[0]?.args).toMatchObject({
+      channel: CHANNEL,
+      blocks: [section('*acme-api* abc1234')],
+    });
   });
 
   it('replies in the thread and updates the parent; timestamps keep increasing', async () => {
@@ -50,7 +57,11 @@ describe('SlackChat against the Slack stand-in', () => {
 
     const client = clientFor(slack);
     const replies = await client.conversations.replies({ channel: CHANNEL, ts: parent.ts });
-    expect(replies.messages?.map((m) => m.text)).toEqual(['announcement: shifting 10%', 'preflight ok', 'deploy idle ok']);
+    expect(replies.messages?.map((m) => m.text)).toEqual([
+      'announcement: shifting 10%',
+      'preflight ok',
+      'deploy idle ok',
+    ]);
     expect(replies.messages?.[0]?.reply_count).toBe(2);
   });
 
@@ -58,7 +69,9 @@ describe('SlackChat against the Slack stand-in', () => {
     const parent = await chat.post(CHANNEL, 'announcement');
     const reply = await chat.reply(CHANNEL, parent.ts, 'reply');
 
-    expect(await chat.permalink(CHANNEL, parent.ts)).toBe(`https://sandbox.slack.com/archives/${CHANNEL}/p${parent.ts.replace('.', '')}`);
+    expect(await chat.permalink(CHANNEL, parent.ts)).toBe(
+      `https://sandbox.slack.com/archives/${CHANNEL}/p${parent.ts.replace('.', '')}`,
+    );
     expect(await chat.permalink(CHANNEL, reply.ts)).toContain(`?thread_ts=${parent.ts}&cid=${CHANNEL}`);
   });
 

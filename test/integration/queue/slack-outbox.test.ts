@@ -23,8 +23,13 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
 
   const start = (pacing: OutboxPacing = { messagesPerSecond: 200, announcementEveryMs: 300 }) => {
     outbox = new SlackOutbox(redis, redis, prefix, pacing);
-    const chat = new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } }));
-    worker = outbox.createWorker(chat, store, createLogger('silent'), { lockDurationMs: 3000, stalledIntervalMs: 1000 });
+    const chat = new SlackChat(
+      new WebClient(slack.token, { slackApiUrl: slack.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } }),
+    );
+    worker = outbox.createWorker(chat, store, createLogger('silent'), {
+      lockDurationMs: 3000,
+      stalledIntervalMs: 1000,
+    });
   };
 
   /** The announcement a thread hangs from, posted the way the bot posts it. */
@@ -54,19 +59,36 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     start();
     const ts = await announcement();
     for (let i = 0; i < 25; i += 1) {
-      await outbox.send({ deploymentId: DEPLOYMENT, key: `reply:step:${i}`, channel: CHANNEL, threadTs: ts, text: `step ${i}` });
+      await outbox.send({
+        deploymentId: DEPLOYMENT,
+        key: `reply:step:${i}`,
+        channel: CHANNEL,
+        threadTs: ts,
+        text: `step ${i}`,
+      });
     }
     await until(() => replies(ts).length === 25, 10_000, '25 replies');
     expect(replies(ts).map((m) => m.text)).toEqual(Array.from({ length: 25 }, (_, i) => `step ${i}`));
-    expect(replies(ts)[3]?.metadata).toEqual({ event_type: MESSAGE_EVENT_TYPE, event_payload: { deployment_id: DEPLOYMENT, key: 'reply:step:3' } });
+    expect(replies(ts)[3]?.metadata).toEqual({
+      event_type: MESSAGE_EVENT_TYPE,
+      event_payload: { deployment_id: DEPLOYMENT, key: 'reply:step:3' },
+    });
     // Slack has the message a moment before the outbox records it.
-    expect(await until(() => store.postedTs(DEPLOYMENT, 'reply:step:24'), 3000, 'the last reply recorded')).toBe(replies(ts)[24]?.ts);
+    expect(await until(() => store.postedTs(DEPLOYMENT, 'reply:step:24'), 3000, 'the last reply recorded')).toBe(
+      replies(ts)[24]?.ts,
+    );
   });
 
   it('posts a key once however often it is asked for, also after it went out', async () => {
     start();
     const ts = await announcement();
-    const message = { deploymentId: DEPLOYMENT, key: 'reply:success', channel: CHANNEL, threadTs: ts, text: 'Deployed' };
+    const message = {
+      deploymentId: DEPLOYMENT,
+      key: 'reply:success',
+      channel: CHANNEL,
+      threadTs: ts,
+      text: 'Deployed',
+    };
     await Promise.all([outbox.send(message), outbox.send(message), outbox.send(message)]);
     await until(() => replies(ts).length === 1, 5000, 'the reply');
     await outbox.send(message);
@@ -94,7 +116,13 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     start();
     const ts = await announcement();
     slack.faults.inject({ status: 503, body: 'upstream unavailable', times: 2, match: '/api/chat.postMessage' });
-    await outbox.send({ deploymentId: DEPLOYMENT, key: 'reply:rollback', channel: CHANNEL, threadTs: ts, text: 'Rolled back' });
+    await outbox.send({
+      deploymentId: DEPLOYMENT,
+      key: 'reply:rollback',
+      channel: CHANNEL,
+      threadTs: ts,
+      text: 'Rolled back',
+    });
     await until(() => replies(ts).length === 1, 15_000, 'the reply after two 503s');
     expect(slack.requests.filter((r) => r.path === '/api/chat.postMessage').length).toBeGreaterThanOrEqual(4);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -106,21 +134,42 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     const ts = await announcement();
     // What a worker killed between Slack's answer and recording it leaves behind: the tagged message and the marker.
     const chat = new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url }));
-    const earlier = await chat.reply(CHANNEL, ts, 'Rolled back', undefined, { deploymentId: DEPLOYMENT, key: 'reply:rollback' });
+    const earlier = await chat.reply(CHANNEL, ts, 'Rolled back', undefined, {
+      deploymentId: DEPLOYMENT,
+      key: 'reply:rollback',
+    });
     await redis.hset(`${prefix}:sending:${DEPLOYMENT}`, 'reply:rollback', Date.now());
-    await outbox.send({ deploymentId: DEPLOYMENT, key: 'reply:rollback', channel: CHANNEL, threadTs: ts, text: 'Rolled back' });
+    await outbox.send({
+      deploymentId: DEPLOYMENT,
+      key: 'reply:rollback',
+      channel: CHANNEL,
+      threadTs: ts,
+      text: 'Rolled back',
+    });
     await until(() => store.postedTs(DEPLOYMENT, 'reply:rollback'), 5000, 'the message recorded as posted');
     expect(await store.postedTs(DEPLOYMENT, 'reply:rollback')).toBe(earlier.ts);
     expect(replies(ts)).toHaveLength(1);
-    expect(slack.callsTo('conversations.replies').some((c) => c.args.include_all_metadata === 'true' || c.args.include_all_metadata === true)).toBe(true);
+    expect(
+      slack
+        .callsTo('conversations.replies')
+        .some((c) => c.args.include_all_metadata === 'true' || c.args.include_all_metadata === true),
+    ).toBe(true);
   });
 
   it('also finds a top-level post of an interrupted attempt through conversations.history', async () => {
     start();
     const chat = new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url }));
-    const earlier = await chat.post('C0INCIDENT', 'Deployment Rolled Back', undefined, { deploymentId: DEPLOYMENT, key: 'post:C0INCIDENT:rollback' });
+    const earlier = await chat.post('C0INCIDENT', 'Deployment Rolled Back', undefined, {
+      deploymentId: DEPLOYMENT,
+      key: 'post:C0INCIDENT:rollback',
+    });
     await redis.hset(`${prefix}:sending:${DEPLOYMENT}`, 'post:C0INCIDENT:rollback', Date.now());
-    await outbox.send({ deploymentId: DEPLOYMENT, key: 'post:C0INCIDENT:rollback', channel: 'C0INCIDENT', text: 'Deployment Rolled Back' });
+    await outbox.send({
+      deploymentId: DEPLOYMENT,
+      key: 'post:C0INCIDENT:rollback',
+      channel: 'C0INCIDENT',
+      text: 'Deployment Rolled Back',
+    });
     await until(() => store.postedTs(DEPLOYMENT, 'post:C0INCIDENT:rollback'), 5000, 'the post recorded');
     expect(await store.postedTs(DEPLOYMENT, 'post:C0INCIDENT:rollback')).toBe(earlier.ts);
     expect(slack.messages('C0INCIDENT')).toHaveLength(1);
@@ -144,7 +193,10 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
       await outbox.send({ deploymentId: DEPLOYMENT, key: `reply:${i}`, channel: CHANNEL, threadTs: ts, text: `m${i}` });
     }
     await until(() => replies(ts).length === 10, 15_000, 'ten paced replies');
-    const times = slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === ts).map((c) => c.at);
+    const times = slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.thread_ts === ts)
+      .map((c) => c.at);
     // A burst of 4, then 6 more at 4 per second: at least ~1.5 s from the first to the last.
     expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(1200);
   });
@@ -153,10 +205,16 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     start({ messagesPerSecond: 200, announcementEveryMs: 400 });
     const ts = await announcement();
     for (let i = 1; i <= 20; i += 1) {
-      await outbox.announce(DEPLOYMENT, CHANNEL, ts, `status ${i}`, [{ type: 'section', text: { type: 'mrkdwn', text: `status ${i}` } }]);
+      await outbox.announce(DEPLOYMENT, CHANNEL, ts, `status ${i}`, [
+        { type: 'section', text: { type: 'mrkdwn', text: `status ${i}` } },
+      ]);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await until(() => slack.messages(CHANNEL).find((m) => m.ts === ts && m.text === 'status 20'), 5000, 'the last status');
+    await until(
+      () => slack.messages(CHANNEL).find((m) => m.ts === ts && m.text === 'status 20'),
+      5000,
+      'the last status',
+    );
     const edits = slack.callsTo('chat.update').map((c) => c.at);
     // 20 changes over ~1 s, spaced 400 ms apart: a handful of edits, not twenty.
     expect(edits.length).toBeLessThanOrEqual(5);

@@ -22,7 +22,13 @@ beforeEach(async () => {
     stepIndex: deploy,
     version: 'v1.5.0',
     image: `${SANDBOX_IMAGE}:v1.5.0`,
-    stepRecords: steps.map((_, i) => (i === deploy ? { startedAt: env.now, retries: 4 } : i < deploy ? { startedAt: env.now, endedAt: env.now, outcome: 'ok' as const } : {})),
+    stepRecords: steps.map((_, i) =>
+      i === deploy
+        ? { startedAt: env.now, retries: 4 }
+        : i < deploy
+          ? { startedAt: env.now, endedAt: env.now, outcome: 'ok' as const }
+          : {},
+    ),
   });
 });
 afterEach(() => sandbox.close());
@@ -37,7 +43,9 @@ describe('runStep and the count of provider errors in a row', () => {
 
   it('leaves the count to the caller when the provider fails again', async () => {
     sandbox.kubernetes.faults.inject({ status: 503, match: '/deployments/acme-api-green' });
-    await expect(runStep(d, d.steps[d.stepIndex] ?? { kind: 'deployIdle' }, env)).rejects.toBeInstanceOf(ProviderFailed);
+    await expect(runStep(d, d.steps[d.stepIndex] ?? { kind: 'deployIdle' }, env)).rejects.toBeInstanceOf(
+      ProviderFailed,
+    );
   });
 
   it('reports nothing to reset for a step that never failed', async () => {

@@ -24,15 +24,22 @@ describe('signed Slack requests through a real Bolt app', () => {
 
   beforeAll(async () => {
     slack = await startSlackStandIn();
-    app = new App({ signingSecret: SECRET, token: slack.token, clientOptions: { slackApiUrl: slack.url }, logLevel: LogLevel.ERROR });
+    app = new App({
+      signingSecret: SECRET,
+      token: slack.token,
+      clientOptions: { slackApiUrl: slack.url },
+      logLevel: LogLevel.ERROR,
+    });
     app.command('/deploy', async ({ ack, command, client, respond }) => {
       await ack();
       if (command.text === 'open') {
         await client.views.open({ trigger_id: command.trigger_id, view: modal('Deploy acme-api') });
       } else if (command.text === 'long-title') {
-        await client.views.open({ trigger_id: command.trigger_id, view: modal('Deploy acme-api abc1234 now') }).catch((e: Error) => {
-          seen.viewErrors.push(e.message);
-        });
+        await client.views
+          .open({ trigger_id: command.trigger_id, view: modal('Deploy acme-api abc1234 now') })
+          .catch((e: Error) => {
+            seen.viewErrors.push(e.message);
+          });
       } else {
         await respond({ text: `usage: /deploy <service> <version>`, response_type: 'ephemeral' });
       }
@@ -44,7 +51,8 @@ describe('signed Slack requests through a real Bolt app', () => {
     });
     app.view('deploy_checklist', async ({ ack, view }) => {
       const ticket = view.state.values.ticket?.ticket_input?.value ?? '';
-      if (!/^DEPLOY-\d+$/.test(ticket)) await ack({ response_action: 'errors', errors: { ticket: 'must look like DEPLOY-123' } });
+      if (!/^DEPLOY-\d+$/.test(ticket))
+        await ack({ response_action: 'errors', errors: { ticket: 'must look like DEPLOY-123' } });
       else await ack();
     });
     const server = (await app.start(0)) as { address(): AddressInfo | string | null };
@@ -67,7 +75,12 @@ describe('signed Slack requests through a real Bolt app', () => {
     const body = 'token=x&command=%2Fdeploy';
     const ts = 1531420618;
     const verify = (signature: string) =>
-      isValidSlackRequest({ signingSecret: SECRET, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': ts }, nowMilliseconds: ts * 1000 });
+      isValidSlackRequest({
+        signingSecret: SECRET,
+        body,
+        headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': ts },
+        nowMilliseconds: ts * 1000,
+      });
 
     expect(sign(SECRET, body, ts)).toMatch(/^v0=[0-9a-f]{64}$/);
     expect(verify(sign(SECRET, body, ts))).toBe(true);
@@ -75,23 +88,46 @@ describe('signed Slack requests through a real Bolt app', () => {
   });
 
   it('delivers a signed slash command, whose response_url lands in the stand-in', async () => {
-    const result = await slashCommand(appUrl, SECRET, { command: '/deploy', text: 'help', user_id: USER, channel_id: CHANNEL }, { slack });
+    const result = await slashCommand(
+      appUrl,
+      SECRET,
+      { command: '/deploy', text: 'help', user_id: USER, channel_id: CHANNEL },
+      { slack },
+    );
 
     expect(result.status).toBe(200);
     const response = await waitUntil(() => slack.responses.at(-1));
-    expect(response).toMatchObject({ channel: CHANNEL, user: USER, body: { text: 'usage: /deploy <service> <version>', response_type: 'ephemeral' } });
+    expect(response).toMatchObject({
+      channel: CHANNEL,
+      user: USER,
+      body: { text: 'usage: /deploy <service> <version>', response_type: 'ephemeral' },
+    });
   });
 
   it('lets the app open a modal with the command trigger_id', async () => {
-    await slashCommand(appUrl, SECRET, { command: '/deploy', text: 'open', user_id: USER, channel_id: CHANNEL }, { slack });
+    await slashCommand(
+      appUrl,
+      SECRET,
+      { command: '/deploy', text: 'open', user_id: USER, channel_id: CHANNEL },
+      { slack },
+    );
 
     const call = await slack.waitFor((c) => c.method === 'views.open');
     expect(call.ok).toBe(true);
-    expect(slack.views.at(-1)).toMatchObject({ callback_id: 'deploy_checklist', user_id: USER, title: { text: 'Deploy acme-api' } });
+    expect(slack.views.at(-1)).toMatchObject({
+      callback_id: 'deploy_checklist',
+      user_id: USER,
+      title: { text: 'Deploy acme-api' },
+    });
   });
 
   it('refuses a modal title over 24 characters the way Slack does', async () => {
-    await slashCommand(appUrl, SECRET, { command: '/deploy', text: 'long-title', user_id: USER, channel_id: CHANNEL }, { slack });
+    await slashCommand(
+      appUrl,
+      SECRET,
+      { command: '/deploy', text: 'long-title', user_id: USER, channel_id: CHANNEL },
+      { slack },
+    );
 
     await waitUntil(() => seen.viewErrors[0]);
     expect(seen.viewErrors[0]).toContain('invalid_arguments');
@@ -105,7 +141,10 @@ describe('signed Slack requests through a real Bolt app', () => {
 
     const forged = await slashCommand(appUrl, SECRET, fields, { slack, signature: `v0=${'0'.repeat(64)}` });
     const wrongSecret = await slashCommand(appUrl, 'not-the-secret', fields, { slack });
-    const stale = await slashCommand(appUrl, SECRET, fields, { slack, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const stale = await slashCommand(appUrl, SECRET, fields, {
+      slack,
+      timestamp: Math.floor(Date.now() / 1000) - 6 * 60,
+    });
 
     expect([forged.status, wrongSecret.status, stale.status]).toEqual([401, 401, 401]);
     await new Promise((r) => setTimeout(r, 50));
@@ -118,7 +157,12 @@ describe('signed Slack requests through a real Bolt app', () => {
     const result = await blockAction(
       appUrl,
       SECRET,
-      { user_id: 'U0RM1', channel_id: CHANNEL, message: { ts: posted.ts ?? '' }, actions: [{ action_id: 'approve', value: 'dep-1' }] },
+      {
+        user_id: 'U0RM1',
+        channel_id: CHANNEL,
+        message: { ts: posted.ts ?? '' },
+        actions: [{ action_id: 'approve', value: 'dep-1' }],
+      },
       { slack },
     );
 
@@ -139,10 +183,23 @@ describe('signed Slack requests through a real Bolt app', () => {
   it('returns the ack body of a view submission: inline errors, then a clean close', async () => {
     const view = { callback_id: 'deploy_checklist', private_metadata: '{"service":"acme-api"}' };
 
-    const bad = await viewSubmission(appUrl, SECRET, { user_id: USER, view, values: { ticket: { ticket_input: inputValue.plainText('nope') } } }, { slack });
-    const good = await viewSubmission(appUrl, SECRET, { user_id: USER, view, values: { ticket: { ticket_input: inputValue.plainText('DEPLOY-123') } } }, { slack });
+    const bad = await viewSubmission(
+      appUrl,
+      SECRET,
+      { user_id: USER, view, values: { ticket: { ticket_input: inputValue.plainText('nope') } } },
+      { slack },
+    );
+    const good = await viewSubmission(
+      appUrl,
+      SECRET,
+      { user_id: USER, view, values: { ticket: { ticket_input: inputValue.plainText('DEPLOY-123') } } },
+      { slack },
+    );
 
-    expect(bad).toMatchObject({ status: 200, json: { response_action: 'errors', errors: { ticket: 'must look like DEPLOY-123' } } });
+    expect(bad).toMatchObject({
+      status: 200,
+      json: { response_action: 'errors', errors: { ticket: 'must look like DEPLOY-123' } },
+    });
     expect(good.status).toBe(200);
     expect(good.body).toBe('');
   });
@@ -167,16 +224,34 @@ describe('trigger ids', () => {
     await expect(client.views.open({ trigger_id: old, view })).rejects.toThrow('expired_trigger_id');
     await expect(client.views.open({ trigger_id: '123.456.abcdef', view })).rejects.toThrow('expired_trigger_id');
 
-    const tooMany = modal('Deploy', Array.from({ length: 101 }, () => ({ type: 'divider' })));
-    await expect(client.views.open({ trigger_id: slack.issueTriggerId(), view: tooMany })).rejects.toThrow('invalid_arguments');
+    const tooMany = modal(
+      'Deploy',
+      Array.from({ length: 101 }, () => ({ type: 'divider' })),
+    );
+    await expect(client.views.open({ trigger_id: slack.issueTriggerId(), view: tooMany })).rejects.toThrow(
+      'invalid_arguments',
+    );
     const longOption = modal('Deploy', [
-      { type: 'input', block_id: 'b', label: { type: 'plain_text', text: 'x' }, element: { type: 'checkboxes', action_id: 'a', options: [{ text: { type: 'plain_text', text: 'x'.repeat(76) }, value: 'v' }] } },
+      {
+        type: 'input',
+        block_id: 'b',
+        label: { type: 'plain_text', text: 'x' },
+        element: {
+          type: 'checkboxes',
+          action_id: 'a',
+          options: [{ text: { type: 'plain_text', text: 'x'.repeat(76) }, value: 'v' }],
+        },
+      },
     ]);
-    const error = await client.views.open({ trigger_id: slack.issueTriggerId(), view: longOption }).catch((e: { data: unknown }) => e.data);
+    const error = await client.views
+      .open({ trigger_id: slack.issueTriggerId(), view: longOption })
+      .catch((e: { data: unknown }) => e.data);
     expect(error).toMatchObject({
       ok: false,
       error: 'invalid_arguments',
-      response_metadata: { messages: ['[ERROR] must be less than 76 characters [json-pointer:/view/blocks/0/element/options/0/text/text]'] },
+      response_metadata: {
+        messages: ['[ERROR] must be less than 76 characters [json-pointer:/view/blocks/0/element/options/0/text/text]'],
+      },
     });
   });
 });

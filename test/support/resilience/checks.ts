@@ -38,7 +38,8 @@ const twice = (counts: Map<string, number>, what: (key: string, n: number) => st
 
 /** A message's identity: the key the worker tagged it with, else where it is and what it says. */
 const messageKey = (m: SlackMessage): string => {
-  const payload = (m.metadata as { event_payload?: { deployment_id?: string; key?: string } } | undefined)?.event_payload;
+  const payload = (m.metadata as { event_payload?: { deployment_id?: string; key?: string } } | undefined)
+    ?.event_payload;
   if (payload?.key) return `${payload.deployment_id ?? '?'} ${payload.key}`;
   return `${m.channel} ${m.thread_ts ?? 'top'} ${m.text.slice(0, 80)}`;
 };
@@ -49,14 +50,22 @@ export function deploymentMessages(h: Harness, d: Deployment): SlackMessage[] {
   if (!ts) return [];
   const thread = h.sandbox.slack.thread(d.channel, ts).filter((m) => m.ts !== ts);
   const later = (m: SlackMessage) => !m.thread_ts && Number(m.ts) > Number(ts);
-  const top = [...h.sandbox.slack.messages(CHANNELS.deployments), ...h.sandbox.slack.messages(CHANNELS.incidents)].filter(later);
+  const top = [
+    ...h.sandbox.slack.messages(CHANNELS.deployments),
+    ...h.sandbox.slack.messages(CHANNELS.incidents),
+  ].filter(later);
   return [...thread, ...top];
 }
 
 /** The sentences everyone must have been told, each with where to look for it. */
-export function expectedMessages(d: Deployment, events: DeploymentEvent[]): { what: string; found: (ms: SlackMessage[]) => boolean }[] {
-  const inThread = (pattern: string) => (ms: SlackMessage[]) => ms.some((m) => m.thread_ts === d.announcementTs && m.text.includes(pattern));
-  const topLevel = (channel: string, pattern: string) => (ms: SlackMessage[]) => ms.some((m) => m.channel === channel && !m.thread_ts && m.text.includes(pattern));
+export function expectedMessages(
+  d: Deployment,
+  events: DeploymentEvent[],
+): { what: string; found: (ms: SlackMessage[]) => boolean }[] {
+  const inThread = (pattern: string) => (ms: SlackMessage[]) =>
+    ms.some((m) => m.thread_ts === d.announcementTs && m.text.includes(pattern));
+  const topLevel = (channel: string, pattern: string) => (ms: SlackMessage[]) =>
+    ms.some((m) => m.channel === channel && !m.thread_ts && m.text.includes(pattern));
   const succeeded = new Set(events.filter((e) => e.type === 'step-succeeded').map((e) => JSON.stringify(e.data?.step)));
   const stepLines = d.steps
     .filter((step) => succeeded.has(JSON.stringify(step)) && step.kind !== 'complete')
@@ -83,8 +92,10 @@ export async function check(h: Harness, d: Deployment, expect: Expectations): Pr
   const untold: string[] = [];
   const events = await h.app.store.events(d.id);
 
-  if (!isTerminal(d.phase)) lost.push(`still ${d.phase} at step ${d.stepIndex} (${d.steps[d.stepIndex]?.kind ?? 'none'})`);
-  else if (d.phase !== expect.phase) lost.push(`ended ${d.phase}${d.failureReason ? ` (${d.failureReason})` : ''}, expected ${expect.phase}`);
+  if (!isTerminal(d.phase))
+    lost.push(`still ${d.phase} at step ${d.stepIndex} (${d.steps[d.stepIndex]?.kind ?? 'none'})`);
+  else if (d.phase !== expect.phase)
+    lost.push(`ended ${d.phase}${d.failureReason ? ` (${d.failureReason})` : ''}, expected ${expect.phase}`);
   const holder = await h.app.store.activeId(d.service);
   if (holder) lost.push(`the ${d.service} lock is still held by ${holder}`);
 
@@ -93,14 +104,20 @@ export async function check(h: Harness, d: Deployment, expect: Expectations): Pr
     if (!liveColorOf(weights)) lost.push(`traffic left split: blue ${weights.blue}% / green ${weights.green}%`);
     const group = h.sandbox.targetGroups[d.newColor];
     const history = h.sandbox.elbv2.changes.map((c) => c.weights[group] ?? 0);
-    const applied = twice(countBy(history, String), (w, n) => `ALB stage ${w}% applied ${n} times (${history.join(' → ')})`);
+    const applied = twice(
+      countBy(history, String),
+      (w, n) => `ALB stage ${w}% applied ${n} times (${history.join(' → ')})`,
+    );
     duplicated.push(...applied);
     const wanted = expect.weights ?? [];
-    if (history.join() !== wanted.join() && applied.length === 0) lost.push(`ALB history ${history.join(' → ')} instead of ${wanted.join(' → ')}`);
+    if (history.join() !== wanted.join() && applied.length === 0)
+      lost.push(`ALB history ${history.join(' → ')} instead of ${wanted.join(' → ')}`);
   }
 
   const deployment = d.newColor ? `acme-api-${d.newColor}` : ROLLING_DEPLOYMENT;
-  const imagePatches = h.sandbox.kubernetes.patches.filter((p) => p.name === deployment && JSON.stringify(p.body).includes(`:${d.version}`));
+  const imagePatches = h.sandbox.kubernetes.patches.filter(
+    (p) => p.name === deployment && JSON.stringify(p.body).includes(`:${d.version}`),
+  );
   if (imagePatches.length > 1) duplicated.push(`${deployment} patched to ${d.version} ${imagePatches.length} times`);
   if (imagePatches.length === 0) lost.push(`${deployment} was never patched to ${d.version}`);
   const image = h.sandbox.kubernetes.imageOf('prod', deployment, 'api');
@@ -114,17 +131,25 @@ export async function check(h: Harness, d: Deployment, expect: Expectations): Pr
     if (made < wanted) lost.push(`hook ${hook} never ran`);
   }
 
-  const started = countBy(events.filter((e) => e.type === 'step-started'), (e) => String(e.data?.index));
+  const started = countBy(
+    events.filter((e) => e.type === 'step-started'),
+    (e) => String(e.data?.index),
+  );
   duplicated.push(...twice(started, (i, n) => `event log: step ${i} started ${n} times`));
-  const ended = countBy(events.filter((e) => e.type === 'step-succeeded'), (e) => JSON.stringify(e.data?.step));
+  const ended = countBy(
+    events.filter((e) => e.type === 'step-succeeded'),
+    (e) => JSON.stringify(e.data?.step),
+  );
   duplicated.push(...twice(ended, (step, n) => `event log: ${step} succeeded ${n} times`));
-  if (d.phase === 'succeeded' && ended.size !== d.steps.length) lost.push(`event log: ${ended.size} of ${d.steps.length} steps recorded as succeeded`);
+  if (d.phase === 'succeeded' && ended.size !== d.steps.length)
+    lost.push(`event log: ${ended.size} of ${d.steps.length} steps recorded as succeeded`);
   const rolledBack = events.filter((e) => e.type === 'rolled-back').length;
   if (d.phase === 'rolled-back' && rolledBack > 1) duplicated.push(`event log: ${rolledBack} rolled-back events`);
   if (d.phase === 'rolled-back' && rolledBack === 0) lost.push('event log: no rolled-back event');
 
   const messages = deploymentMessages(h, d);
   duplicated.push(...twice(countBy(messages, messageKey), (key, n) => `Slack: "${key}" posted ${n} times`));
-  for (const expected of expectedMessages(d, events)) if (!expected.found(messages)) untold.push(`Slack: never told ${expected.what}`);
+  for (const expected of expectedMessages(d, events))
+    if (!expected.found(messages)) untold.push(`Slack: never told ${expected.what}`);
   return { lost, duplicated, untold };
 }

@@ -8,7 +8,15 @@ import { REDIS_URL, startHarness, type Harness } from '../harness.js';
 import { workerBundle } from '../worker-bundle.js';
 import { killed, spawnWorker } from '../worker-process.js';
 import { check, deploymentMessages, expectedMessages, type Findings } from './checks.js';
-import { P99_QUERY, ROLLING_DEPLOYMENT, scenarioService, scenarioSteps, stageWeights, type KillPoint, type StandInName } from './plans.js';
+import {
+  P99_QUERY,
+  ROLLING_DEPLOYMENT,
+  scenarioService,
+  scenarioSteps,
+  stageWeights,
+  type KillPoint,
+  type StandInName,
+} from './plans.js';
 import type { ResilienceRow } from './record.js';
 import { jobActivatedAt, jobState, startReplacementWorker } from './workers.js';
 
@@ -30,7 +38,12 @@ export interface CrashResult extends Findings {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const poll = async <T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 5): Promise<T> => {
+const poll = async <T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 5,
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -40,20 +53,37 @@ const poll = async <T>(probe: () => Promise<T | undefined>, timeoutMs: number, w
   }
 };
 
-export const standIn = (h: Harness, name: StandInName): { faults: FaultControls; requests: RecordedRequest[] } => h.sandbox[name];
+export const standIn = (h: Harness, name: StandInName): { faults: FaultControls; requests: RecordedRequest[] } =>
+  h.sandbox[name];
 
 const current = async (h: Harness): Promise<Deployment | undefined> => (await h.app.store.recent(1))[0];
 
 /** Starts the bot with the strategy's scenario (with `service` changes on top); workers come from the test. */
 export async function startScenario(
   strategy: KillPoint['strategy'],
-  options: { redisUrl?: string; service?: Record<string, unknown>; roles?: { bot: boolean; worker: boolean }; rolloutStepMs?: number } = {},
+  options: {
+    redisUrl?: string;
+    service?: Record<string, unknown>;
+    roles?: { bot: boolean; worker: boolean };
+    rolloutStepMs?: number;
+  } = {},
 ): Promise<Harness> {
   const base = scenarioService(strategy);
   const service = (url: string) => ({ ...(typeof base === 'function' ? base(url) : base), ...options.service });
-  const h = await startHarness({ roles: options.roles ?? { bot: true, worker: false }, service, redisUrl: options.redisUrl, rolloutStepMs: options.rolloutStepMs });
+  const h = await startHarness({
+    roles: options.roles ?? { bot: true, worker: false },
+    service,
+    redisUrl: options.redisUrl,
+    rolloutStepMs: options.rolloutStepMs,
+  });
   if (strategy === 'rolling') {
-    h.sandbox.kubernetes.addDeployment({ namespace: 'prod', name: ROLLING_DEPLOYMENT, container: 'api', image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`, replicas: 2 });
+    h.sandbox.kubernetes.addDeployment({
+      namespace: 'prod',
+      name: ROLLING_DEPLOYMENT,
+      container: 'api',
+      image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`,
+      replicas: 2,
+    });
   }
   return h;
 }
@@ -66,7 +96,10 @@ const rollbackTriggerIndex = (point: KillPoint): number => {
 };
 
 const reached = (d: Deployment | undefined, index: number): boolean =>
-  d !== undefined && (isTerminal(d.phase) || d.stepIndex > index || (d.stepIndex === index && d.stepRecords[index]?.startedAt !== undefined));
+  d !== undefined &&
+  (isTerminal(d.phase) ||
+    d.stepIndex > index ||
+    (d.stepIndex === index && d.stepRecords[index]?.startedAt !== undefined));
 
 /**
  * Waits for the point, doing what brings a rollback point about, and then for the first request
@@ -79,24 +112,35 @@ async function arrive(h: Harness, point: KillPoint): Promise<Deployment> {
   let at: Deployment;
   if (point.stepIndex !== undefined) {
     const index = point.stepIndex;
-    at = await poll(async () => {
-      seen = slow.length;
-      const d = await current(h);
-      return reached(d, index) ? d : undefined;
-    }, 60_000, `step ${index} to start`);
+    at = await poll(
+      async () => {
+        seen = slow.length;
+        const d = await current(h);
+        return reached(d, index) ? d : undefined;
+      },
+      60_000,
+      `step ${index} to start`,
+    );
   } else {
     const trigger = rollbackTriggerIndex(point);
     await poll(async () => (reached(await current(h), trigger) ? true : undefined), 60_000, `step ${trigger} to start`);
-    if (point.rollback === 'command') await h.requester.command('/rollback', 'acme-api crash test: rolling back on purpose');
+    if (point.rollback === 'command')
+      await h.requester.command('/rollback', 'acme-api crash test: rolling back on purpose');
     else h.sandbox.datadog.setMetric(P99_QUERY, 2.5);
-    at = await poll(async () => {
-      seen = slow.length;
-      const d = await current(h);
-      return d && (d.phase === 'rolling-back' || isTerminal(d.phase)) ? d : undefined;
-    }, 30_000, 'the rollback to start');
+    at = await poll(
+      async () => {
+        seen = slow.length;
+        const d = await current(h);
+        return d && (d.phase === 'rolling-back' || isTerminal(d.phase)) ? d : undefined;
+      },
+      30_000,
+      'the rollback to start',
+    );
   }
   // A step that sends the slowed stand-in nothing more is killed where it is.
-  await poll(async () => (slow.length > seen ? true : undefined), 2000, 'a request of the step', 2).catch(() => undefined);
+  await poll(async () => (slow.length > seen ? true : undefined), 2000, 'a request of the step', 2).catch(
+    () => undefined,
+  );
   return at;
 }
 
@@ -104,7 +148,8 @@ async function arrive(h: Harness, point: KillPoint): Promise<Deployment> {
 function expectations(point: KillPoint) {
   const stages = stageWeights(point.strategy);
   const e2eRan = point.expect === 'succeeded' || point.rollback === 'breach' || point.strategy === 'rolling';
-  const weights = point.expect === 'succeeded' ? stages : point.rollback === 'breach' ? [...stages, 0] : [...stages.slice(0, 2), 0];
+  const weights =
+    point.expect === 'succeeded' ? stages : point.rollback === 'breach' ? [...stages, 0] : [...stages.slice(0, 2), 0];
   return { phase: point.expect, weights, jobs: { migrate: 1, e2e: e2eRan ? 1 : 0 } };
 }
 
@@ -154,16 +199,25 @@ export async function runCrashPoint(
     const stateAtKill = await jobState(h, at.id);
     if (options.replacement === 'process') second = spawnWorker(env, { bundle });
     else replacement = await startReplacementWorker(h, { env: options.workerEnv });
-    const resumedAt = await poll(async () => {
-      const d = await h.app.store.get(at.id);
-      const activated = await jobActivatedAt(h, at.id);
-      if (activated !== undefined && activated > killAt) return activated;
-      return d && isTerminal(d.phase) ? Number.NaN : undefined;
-    }, 60_000, 'a worker to take the job again', 20).catch(() => Number.NaN);
-    const done = await poll(async () => {
-      const d = await h.app.store.get(at.id);
-      return d && isTerminal(d.phase) ? d : undefined;
-    }, 60_000, 'the deployment to finish').catch(async () => (await h.app.store.get(at.id)) as Deployment);
+    const resumedAt = await poll(
+      async () => {
+        const d = await h.app.store.get(at.id);
+        const activated = await jobActivatedAt(h, at.id);
+        if (activated !== undefined && activated > killAt) return activated;
+        return d && isTerminal(d.phase) ? Number.NaN : undefined;
+      },
+      60_000,
+      'a worker to take the job again',
+      20,
+    ).catch(() => Number.NaN);
+    const done = await poll(
+      async () => {
+        const d = await h.app.store.get(at.id);
+        return d && isTerminal(d.phase) ? d : undefined;
+      },
+      60_000,
+      'the deployment to finish',
+    ).catch(async () => (await h.app.store.get(at.id)) as Deployment);
     await settleMessages(h, done);
     const findings = await check(h, done, expectations(point));
     return {
@@ -177,7 +231,9 @@ export async function runCrashPoint(
     };
   } catch (error) {
     const said = first?.output.join('').slice(-3000) ?? '(no worker)';
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\nkilled worker said:\n${said}`, { cause: error });
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nkilled worker said:\n${said}`, {
+      cause: error,
+    });
   } finally {
     if (first) await killed(first);
     if (second) await killed(second);

@@ -9,7 +9,13 @@ const throttling = { status: 400, headers: XML, body: elbv2ErrorXml('Throttling'
 const awsDown = { status: 503, headers: XML, body: elbv2ErrorXml('InternalFailure', 'Service Unavailable') };
 const conflict = (what: string) => ({
   status: 409,
-  body: JSON.stringify(kubernetesStatus(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`)),
+  body: JSON.stringify(
+    kubernetesStatus(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`,
+    ),
+  ),
 });
 const GREEN = '/apis/apps/v1/namespaces/prod/deployments/acme-api-green';
 
@@ -21,7 +27,8 @@ const consumed = (faults: (h: Harness) => { pending(): number }) => (h: Harness)
   const left = faults(h).pending();
   return left === 0 ? [] : [`the fault was not met (${left} injected answers left)`];
 };
-const sentTimes = (h: Harness, action: string) => h.sandbox.elbv2.requests.filter((r) => new URLSearchParams(r.body).get('Action') === action).length;
+const sentTimes = (h: Harness, action: string) =>
+  h.sandbox.elbv2.requests.filter((r) => new URLSearchParams(r.body).get('Action') === action).length;
 
 export const ALB_CASES: FaultCase[] = [
   {
@@ -50,7 +57,10 @@ export const ALB_CASES: FaultCase[] = [
     point: 'the 50% shift applied, its answer dropped',
     inject: (h) => h.sandbox.elbv2.faults.inject({ dropAnswer: true, match: 'ModifyListener', skip: 1 }),
     expect: 'succeeded',
-    verify: (h) => (sentTimes(h, 'ModifyListener') === 3 ? [] : [`${sentTimes(h, 'ModifyListener')} ModifyListener calls for 3 stages`]),
+    verify: (h) =>
+      sentTimes(h, 'ModifyListener') === 3
+        ? []
+        : [`${sentTimes(h, 'ModifyListener')} ModifyListener calls for 3 stages`],
   },
   {
     fault: 'ALB hung request',
@@ -66,7 +76,9 @@ export const ALB_CASES: FaultCase[] = [
     async during(h) {
       const rolling = await waitFor(h, (d) => d.phase !== 'running', 90_000);
       h.sandbox.elbv2.faults.clear();
-      return rolling?.phase === 'rolling-back' ? {} : { lost: [`${rolling?.phase ?? 'still running'} instead of rolling back`] };
+      return rolling?.phase === 'rolling-back'
+        ? {}
+        : { lost: [`${rolling?.phase ?? 'still running'} instead of rolling back`] };
     },
     expect: 'rolled-back',
     weights: [10, 0],
@@ -78,14 +90,21 @@ export const KUBERNETES_CASES: FaultCase[] = [
   {
     fault: 'Kubernetes 409 Conflict',
     point: 'patching the new image',
-    inject: (h) => h.sandbox.kubernetes.faults.inject({ ...conflict('deployments.apps "acme-api-green"'), match: GREEN, method: 'PATCH', times: 2 }),
+    inject: (h) =>
+      h.sandbox.kubernetes.faults.inject({
+        ...conflict('deployments.apps "acme-api-green"'),
+        match: GREEN,
+        method: 'PATCH',
+        times: 2,
+      }),
     expect: 'succeeded',
     verify: consumed((h) => h.sandbox.kubernetes.faults),
   },
   {
     fault: 'Kubernetes 409 Conflict',
     point: 'creating the migrate Job',
-    inject: (h) => h.sandbox.kubernetes.faults.inject({ ...conflict('jobs.batch'), match: '/jobs', method: 'POST', times: 2 }),
+    inject: (h) =>
+      h.sandbox.kubernetes.faults.inject({ ...conflict('jobs.batch'), match: '/jobs', method: 'POST', times: 2 }),
     expect: 'succeeded',
     verify: consumed((h) => h.sandbox.kubernetes.faults),
   },
@@ -93,7 +112,14 @@ export const KUBERNETES_CASES: FaultCase[] = [
     fault: 'Kubernetes 5xx',
     point: 'during the rollout poll',
     inject: (h) =>
-      h.sandbox.kubernetes.faults.inject({ status: 503, body: JSON.stringify(kubernetesStatus(503, 'ServiceUnavailable', 'etcdserver: leader changed')), match: GREEN, method: 'GET', skip: 1, times: 3 }),
+      h.sandbox.kubernetes.faults.inject({
+        status: 503,
+        body: JSON.stringify(kubernetesStatus(503, 'ServiceUnavailable', 'etcdserver: leader changed')),
+        match: GREEN,
+        method: 'GET',
+        skip: 1,
+        times: 3,
+      }),
     expect: 'succeeded',
     verify: consumed((h) => h.sandbox.kubernetes.faults),
   },
@@ -113,14 +139,24 @@ export const KUBERNETES_CASES: FaultCase[] = [
   },
 ];
 
-const pagedAt50 = (h: Harness) => (h.sandbox.weights().green === 50 ? [] : [`shifted on while the gates were unreadable: green at ${h.sandbox.weights().green}%`]);
+const pagedAt50 = (h: Harness) =>
+  h.sandbox.weights().green === 50
+    ? []
+    : [`shifted on while the gates were unreadable: green at ${h.sandbox.weights().green}%`];
 
 export const DATADOG_CASES: FaultCase[] = [
   {
     fault: 'Datadog 429',
     point: 'a burst during the 10% bake',
     at: bakeAt(10),
-    inject: (h) => h.sandbox.datadog.faults.inject({ status: 429, headers: { 'x-ratelimit-reset': '0' }, body: '{"errors":["Rate limit reached"]}', match: '/api/v1/query', times: 4 }),
+    inject: (h) =>
+      h.sandbox.datadog.faults.inject({
+        status: 429,
+        headers: { 'x-ratelimit-reset': '0' },
+        body: '{"errors":["Rate limit reached"]}',
+        match: '/api/v1/query',
+        times: 4,
+      }),
     expect: 'succeeded',
     verify: consumed((h) => h.sandbox.datadog.faults),
   },
@@ -135,7 +171,13 @@ export const DATADOG_CASES: FaultCase[] = [
     fault: 'Datadog 5xx',
     point: 'an outage during the 50% bake: pause, page, resume',
     at: bakeAt(50),
-    inject: (h) => h.sandbox.datadog.faults.inject({ status: 500, body: '{"errors":["Internal Server Error"]}', match: '/api/v1/query', times: Infinity }),
+    inject: (h) =>
+      h.sandbox.datadog.faults.inject({
+        status: 500,
+        body: '{"errors":["Internal Server Error"]}',
+        match: '/api/v1/query',
+        times: Infinity,
+      }),
     during: (h) => pausesThenResumes(h, () => h.sandbox.datadog.faults.clear()),
     expect: 'succeeded',
   },
@@ -177,7 +219,13 @@ export const SLACK_CASES: FaultCase[] = [
     fault: 'Slack 5xx',
     point: 'on the worker’s posts from preflight on',
     at: first('preflight'),
-    inject: (h) => h.sandbox.slack.faults.inject({ status: 503, body: 'upstream connect error', match: '/api/chat.postMessage', times: 3 }),
+    inject: (h) =>
+      h.sandbox.slack.faults.inject({
+        status: 503,
+        body: 'upstream connect error',
+        match: '/api/chat.postMessage',
+        times: 3,
+      }),
     expect: 'succeeded',
     verify: consumed((h) => h.sandbox.slack.faults),
   },

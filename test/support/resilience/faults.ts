@@ -35,7 +35,11 @@ export interface FaultCase {
 const current = async (h: Harness): Promise<Deployment | undefined> => (await h.app.store.recent(1))[0];
 
 /** Polls the newest deployment until `predicate` holds; undefined after `timeoutMs`. */
-export async function waitFor(h: Harness, predicate: (d: Deployment) => boolean, timeoutMs: number): Promise<Deployment | undefined> {
+export async function waitFor(
+  h: Harness,
+  predicate: (d: Deployment) => boolean,
+  timeoutMs: number,
+): Promise<Deployment | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await current(h);
@@ -65,7 +69,8 @@ export async function pageOf(h: Harness, d: Deployment, timeoutMs = 10_000): Pro
 export async function pausesThenResumes(h: Harness, clear: () => void): Promise<Partial<Findings>> {
   const paused = await waitFor(h, (d) => d.phase === 'paused' || isTerminal(d.phase), 60_000);
   clear();
-  if (!paused || paused.phase !== 'paused') return { lost: [`went on instead of pausing: ${paused?.phase ?? 'still running'}`] };
+  if (!paused || paused.phase !== 'paused')
+    return { lost: [`went on instead of pausing: ${paused?.phase ?? 'still running'}`] };
   const page = await pageOf(h, paused);
   if (!page) return { untold: ['Slack: paused without paging anyone in the thread'] };
   const untold = page.text.includes('S0ONCALL') ? [] : [`Slack: the page does not mention on-call: ${page.text}`];
@@ -77,7 +82,14 @@ export async function pausesThenResumes(h: Harness, clear: () => void): Promise<
 export async function runFaultCase(c: FaultCase): Promise<{ row: ResilienceRow; deployment?: Deployment }> {
   const strategy = c.strategy ?? 'blue-green';
   const h = await startScenario(strategy, { roles: { bot: true, worker: true } });
-  const row: ResilienceRow = { fault: c.fault, point: c.point, outcome: 'unknown', lost: [], duplicated: [], untold: [] };
+  const row: ResilienceRow = {
+    fault: c.fault,
+    point: c.point,
+    outcome: 'unknown',
+    lost: [],
+    duplicated: [],
+    untold: [],
+  };
   try {
     const injected = c.at ? waitFor(h, started(c.at), 60_000).then(() => c.inject(h)) : Promise.resolve(c.inject(h));
     await h.deployAndApprove('v1.5.0');

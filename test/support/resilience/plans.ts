@@ -52,25 +52,41 @@ export function scenarioService(strategy: Strategy): NonNullable<SandboxOptions[
     strategy,
     traffic: undefined,
     stages: undefined,
-    workload: { provider: 'kubernetes', namespace: 'prod', deployments: { main: ROLLING_DEPLOYMENT }, container: 'api', image: SANDBOX_IMAGE, rolloutTimeoutSeconds: 20 },
+    workload: {
+      provider: 'kubernetes',
+      namespace: 'prod',
+      deployments: { main: ROLLING_DEPLOYMENT },
+      container: 'api',
+      image: SANDBOX_IMAGE,
+      rolloutTimeoutSeconds: 20,
+    },
     health: { urls: { main: `${serviceUrl}/main/healthz` }, versionField: 'sha', timeoutMs: 2000 },
   });
 }
 
 /** The stage weights of a strategy, in order (none for rolling). */
-export const stageWeights = (strategy: Strategy): number[] => (strategy === 'rolling' ? [] : STAGES[strategy].map((s) => s.weight));
+export const stageWeights = (strategy: Strategy): number[] =>
+  strategy === 'rolling' ? [] : STAGES[strategy].map((s) => s.weight);
 
 /** The steps a deployment of this scenario walks, computed the way the bot computes them. */
 export function scenarioSteps(strategy: Strategy): Step[] {
   const service = scenarioService(strategy);
   const entry = typeof service === 'function' ? service('http://127.0.0.1:9') : service;
-  const targetGroups = { blue: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/b/1', green: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/g/2' };
+  const targetGroups = {
+    blue: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/b/1',
+    green: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/g/2',
+  };
   const catalog = parseCatalog({
     slack: { channel: 'C0DEPLOYS', releaseManagers: ['U0RM1'], onCall: 'S0ONCALL' },
     services: {
       'acme-api': {
         traffic: { listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:1:listener/app/a/1/2', targetGroups },
-        workload: { namespace: 'prod', deployments: { blue: 'acme-api-blue', green: 'acme-api-green' }, container: 'api', image: SANDBOX_IMAGE },
+        workload: {
+          namespace: 'prod',
+          deployments: { blue: 'acme-api-blue', green: 'acme-api-green' },
+          container: 'api',
+          image: SANDBOX_IMAGE,
+        },
         health: { urls: { blue: 'http://127.0.0.1:9/blue/healthz', green: 'http://127.0.0.1:9/green/healthz' } },
         smoke: [{ name: 'auth token', url: 'http://127.0.0.1:9/{color}/api/v2/auth/token' }],
         ...entry,
@@ -135,7 +151,19 @@ export function killPoints(strategy: Strategy): KillPoint[] {
   const undo: StandInName = strategy === 'rolling' ? 'kubernetes' : 'elbv2';
   return [
     ...atSteps,
-    { name: `${strategy} · rollback asked with /rollback`, strategy, rollback: 'command', slow: undo, expect: 'rolled-back' },
-    { name: `${strategy} · rollback after a gate breach`, strategy, rollback: 'breach', slow: undo, expect: 'rolled-back' },
+    {
+      name: `${strategy} · rollback asked with /rollback`,
+      strategy,
+      rollback: 'command',
+      slow: undo,
+      expect: 'rolled-back',
+    },
+    {
+      name: `${strategy} · rollback after a gate breach`,
+      strategy,
+      rollback: 'breach',
+      slow: undo,
+      expect: 'rolled-back',
+    },
   ];
 }

@@ -27,7 +27,9 @@ const freePort = (): Promise<number> =>
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 
@@ -58,7 +60,22 @@ export class OwnRedis {
 
   /** Starts redis-server and waits until it answers PING (the append-only file loaded). */
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+    ];
     const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
@@ -72,7 +89,8 @@ export class OwnRedis {
           if ((await probe.ping()) === 'PONG') return;
         } catch {
           if (child.exitCode !== null) throw new Error(`redis-server exited: ${this.output.join('').slice(-500)}`);
-          if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${this.port}: ${this.output.join('').slice(-500)}`);
+          if (Date.now() > deadline)
+            throw new Error(`redis-server did not answer on ${this.port}: ${this.output.join('').slice(-500)}`);
           probe.disconnect();
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

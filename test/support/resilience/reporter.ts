@@ -21,7 +21,9 @@ const table = (header: string[], rows: string[][]): string => {
  */
 export default class ResilienceReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
-    const rows: ResilienceRow[] = testModules.flatMap((m) => [...m.children.allTests()].flatMap((t) => t.meta().resilience ?? []));
+    const rows: ResilienceRow[] = testModules.flatMap((m) =>
+      [...m.children.allTests()].flatMap((t) => t.meta().resilience ?? []),
+    );
     if (rows.length === 0) return;
     const faults = [...new Set(rows.map((r) => r.fault))];
     const count = (rs: ResilienceRow[], p: (r: ResilienceRow) => boolean) => String(rs.filter(p).length);
@@ -40,18 +42,43 @@ export default class ResilienceReporter implements Reporter {
         resumes.length ? `${seconds(median(resumes))} / ${seconds(Math.max(...resumes))}` : '–',
       ];
     };
-    const body = faults.map((fault) => summarize(fault, rows.filter((r) => r.fault === fault)));
+    const body = faults.map((fault) =>
+      summarize(
+        fault,
+        rows.filter((r) => r.fault === fault),
+      ),
+    );
     // Kill → resume differs by setting (some rows try the old defaults): no total for it.
     body.push([...summarize('total', rows).slice(0, -1), '–']);
-    const header = ['fault', 'points tried', 'completed', 'rolled back', 'lost', 'duplicated', 'untold', 'mid-call', 'kill→resume median / max'];
+    const header = [
+      'fault',
+      'points tried',
+      'completed',
+      'rolled back',
+      'lost',
+      'duplicated',
+      'untold',
+      'mid-call',
+      'kill→resume median / max',
+    ];
     const problems = rows.filter((r) => r.lost.length + r.duplicated.length + r.untold.length > 0);
     const details = problems.flatMap((r) => [
       `  ${r.fault} · ${r.point} → ${r.outcome}`,
-      ...[...r.lost.map((p) => `lost: ${p}`), ...r.duplicated.map((p) => `duplicated: ${p}`), ...r.untold.map((p) => `untold: ${p}`)].map((p) => `      ${p}`),
+      ...[
+        ...r.lost.map((p) => `lost: ${p}`),
+        ...r.duplicated.map((p) => `duplicated: ${p}`),
+        ...r.untold.map((p) => `untold: ${p}`),
+      ].map((p) => `      ${p}`),
     ]);
-    process.stdout.write(`\nResilience: one fault per point; a deployment must end completed or rolled back, nothing lost, nothing twice, everyone told.\n\n${table(header, body)}\n`);
+    process.stdout.write(
+      `\nResilience: one fault per point; a deployment must end completed or rolled back, nothing lost, nothing twice, everyone told.\n\n${table(header, body)}\n`,
+    );
     const notes = rows.filter((r) => r.note).map((r) => `  ${r.fault} · ${r.point}: ${r.note}`);
     if (notes.length) process.stdout.write(`\nMeasured:\n${notes.join('\n')}\n`);
-    process.stdout.write(details.length ? `\nPoints with problems:\n${details.join('\n')}\n` : '\nNo point lost, duplicated or left anyone untold.\n');
+    process.stdout.write(
+      details.length
+        ? `\nPoints with problems:\n${details.join('\n')}\n`
+        : '\nNo point lost, duplicated or left anyone untold.\n',
+    );
   }
 }

@@ -40,17 +40,33 @@ async function healthz(h: Harness, timeoutMs: number): Promise<string> {
  * SIGKILL 1.5 s into the point's step and started again on the same port and directory. The
  * deployment must finish as planned and the bot answer again.
  */
-export async function runRedisRestart(binary: string, point: RestartPoint): Promise<{ row: ResilienceRow; workerOutput: string }> {
+export async function runRedisRestart(
+  binary: string,
+  point: RestartPoint,
+): Promise<{ row: ResilienceRow; workerOutput: string }> {
   const redis = await OwnRedis.start(binary);
   const h = await startScenario('blue-green', {
     redisUrl: redis.url,
     rolloutStepMs: point.rolloutStepMs,
-    service: { stages: [{ weight: 10, bakeSeconds: 1 }, { weight: 50, bakeSeconds: 4 }, { weight: 100, bakeSeconds: 0 }] },
+    service: {
+      stages: [
+        { weight: 10, bakeSeconds: 1 },
+        { weight: 50, bakeSeconds: 4 },
+        { weight: 100, bakeSeconds: 0 },
+      ],
+    },
   });
-  const worker = spawnWorker({ ...(await h.sandbox.env(redis.url, h.prefix)), PORT: '0' }, { bundle: await workerBundle() });
+  const worker = spawnWorker(
+    { ...(await h.sandbox.env(redis.url, h.prefix)), PORT: '0' },
+    { bundle: await workerBundle() },
+  );
   try {
     await h.deployAndApprove('v1.5.0');
-    const at = await waitFor(h, (d) => d.steps.some((s, i) => point.when(s) && d.stepRecords[i]?.startedAt !== undefined) || isTerminal(d.phase), 60_000);
+    const at = await waitFor(
+      h,
+      (d) => d.steps.some((s, i) => point.when(s) && d.stepRecords[i]?.startedAt !== undefined) || isTerminal(d.phase),
+      60_000,
+    );
     if (at?.phase !== 'running') throw new Error(`the deployment never got to the point: ${at?.phase ?? 'no record'}`);
     await sleep(1500);
     const killAt = Date.now();
@@ -65,7 +81,11 @@ export async function runRedisRestart(binary: string, point: RestartPoint): Prom
     const final = (await waitFor(h, (d) => isTerminal(d.phase), 60_000)) ?? (await h.app.store.get(at.id));
     if (!final) throw new Error('the record is gone after the restart');
     await settleMessages(h, final);
-    const findings = await check(h, final, { phase: 'succeeded', weights: stageWeights('blue-green'), jobs: { migrate: 1, e2e: 1 } });
+    const findings = await check(h, final, {
+      phase: 'succeeded',
+      weights: stageWeights('blue-green'),
+      jobs: { migrate: 1, e2e: 1 },
+    });
     const reconnect = [
       ...(healthAfter === '200' ? [] : [`bot /healthz answers ${healthAfter} after the restart`]),
       ...(status.status === 200 ? [] : [`bot answered /deploy status with ${status.status} after the restart`]),
@@ -73,7 +93,14 @@ export async function runRedisRestart(binary: string, point: RestartPoint): Prom
     const note =
       `Redis down ${(downMs / 1000).toFixed(1)} s; bot /healthz while down: ${whileDown}, after: ${healthAfter}; ` +
       `record at step ${reloaded?.stepIndex ?? 'none'} just after the restart (step ${at.stepIndex} when Redis died)`;
-    const row: ResilienceRow = { fault: 'Redis SIGKILL + restart (AOF everysec)', point: point.name, outcome: final.phase, ...findings, lost: [...findings.lost, ...reconnect], note };
+    const row: ResilienceRow = {
+      fault: 'Redis SIGKILL + restart (AOF everysec)',
+      point: point.name,
+      outcome: final.phase,
+      ...findings,
+      lost: [...findings.lost, ...reconnect],
+      note,
+    };
     return { row, workerOutput: worker.output.join('').slice(-2000) };
   } finally {
     await killed(worker);

@@ -11,7 +11,10 @@ import { REDIS_URL } from '../harness.js';
  * stall settings are the product's defaults unless `env` says otherwise, so the time it takes to
  * pick the deployment up is the one an install gets.
  */
-export function startReplacementWorker(h: Harness, options: { redisUrl?: string; env?: Record<string, string> } = {}): Promise<RunningSwitchyard> {
+export function startReplacementWorker(
+  h: Harness,
+  options: { redisUrl?: string; env?: Record<string, string> } = {},
+): Promise<RunningSwitchyard> {
   const config = loadConfig({
     SLACK_BOT_TOKEN: h.sandbox.slack.token,
     SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,

@@ -11,7 +11,8 @@ function capture(level = 'debug') {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -25,8 +26,17 @@ describe('Bolt’s logger over pino', () => {
     bolt.warn('An incoming event was not acknowledged within 3 seconds.', { type: 'event_callback' });
     bolt.error('listener failed', new Error('boom'));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 40, component: 'bolt', msg: 'An incoming event was not acknowledged within 3 seconds. {"type":"event_callback"}' });
-    expect(lines[1]).toMatchObject({ level: 50, component: 'bolt', msg: 'listener failed', err: { message: 'boom', type: 'Error' } });
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      component: 'bolt',
+      msg: 'An incoming event was not acknowledged within 3 seconds. {"type":"event_callback"}',
+    });
+    expect(lines[1]).toMatchObject({
+      level: 50,
+      component: 'bolt',
+      msg: 'listener failed',
+      err: { message: 'boom', type: 'Error' },
+    });
   });
 
   it('keeps Bolt’s own level as a floor and takes a new name', () => {
@@ -56,7 +66,12 @@ describe('deployment log context', () => {
     const d = deployment({ stepIndex: 1 });
     deploymentLog(log, d).warn({ retries: 2 }, 'step interrupted by an error');
     deploymentLog(log, { ...d, stepIndex: d.steps.length }).info('finished');
-    expect(lines[0]).toMatchObject({ deploymentId: 'acme-api-1', service: 'acme-api', step: d.steps[1]?.kind, retries: 2 });
+    expect(lines[0]).toMatchObject({
+      deploymentId: 'acme-api-1',
+      service: 'acme-api',
+      step: d.steps[1]?.kind,
+      retries: 2,
+    });
     expect(lines[1]).toMatchObject({ deploymentId: 'acme-api-1', service: 'acme-api', step: 'done' });
   });
 });

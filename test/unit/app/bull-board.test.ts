@@ -7,7 +7,9 @@ const basic = (raw: string) => `Basic ${Buffer.from(raw, 'utf8').toString('base6
 describe('basic-auth check of the queue dashboard', () => {
   it('accepts exactly the configured user and password (a password may hold a colon)', () => {
     expect(hasCredential(basic('ops:correct horse: battery'), expected)).toBe(true);
-    expect(hasCredential(`basic   ${Buffer.from('ops:correct horse: battery').toString('base64')}`, expected)).toBe(true);
+    expect(hasCredential(`basic   ${Buffer.from('ops:correct horse: battery').toString('base64')}`, expected)).toBe(
+      true,
+    );
   });
 
   it('refuses a wrong user, a wrong or partial password, and a missing colon', () => {

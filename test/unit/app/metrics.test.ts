@@ -3,9 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { recordRollback, recordStep, rollbackLatency, slackErrorCode, stepDuration } from '../../../src/app/metrics.js';
 import { deployment, T0 } from '../fixtures.js';
 
-const countOf = async (metric: { get(): Promise<{ values: { metricName?: string; labels: Record<string, unknown>; value: number }[] }> }, labels: Record<string, string>, suffix = '_count') => {
+const countOf = async (
+  metric: { get(): Promise<{ values: { metricName?: string; labels: Record<string, unknown>; value: number }[] }> },
+  labels: Record<string, string>,
+  suffix = '_count',
+) => {
   const { values } = await metric.get();
-  const found = values.find((v) => v.metricName?.endsWith(suffix) && Object.entries(labels).every(([k, want]) => v.labels[k] === want));
+  const found = values.find(
+    (v) => v.metricName?.endsWith(suffix) && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+  );
   return found?.value ?? 0;
 };
 
@@ -35,7 +41,9 @@ describe('worker metrics', () => {
   });
 
   it('Slack failures get a short, bounded label', () => {
-    expect(slackErrorCode(new WebAPIPlatformError({ ok: false, error: 'channel_not_found' }))).toBe('channel_not_found');
+    expect(slackErrorCode(new WebAPIPlatformError({ ok: false, error: 'channel_not_found' }))).toBe(
+      'channel_not_found',
+    );
     expect(slackErrorCode(new WebAPIRateLimitedError(1))).toBe('ratelimited');
     expect(slackErrorCode(new WebAPIHTTPError(503, 'Service Unavailable', {}))).toBe('http_503');
     expect(slackErrorCode(new WebAPIRequestError(new Error('ECONNRESET')))).toBe('unreachable');

@@ -28,7 +28,10 @@ describe('CPU profile summary', () => {
     nodes: [
       { id: 1, callFrame: frame('(root)'), children: [2, 4, 5] },
       { id: 2, callFrame: frame('(idle)') },
-      { id: 3, callFrame: frame('verify', 'file:///work/main/node_modules/@slack/bolt/dist/receivers/verify-request.js', 41) },
+      {
+        id: 3,
+        callFrame: frame('verify', 'file:///work/main/node_modules/@slack/bolt/dist/receivers/verify-request.js', 41),
+      },
       { id: 4, callFrame: frame('tick', 'file:///work/main/src/queue/deployment-worker.ts', 9), children: [3] },
       { id: 5, callFrame: frame('(garbage collector)') },
     ],
@@ -40,7 +43,11 @@ describe('CPU profile summary', () => {
   it('ranks self time by function and by package, idle left out', () => {
     const summary = summarizeProfile(profile, 'bot.cpuprofile', root);
     expect(summary.busyMs).toBe(10);
-    expect(summary.functions[0]).toEqual({ name: 'verify (node_modules/@slack/bolt/dist/receivers/verify-request.js:42)', selfMs: 6, percent: 60 });
+    expect(summary.functions[0]).toEqual({
+      name: 'verify (node_modules/@slack/bolt/dist/receivers/verify-request.js:42)',
+      selfMs: 6,
+      percent: 60,
+    });
     expect(summary.packages.map((p) => p.name)).toEqual(['@slack/bolt', 'src/queue', '(garbage collector)']);
     expect(summary.functions.some((f) => f.name.startsWith('(idle)'))).toBe(false);
   });

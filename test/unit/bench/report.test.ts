@@ -7,7 +7,16 @@ import { summarize } from '../../../bench/stats.js';
 const ackRow = (concurrency: number, switchyard: number[], bare: number[]): AckRow => {
   const s = summarize(switchyard);
   const b = summarize(bare);
-  return { command: '/deploy', concurrency, switchyard: s, bare: b, p99Ratio: s.p99 / b.p99, medianRatio: s.median / b.median, errors: 0, unsettledWaves: 0 };
+  return {
+    command: '/deploy',
+    concurrency,
+    switchyard: s,
+    bare: b,
+    p99Ratio: s.p99 / b.p99,
+    medianRatio: s.median / b.median,
+    errors: 0,
+    unsettledWaves: 0,
+  };
 };
 
 const base: Omit<Results, 'targets'> = {
@@ -29,7 +38,14 @@ describe('checkTargets', () => {
   });
 
   it('allows a breach one interval plus a second, and no more', () => {
-    const row = (p99: number) => ({ intervalSeconds: 2, runs: 1, latency: summarize([p99]), detection: summarize([1]), action: summarize([1]), targetMs: 3000 });
+    const row = (p99: number) => ({
+      intervalSeconds: 2,
+      runs: 1,
+      latency: summarize([p99]),
+      detection: summarize([1]),
+      action: summarize([1]),
+      targetMs: 3000,
+    });
     expect(checkTargets({ ...base, breachToRollback: [row(3000)] })[0]?.met).toBe(true);
     expect(checkTargets({ ...base, breachToRollback: [row(3001)] })[0]?.met).toBe(false);
   });
@@ -37,9 +53,16 @@ describe('checkTargets', () => {
 
 describe('markdownReport', () => {
   it('puts each figure beside its baseline and lists what was not measured', () => {
-    const results: Results = { ...base, ackLatency: [ackRow(10, [1, 2, 3], [1, 1, 2])], errors: { memory: 'no /proc here' }, targets: [] };
+    const results: Results = {
+      ...base,
+      ackLatency: [ackRow(10, [1, 2, 3], [1, 1, 2])],
+      errors: { memory: 'no /proc here' },
+      targets: [],
+    };
     const report = markdownReport(results);
-    expect(report).toContain('| ack `/deploy` ×10 concurrent | 3 | 1.0 / 2.0 / 3.0 | bare Bolt app, ack only | 1.0 / 1.0 / 2.0 |');
+    expect(report).toContain(
+      '| ack `/deploy` ×10 concurrent | 3 | 1.0 / 2.0 / 3.0 | bare Bolt app, ack only | 1.0 / 1.0 / 2.0 |',
+    );
     expect(report).toContain('- memory: no /proc here');
     expect(report).toContain('2 cores (test cpu)');
   });
@@ -49,6 +72,12 @@ describe('ackPoints', () => {
   it('gives the plot one point per app and statistic', () => {
     const points = ackPoints([ackRow(10, [1, 2, 3], [4, 5, 6])]);
     expect(points).toHaveLength(4);
-    expect(points).toContainEqual({ command: '/deploy', concurrency: 10, app: 'bare Bolt (floor)', statistic: 'p99', ms: 6 });
+    expect(points).toContainEqual({
+      command: '/deploy',
+      concurrency: 10,
+      app: 'bare Bolt (floor)',
+      statistic: 'p99',
+      ms: 6,
+    });
   });
 });

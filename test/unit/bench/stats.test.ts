@@ -29,7 +29,7 @@ describe('percentile (nearest rank)', () => {
 });
 
 describe('summarize', () => {
-  it('sorts before it ranks, and does not reorder the caller\'s samples', () => {
+  it("sorts before it ranks, and does not reorder the caller's samples", () => {
     const samples = [30, 10, 20, 40];
     expect(summarize(samples)).toEqual({ n: 4, min: 10, median: 20, p99: 40, max: 40, mean: 25 });
     expect(samples).toEqual([30, 10, 20, 40]);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { answerErrors, readAnswers, type ChecklistAnswers } from '../../../commands/checklist-submission.js';
-import { CONFIRM_ACTION, ITEM_BLOCK_PREFIX, JUSTIFICATION_BLOCK, STRATEGY_BLOCK, SUMMARY_BLOCK, TICKET_BLOCK, VALUE_ACTION } from '../../../views/checklist-modal.js';
+import {
+  CONFIRM_ACTION,
+  ITEM_BLOCK_PREFIX,
+  JUSTIFICATION_BLOCK,
+  STRATEGY_BLOCK,
+  SUMMARY_BLOCK,
+  TICKET_BLOCK,
+  VALUE_ACTION,
+} from '../../../views/checklist-modal.js';
 import { specCatalog } from '../fixtures.js';
 
 const catalog = specCatalog();
@@ -58,14 +66,20 @@ describe('answerErrors', () => {
 
   it('each unchecked item is reported on its own block', () => {
     const errors = answerErrors(answers({ confirmed: [true, false, false] }), false, 'acme-api', api);
-    expect(errors).toEqual({ [`${ITEM_BLOCK_PREFIX}1`]: 'Confirm this item before deploying', [`${ITEM_BLOCK_PREFIX}2`]: 'Confirm this item before deploying' });
-  });
-
-  it.each(['', 'deploy-123', 'DEPLOY-', 'DEPLOY-12a', 'JIRA-123', 'DEPLOY-1234567890'])('a bad ticket (%s) is reported inline', (ticket) => {
-    expect(answerErrors(answers({ ticket }), false, 'acme-api', api)).toEqual({
-      [TICKET_BLOCK]: 'Give the approved change ticket as DEPLOY-<number>, e.g. DEPLOY-123',
+    expect(errors).toEqual({
+      [`${ITEM_BLOCK_PREFIX}1`]: 'Confirm this item before deploying',
+      [`${ITEM_BLOCK_PREFIX}2`]: 'Confirm this item before deploying',
     });
   });
+
+  it.each(['', 'deploy-123', 'DEPLOY-', 'DEPLOY-12a', 'JIRA-123', 'DEPLOY-1234567890'])(
+    'a bad ticket (%s) is reported inline',
+    (ticket) => {
+      expect(answerErrors(answers({ ticket }), false, 'acme-api', api)).toEqual({
+        [TICKET_BLOCK]: 'Give the approved change ticket as DEPLOY-<number>, e.g. DEPLOY-123',
+      });
+    },
+  );
 
   it('an empty summary, an unknown strategy, a hotfix without justification', () => {
     const errors = answerErrors(answers({ summary: '', strategy: 'yolo' }), true, 'acme-api', api);
@@ -77,7 +91,11 @@ describe('answerErrors', () => {
   });
 
   it('a strategy the service’s workload cannot run', () => {
-    expect(answerErrors(answers({ strategy: 'rolling' }), false, 'acme-api', api)[STRATEGY_BLOCK]).toBe('acme-api has a blue/green pair; deploy it with blue-green or canary');
-    expect(answerErrors(answers({ strategy: 'canary' }), false, 'acme-worker', worker)[STRATEGY_BLOCK]).toBe('acme-worker has one Deployment; it can only be deployed with rolling');
+    expect(answerErrors(answers({ strategy: 'rolling' }), false, 'acme-api', api)[STRATEGY_BLOCK]).toBe(
+      'acme-api has a blue/green pair; deploy it with blue-green or canary',
+    );
+    expect(answerErrors(answers({ strategy: 'canary' }), false, 'acme-worker', worker)[STRATEGY_BLOCK]).toBe(
+      'acme-worker has one Deployment; it can only be deployed with rolling',
+    );
   });
 });

@@ -14,7 +14,8 @@ const ok = (text: string): DeployCommand => {
 
 const error = (text: string): string => {
   const parsed = parseDeployText(text, catalog);
-  if (parsed.ok) throw new Error(`expected ${JSON.stringify(text)} to be refused, got ${JSON.stringify(parsed.command)}`);
+  if (parsed.ok)
+    throw new Error(`expected ${JSON.stringify(text)} to be refused, got ${JSON.stringify(parsed.command)}`);
   return parsed.error;
 };
 
@@ -51,7 +52,13 @@ describe('parseDeployText: deploy', () => {
 
   it('hotfix, dry-run and a strategy in any order', () => {
     const expected = deploy('v1.2.3', { strategy: 'canary', hotfix: true, dryRun: true });
-    for (const flags of ['canary hotfix dry-run', 'hotfix canary dry-run', 'dry-run hotfix canary', 'hotfix dry-run canary', 'dry-run canary hotfix']) {
+    for (const flags of [
+      'canary hotfix dry-run',
+      'hotfix canary dry-run',
+      'dry-run hotfix canary',
+      'hotfix dry-run canary',
+      'dry-run canary hotfix',
+    ]) {
       expect(ok(`acme-api v1.2.3 ${flags}`)).toEqual(expected);
     }
     expect(ok('acme-api v1.2.3 hotfix')).toEqual(deploy('v1.2.3', { hotfix: true }));
@@ -73,11 +80,15 @@ describe('parseDeployText: deploy', () => {
     ['v1.2.3-', 'empty pre-release'],
   ])('refuses the version %s (%s), naming it (clipped to 40 characters) and what is accepted', (version) => {
     const shown = version.length > 40 ? `${version.slice(0, 40)}…` : version;
-    expect(error(`acme-api ${version}`)).toBe(`\`${shown}\` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3`);
+    expect(error(`acme-api ${version}`)).toBe(
+      `\`${shown}\` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3`,
+    );
   });
 
   it('refuses a missing version', () => {
-    expect(error('acme-api')).toBe('give a version after `acme-api`: a git SHA (7–40 hex characters) or a tag such as v1.2.3');
+    expect(error('acme-api')).toBe(
+      'give a version after `acme-api`: a git SHA (7–40 hex characters) or a tag such as v1.2.3',
+    );
   });
 
   it('refuses an unknown service, listing the known ones', () => {
@@ -92,8 +103,12 @@ describe('parseDeployText: deploy', () => {
   });
 
   it('refuses an unknown option, listing those accepted', () => {
-    expect(error('acme-api v1.2.3 --force')).toBe('unknown option `--force`; accepted: blue-green, canary, rolling, hotfix, dry-run');
-    expect(error('acme-api v1.2.3 hotfix now')).toBe('unknown option `now`; accepted: blue-green, canary, rolling, hotfix, dry-run');
+    expect(error('acme-api v1.2.3 --force')).toBe(
+      'unknown option `--force`; accepted: blue-green, canary, rolling, hotfix, dry-run',
+    );
+    expect(error('acme-api v1.2.3 hotfix now')).toBe(
+      'unknown option `now`; accepted: blue-green, canary, rolling, hotfix, dry-run',
+    );
   });
 
   it('refuses two strategies, even the same twice', () => {
@@ -143,25 +158,45 @@ describe('parseDeployText: help, status, history, clear', () => {
   });
 
   it('clear: a Slack-formatted link <https://x|y> or <https://x> gives its URL', () => {
-    expect(ok('clear acme-api a1b2c3d <https://wiki.acme.io/rca/42|RCA 42>')).toMatchObject({ rca: 'https://wiki.acme.io/rca/42' });
-    expect(ok('clear acme-api a1b2c3d <https://wiki.acme.io/rca/42>')).toMatchObject({ rca: 'https://wiki.acme.io/rca/42' });
+    expect(ok('clear acme-api a1b2c3d <https://wiki.acme.io/rca/42|RCA 42>')).toMatchObject({
+      rca: 'https://wiki.acme.io/rca/42',
+    });
+    expect(ok('clear acme-api a1b2c3d <https://wiki.acme.io/rca/42>')).toMatchObject({
+      rca: 'https://wiki.acme.io/rca/42',
+    });
     expect(ok('clear acme-api a1b2c3d <http://x|y>')).toMatchObject({ rca: 'http://x' });
   });
 
   it('clear errors: unknown service, bad version, missing or non-http RCA', () => {
     expect(error('clear')).toBe('name a service; known services: acme-api, acme-worker');
-    expect(error('clear acme-web v1.2.3 https://x')).toBe('unknown service `acme-web`; known services: acme-api, acme-worker');
-    expect(error('clear acme-api')).toBe('`` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3');
-    expect(error('clear acme-api 1.2.3 https://x')).toBe('`1.2.3` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3');
-    expect(error('clear acme-api v1.2.3')).toBe('give the link to the root-cause analysis (https://…) after the version');
-    expect(error('clear acme-api v1.2.3 JIRA-42')).toBe('give the link to the root-cause analysis (https://…) after the version');
-    expect(error('clear acme-api v1.2.3 ftp://x/rca')).toBe('give the link to the root-cause analysis (https://…) after the version');
+    expect(error('clear acme-web v1.2.3 https://x')).toBe(
+      'unknown service `acme-web`; known services: acme-api, acme-worker',
+    );
+    expect(error('clear acme-api')).toBe(
+      '`` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3',
+    );
+    expect(error('clear acme-api 1.2.3 https://x')).toBe(
+      '`1.2.3` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3',
+    );
+    expect(error('clear acme-api v1.2.3')).toBe(
+      'give the link to the root-cause analysis (https://…) after the version',
+    );
+    expect(error('clear acme-api v1.2.3 JIRA-42')).toBe(
+      'give the link to the root-cause analysis (https://…) after the version',
+    );
+    expect(error('clear acme-api v1.2.3 ftp://x/rca')).toBe(
+      'give the link to the root-cause analysis (https://…) after the version',
+    );
   });
 });
 
 describe('parseDeployText: freeze and unfreeze', () => {
   it('freeze a service or all, with a reason', () => {
-    expect(ok('freeze acme-api db migration running')).toEqual({ kind: 'freeze', scope: 'acme-api', reason: 'db migration running' });
+    expect(ok('freeze acme-api db migration running')).toEqual({
+      kind: 'freeze',
+      scope: 'acme-api',
+      reason: 'db migration running',
+    });
     expect(ok('freeze all end of quarter')).toEqual({ kind: 'freeze', scope: 'all', reason: 'end of quarter' });
   });
 
@@ -178,8 +213,12 @@ describe('parseDeployText: freeze and unfreeze', () => {
 
   it('errors: no target, unknown service, no reason', () => {
     expect(error('freeze')).toBe('name a service; known services: acme-api, acme-worker (or `all`)');
-    expect(error('unfreeze acme-web')).toBe('unknown service `acme-web`; known services: acme-api, acme-worker (or `all`)');
-    expect(error('freeze acme-api')).toBe('give the reason for the freeze after the service; it is shown to anyone who tries to deploy');
+    expect(error('unfreeze acme-web')).toBe(
+      'unknown service `acme-web`; known services: acme-api, acme-worker (or `all`)',
+    );
+    expect(error('freeze acme-api')).toBe(
+      'give the reason for the freeze after the service; it is shown to anyone who tries to deploy',
+    );
   });
 
   it('a hostile target is not echoed with its markup', () => {
@@ -242,7 +281,13 @@ describe('parseDeployText: hostile input', () => {
 
   it('very long input: the error stays short and echoes at most 40 characters of it', () => {
     const long = 'x'.repeat(10_000);
-    for (const text of [long, `acme-api ${long}`, `acme-api v1.2.3 ${long}`, `history acme-api ${long}`, `status ${long}`]) {
+    for (const text of [
+      long,
+      `acme-api ${long}`,
+      `acme-api v1.2.3 ${long}`,
+      `history acme-api ${long}`,
+      `status ${long}`,
+    ]) {
       const e = error(text);
       expect(e.length).toBeLessThan(400);
       expect(e).not.toContain('x'.repeat(41));
@@ -267,6 +312,7 @@ describe('parseDeployText: hostile input', () => {
 describe('VERSION_PATTERN', () => {
   it('matches exactly the accepted forms', () => {
     for (const v of [SHA7, SHA40, 'v0.0.1', 'v1.2.3-rc.1', 'v1.2.3-beta-2']) expect(VERSION_PATTERN.test(v)).toBe(true);
-    for (const v of ['', 'a1b2c3', `${SHA40}0`, 'V1.2.3', 'v1.2.3 ', 'v1.2.3\nrm -rf']) expect(VERSION_PATTERN.test(v)).toBe(false);
+    for (const v of ['', 'a1b2c3', `${SHA40}0`, 'V1.2.3', 'v1.2.3 ', 'v1.2.3\nrm -rf'])
+      expect(VERSION_PATTERN.test(v)).toBe(false);
   });
 });

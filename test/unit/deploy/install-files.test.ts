@@ -9,7 +9,8 @@ const text = (path: string) => readFile(new URL(path, root), 'utf8');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
 
-const kubernetes = async (file: string): Promise<Doc[]> => parseAllDocuments(await text(`deploy/kubernetes/${file}`)).map((d) => d.toJS() as Doc);
+const kubernetes = async (file: string): Promise<Doc[]> =>
+  parseAllDocuments(await text(`deploy/kubernetes/${file}`)).map((d) => d.toJS() as Doc);
 
 describe('docker-compose.yml', () => {
   it('runs Redis with its append-only file on a volume, the bot and the worker on that Redis', async () => {
@@ -26,7 +27,9 @@ describe('docker-compose.yml', () => {
       expect(service.depends_on.redis.condition).toBe('service_healthy');
       expect(service.volumes).toContain(`./services.yaml:${service.environment.SERVICES_FILE}:ro`);
       // What the app itself accepts (a placeholder for the two required secrets).
-      expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', ...service.environment })).not.toThrow();
+      expect(() =>
+        loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', ...service.environment }),
+      ).not.toThrow();
       expect(new URL(service.environment.REDIS_URL).hostname).toBe('redis');
     }
     expect(bot.ports).toEqual(['3000:3000']);
@@ -38,7 +41,9 @@ describe('Kubernetes manifests', () => {
   it('the worker runs as the ServiceAccount the Role is bound to; the bot has no API token at all', async () => {
     const [account] = await kubernetes('serviceaccount.yaml');
     const binding = (await kubernetes('rbac.yaml')).find((d) => d.kind === 'RoleBinding') as Doc;
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account?.metadata.name, namespace: account?.metadata.namespace }]);
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: account?.metadata.name, namespace: account?.metadata.namespace },
+    ]);
     const worker = (await kubernetes('worker.yaml')).find((d) => d.kind === 'Deployment') as Doc;
     const bot = (await kubernetes('bot.yaml')).find((d) => d.kind === 'Deployment') as Doc;
     expect(worker.spec.template.spec.serviceAccountName).toBe(account?.metadata.name);
@@ -46,7 +51,10 @@ describe('Kubernetes manifests', () => {
   });
 
   it('bot and worker: their role, the catalog where SERVICES_FILE says, probes on /healthz, a valid environment', async () => {
-    for (const [file, role] of [['bot.yaml', 'bot'], ['worker.yaml', 'worker']] as const) {
+    for (const [file, role] of [
+      ['bot.yaml', 'bot'],
+      ['worker.yaml', 'worker'],
+    ] as const) {
       const deployment = (await kubernetes(file)).find((d) => d.kind === 'Deployment') as Doc;
       const pod = deployment.spec.template.spec;
       const [container] = pod.containers;
@@ -65,7 +73,14 @@ describe('Kubernetes manifests', () => {
   it('the kustomization lists every manifest and leaves namespaces as written', async () => {
     const kustomization = parse(await text('deploy/kubernetes/kustomization.yaml')) as Doc;
     expect(kustomization.namespace).toBeUndefined();
-    expect([...kustomization.resources].sort()).toEqual(['bot.yaml', 'namespace.yaml', 'rbac.yaml', 'redis.yaml', 'serviceaccount.yaml', 'worker.yaml']);
+    expect([...kustomization.resources].sort()).toEqual([
+      'bot.yaml',
+      'namespace.yaml',
+      'rbac.yaml',
+      'redis.yaml',
+      'serviceaccount.yaml',
+      'worker.yaml',
+    ]);
     const redis = (await kubernetes('redis.yaml')).find((d) => d.kind === 'StatefulSet') as Doc;
     expect(redis.spec.template.spec.containers[0].args.join(' ')).toContain('--appendonly yes');
     expect(redis.spec.template.spec.containers[0].args.join(' ')).toContain('--maxmemory-policy noeviction');

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, StepRecord } from '../../../src/domain/deployment.js';
-import { doraByService, doraFor, isProductionChange, median, rollbackRequestedAt, timeToRestoreMs } from '../../../src/domain/dora.js';
+import {
+  doraByService,
+  doraFor,
+  isProductionChange,
+  median,
+  rollbackRequestedAt,
+  timeToRestoreMs,
+} from '../../../src/domain/dora.js';
 import { deployment, T0 } from '../fixtures.js';
 
 const MIN = 60_000;
@@ -35,7 +42,12 @@ function rolledBackByGate(id: string, approvedAt: number, failedAt: number, rest
     ...base,
     phase: 'rolled-back',
     stepIndex: bake,
-    stepRecords: records(base, bake, { startedAt: approvedAt + MIN, endedAt: failedAt, outcome: 'failed', detail: 'p99 latency 1.2 > 0.8' }),
+    stepRecords: records(base, bake, {
+      startedAt: approvedAt + MIN,
+      endedAt: failedAt,
+      outcome: 'failed',
+      detail: 'p99 latency 1.2 > 0.8',
+    }),
     rollbackReason: 'p99 latency: 1.2 (≤ 0.8) — breach',
     rollbackBy: 'switchyard',
     finishedAt: restoredAt,
@@ -58,7 +70,13 @@ describe('DORA figures from hand-made records', () => {
       finishedAt: start + 4 * DAY + 60 * MIN + 10_000,
     },
     // None of these changed production.
-    deployment({ id: 'f1', phase: 'failed', approvedAt: start, finishedAt: start + MIN, failureReason: 'rollout timed out' }),
+    deployment({
+      id: 'f1',
+      phase: 'failed',
+      approvedAt: start,
+      finishedAt: start + MIN,
+      failureReason: 'rollout timed out',
+    }),
     deployment({ id: 'x1', phase: 'rejected', finishedAt: start + MIN, rejectReason: 'no' }),
     deployment({ id: 'e1', phase: 'expired', finishedAt: start + MIN }),
     deployment({ id: 'a1', phase: 'running', approvedAt: NOW - MIN }),
@@ -67,7 +85,9 @@ describe('DORA figures from hand-made records', () => {
     // Another service.
     succeeded('w1', start, 5, 'acme-worker'),
   ];
-  const intents = new Map([['r1', { by: 'U0DEV1', at: start + 4 * DAY + 60 * MIN, reason: 'customers report errors' }]]);
+  const intents = new Map([
+    ['r1', { by: 'U0DEV1', at: start + 4 * DAY + 60 * MIN, reason: 'customers report errors' }],
+  ]);
 
   it('counts production changes, rates and medians over the last 30 days', () => {
     const figures = doraFor('acme-api', list, { now: NOW, rollbackIntents: intents });
@@ -85,11 +105,28 @@ describe('DORA figures from hand-made records', () => {
   });
 
   it('gives one set per service, in the order asked', () => {
-    const [api, worker, idle] = doraByService(['acme-api', 'acme-worker', 'idle'], list, { now: NOW, rollbackIntents: intents });
+    const [api, worker, idle] = doraByService(['acme-api', 'acme-worker', 'idle'], list, {
+      now: NOW,
+      rollbackIntents: intents,
+    });
     expect(api?.deployments).toBe(5);
-    expect(worker).toMatchObject({ service: 'acme-worker', deployments: 1, leadTimeMs: 5 * MIN, changeFailureRate: 0, rolledBack: 0 });
+    expect(worker).toMatchObject({
+      service: 'acme-worker',
+      deployments: 1,
+      leadTimeMs: 5 * MIN,
+      changeFailureRate: 0,
+      rolledBack: 0,
+    });
     expect(worker?.timeToRestoreMs).toBeUndefined();
-    expect(idle).toEqual({ service: 'idle', deployments: 0, perDay: 0, leadTimeMs: undefined, changeFailureRate: undefined, rolledBack: 0, timeToRestoreMs: undefined });
+    expect(idle).toEqual({
+      service: 'idle',
+      deployments: 0,
+      perDay: 0,
+      leadTimeMs: undefined,
+      changeFailureRate: undefined,
+      rolledBack: 0,
+      timeToRestoreMs: undefined,
+    });
   });
 
   it('a shorter window leaves older changes out', () => {
@@ -101,7 +138,12 @@ describe('DORA figures from hand-made records', () => {
 
 describe('what counts', () => {
   it('a rollback before any traffic moved is not a production change', () => {
-    const early = deployment({ phase: 'rolled-back', stepIndex: 1, stepRecords: [{ startedAt: T0, endedAt: T0 + 1, outcome: 'ok' }, { startedAt: T0 + 2 }], finishedAt: T0 + MIN });
+    const early = deployment({
+      phase: 'rolled-back',
+      stepIndex: 1,
+      stepRecords: [{ startedAt: T0, endedAt: T0 + 1, outcome: 'ok' }, { startedAt: T0 + 2 }],
+      finishedAt: T0 + MIN,
+    });
     expect(isProductionChange(early)).toBe(false);
     expect(doraFor('acme-api', [early], { now: T0 + DAY }).deployments).toBe(0);
   });

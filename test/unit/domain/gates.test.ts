@@ -47,7 +47,13 @@ describe('evaluateMetric', () => {
   it('ratio over baseline: value ≤ baseline × ratio', () => {
     const g = gate({ name: 'p95 vs baseline', maxOverBaseline: { ratio: 1.1 } });
     const pass = evaluateMetric(g, m(0.42, 'green'), m(0.4, 'blue'));
-    expect(pass).toMatchObject({ outcome: 'pass', value: 0.42, baseline: 0.4, baselineQuery: 'blue', threshold: '≤ baseline × 1.1' });
+    expect(pass).toMatchObject({
+      outcome: 'pass',
+      value: 0.42,
+      baseline: 0.4,
+      baselineQuery: 'blue',
+      threshold: '≤ baseline × 1.1',
+    });
     expect(evaluateMetric(g, m(0.44, 'green'), m(0.4, 'blue')).outcome).toBe('pass');
     expect(evaluateMetric(g, m(0.45, 'green'), m(0.4, 'blue')).outcome).toBe('breach');
   });
@@ -79,19 +85,39 @@ describe('evaluateMetric', () => {
 
   it('a measurement without a value is inconclusive and keeps its error', () => {
     const r = evaluateMetric(gate({ max: 0.8 }), noData());
-    expect(r).toEqual({ name: 'p99 latency', query: 'q', threshold: '≤ 0.8', outcome: 'inconclusive', error: 'no data' });
-    expect(evaluateMetric(gate({ max: 0.8 }), { query: 'q', error: '500 Internal Server Error' }).error).toBe('500 Internal Server Error');
+    expect(r).toEqual({
+      name: 'p99 latency',
+      query: 'q',
+      threshold: '≤ 0.8',
+      outcome: 'inconclusive',
+      error: 'no data',
+    });
+    expect(evaluateMetric(gate({ max: 0.8 }), { query: 'q', error: '500 Internal Server Error' }).error).toBe(
+      '500 Internal Server Error',
+    );
   });
 
   it('a non-finite value is inconclusive', () => {
-    expect(evaluateMetric(gate({ max: 0.8 }), m(Number.NaN))).toMatchObject({ outcome: 'inconclusive', error: 'not a number' });
+    expect(evaluateMetric(gate({ max: 0.8 }), m(Number.NaN))).toMatchObject({
+      outcome: 'inconclusive',
+      error: 'not a number',
+    });
   });
 
   it('a relative gate without a baseline value is inconclusive, whatever the value', () => {
     const g = gate({ maxOverBaseline: { ratio: 1.1 } });
-    expect(evaluateMetric(g, m(100), noData('blue'))).toMatchObject({ outcome: 'inconclusive', value: 100, error: 'baseline: no data', baselineQuery: 'blue' });
+    expect(evaluateMetric(g, m(100), noData('blue'))).toMatchObject({
+      outcome: 'inconclusive',
+      value: 100,
+      error: 'baseline: no data',
+      baselineQuery: 'blue',
+    });
     expect(evaluateMetric(g, m(0.1))).toMatchObject({ outcome: 'inconclusive', error: 'baseline: not measured' });
-    expect(evaluateMetric(g, noData('green'), m(0.4, 'blue'))).toMatchObject({ outcome: 'inconclusive', error: 'no data', baseline: 0.4 });
+    expect(evaluateMetric(g, noData('green'), m(0.4, 'blue'))).toMatchObject({
+      outcome: 'inconclusive',
+      error: 'no data',
+      baseline: 0.4,
+    });
   });
 
   it('an absolute gate ignores a baseline it was given', () => {
@@ -104,7 +130,12 @@ describe('combineRun', () => {
   const firing = { id: 1, name: 'SEV1 errors', priority: 1, state: 'Alert' };
 
   it('passes when every reading passes and nothing fires', () => {
-    expect(combineRun([reading('pass'), reading('pass')], [], at)).toEqual({ at, outcome: 'pass', readings: [reading('pass'), reading('pass')], firingMonitors: [] });
+    expect(combineRun([reading('pass'), reading('pass')], [], at)).toEqual({
+      at,
+      outcome: 'pass',
+      readings: [reading('pass'), reading('pass')],
+      firingMonitors: [],
+    });
   });
 
   it('passes with nothing to check', () => {
@@ -146,7 +177,10 @@ describe('tally', () => {
   };
 
   it('passes continue and leave the tally empty', () => {
-    expect(walk(['pass', 'pass'])).toEqual({ tally: { consecutiveInconclusive: 0, breaches: 0 }, verdicts: ['continue', 'continue'] });
+    expect(walk(['pass', 'pass'])).toEqual({
+      tally: { consecutiveInconclusive: 0, breaches: 0 },
+      verdicts: ['continue', 'continue'],
+    });
   });
 
   it('tolerates failureLimit breaches and rolls back on the next one', () => {
@@ -172,7 +206,9 @@ describe('tally', () => {
   });
 
   it('a breach also ends the inconclusive row', () => {
-    expect(walk(['inconclusive', 'inconclusive', 'breach', 'inconclusive'], { failureLimit: 5, inconclusiveLimit: 3 }).tally).toEqual({
+    expect(
+      walk(['inconclusive', 'inconclusive', 'breach', 'inconclusive'], { failureLimit: 5, inconclusiveLimit: 3 }).tally,
+    ).toEqual({
       consecutiveInconclusive: 1,
       breaches: 1,
     });
@@ -207,14 +243,23 @@ describe('describeReading', () => {
     expect(describeReading(r)).toBe('p95 vs baseline: 0.42 vs baseline 0.4 (≤ baseline × 1.1) — pass');
   });
   it('inconclusive shows why', () => {
-    expect(describeReading(evaluateMetric(gate({ max: 0.8 }), noData()))).toBe('p99 latency: no data (≤ 0.8) — inconclusive');
+    expect(describeReading(evaluateMetric(gate({ max: 0.8 }), noData()))).toBe(
+      'p99 latency: no data (≤ 0.8) — inconclusive',
+    );
     const r = evaluateMetric(gate({ name: 'p95 vs baseline', maxOverBaseline: { delta: 0.1 } }), m(0.42), noData());
     expect(describeReading(r)).toBe('p95 vs baseline: 0.42 vs baseline: no data (≤ baseline + 0.1) — inconclusive');
   });
   it('describes a whole run, monitors included', () => {
-    const run = combineRun([evaluateMetric(gate({ max: 0.8 }), m(0.5))], [{ id: 7, name: 'SEV1 errors', priority: 1, state: 'Alert' }], at, undefined);
+    const run = combineRun(
+      [evaluateMetric(gate({ max: 0.8 }), m(0.5))],
+      [{ id: 7, name: 'SEV1 errors', priority: 1, state: 'Alert' }],
+      at,
+      undefined,
+    );
     expect(describeRun(run)).toEqual(['p99 latency: 0.5 (≤ 0.8) — pass', 'monitor firing: SEV1 errors (P1) — breach']);
-    expect(describeRun(combineRun([], [], at, 'timeout after 10 ms'))).toEqual(['monitors: timeout after 10 ms — inconclusive']);
+    expect(describeRun(combineRun([], [], at, 'timeout after 10 ms'))).toEqual([
+      'monitors: timeout after 10 ms — inconclusive',
+    ]);
   });
 });
 

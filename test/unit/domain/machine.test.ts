@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, Intents, Phase } from '../../../src/domain/deployment.js';
-import { applyStepResult, bakeProgress, nextAction, PAUSED_RECHECK_MS, retryDelayMs, startStep, waitEndsAt } from '../../../src/domain/machine.js';
+import {
+  applyStepResult,
+  bakeProgress,
+  nextAction,
+  PAUSED_RECHECK_MS,
+  retryDelayMs,
+  startStep,
+  waitEndsAt,
+} from '../../../src/domain/machine.js';
 import type { Step } from '../../../src/domain/steps.js';
 import { deployment, T0 } from '../fixtures.js';
 
@@ -32,7 +40,9 @@ const running = (overrides: Partial<Deployment> = {}): Deployment =>
 const at = (index: number, startedAt: number, overrides: Partial<Deployment> = {}): Deployment =>
   running({
     stepIndex: index,
-    stepRecords: STEPS.map((_, i) => (i < index ? { startedAt: T0 + i, endedAt: T0 + i + 1, outcome: 'ok' as const } : i === index ? { startedAt } : {})),
+    stepRecords: STEPS.map((_, i) =>
+      i < index ? { startedAt: T0 + i, endedAt: T0 + i + 1, outcome: 'ok' as const } : i === index ? { startedAt } : {},
+    ),
     ...overrides,
   });
 
@@ -44,7 +54,10 @@ describe('nextAction', () => {
 
     it('waits for a decision until the approval deadline', () => {
       expect(nextAction(waiting, noIntents, T0, TIMEOUT)).toEqual({ kind: 'awaitDecision', until: T0 + TIMEOUT });
-      expect(nextAction(waiting, noIntents, T0 + TIMEOUT - 1, TIMEOUT)).toEqual({ kind: 'awaitDecision', until: T0 + TIMEOUT });
+      expect(nextAction(waiting, noIntents, T0 + TIMEOUT - 1, TIMEOUT)).toEqual({
+        kind: 'awaitDecision',
+        until: T0 + TIMEOUT,
+      });
     });
 
     it('expires at and after the deadline', () => {
@@ -68,14 +81,30 @@ describe('nextAction', () => {
 
   describe('running', () => {
     it('runs the current step with its index', () => {
-      expect(nextAction(running(), noIntents, T0, TIMEOUT)).toEqual({ kind: 'runStep', step: { kind: 'preflight' }, index: 0 });
-      expect(nextAction(at(BAKE_10, T0), noIntents, T0, TIMEOUT)).toEqual({ kind: 'runStep', step: STEPS[BAKE_10], index: BAKE_10 });
+      expect(nextAction(running(), noIntents, T0, TIMEOUT)).toEqual({
+        kind: 'runStep',
+        step: { kind: 'preflight' },
+        index: 0,
+      });
+      expect(nextAction(at(BAKE_10, T0), noIntents, T0, TIMEOUT)).toEqual({
+        kind: 'runStep',
+        step: STEPS[BAKE_10],
+        index: BAKE_10,
+      });
     });
 
     it('a rollback intent preempts the current step, with who asked and why', () => {
       const intents: Intents = { rollback: { by: 'U0DEV1', at: T0 + 5, reason: 'errors spiking' } };
-      expect(nextAction(at(BAKE_10, T0), intents, T0 + 10, TIMEOUT)).toEqual({ kind: 'startRollback', reason: 'errors spiking', by: 'U0DEV1' });
-      expect(nextAction(running(), intents, T0 + 10, TIMEOUT)).toEqual({ kind: 'startRollback', reason: 'errors spiking', by: 'U0DEV1' });
+      expect(nextAction(at(BAKE_10, T0), intents, T0 + 10, TIMEOUT)).toEqual({
+        kind: 'startRollback',
+        reason: 'errors spiking',
+        by: 'U0DEV1',
+      });
+      expect(nextAction(running(), intents, T0 + 10, TIMEOUT)).toEqual({
+        kind: 'startRollback',
+        reason: 'errors spiking',
+        by: 'U0DEV1',
+      });
     });
 
     it('ignores a (late) decision once running', () => {
@@ -90,24 +119,47 @@ describe('nextAction', () => {
 
   describe('paused', () => {
     const paused = (overrides: Partial<Deployment> = {}) =>
-      at(BAKE_10, T0, { phase: 'paused', pausedAt: T0 + 90_000, pauseReason: 'gates inconclusive 3 times in a row', ...overrides });
+      at(BAKE_10, T0, {
+        phase: 'paused',
+        pausedAt: T0 + 90_000,
+        pauseReason: 'gates inconclusive 3 times in a row',
+        ...overrides,
+      });
 
     it('holds, looking again after the safety-net interval', () => {
-      expect(nextAction(paused(), noIntents, T0 + 100_000, TIMEOUT)).toEqual({ kind: 'awaitResume', until: T0 + 100_000 + PAUSED_RECHECK_MS });
+      expect(nextAction(paused(), noIntents, T0 + 100_000, TIMEOUT)).toEqual({
+        kind: 'awaitResume',
+        until: T0 + 100_000 + PAUSED_RECHECK_MS,
+      });
     });
 
     it('a resume given at or after the pause resumes, naming who', () => {
-      expect(nextAction(paused(), { resume: { by: 'U0ONCALL', at: T0 + 90_000 } }, T0 + 100_000, TIMEOUT)).toEqual({ kind: 'resume', by: 'U0ONCALL' });
-      expect(nextAction(paused(), { resume: { by: 'U0ONCALL', at: T0 + 95_000 } }, T0 + 100_000, TIMEOUT)).toEqual({ kind: 'resume', by: 'U0ONCALL' });
+      expect(nextAction(paused(), { resume: { by: 'U0ONCALL', at: T0 + 90_000 } }, T0 + 100_000, TIMEOUT)).toEqual({
+        kind: 'resume',
+        by: 'U0ONCALL',
+      });
+      expect(nextAction(paused(), { resume: { by: 'U0ONCALL', at: T0 + 95_000 } }, T0 + 100_000, TIMEOUT)).toEqual({
+        kind: 'resume',
+        by: 'U0ONCALL',
+      });
     });
 
     it('a resume left over from an earlier pause does not resume this one', () => {
-      expect(nextAction(paused(), { resume: { by: 'U0ONCALL', at: T0 + 1 } }, T0 + 100_000, TIMEOUT).kind).toBe('awaitResume');
+      expect(nextAction(paused(), { resume: { by: 'U0ONCALL', at: T0 + 1 } }, T0 + 100_000, TIMEOUT).kind).toBe(
+        'awaitResume',
+      );
     });
 
     it('a rollback intent wins over a resume', () => {
-      const intents: Intents = { resume: { by: 'U0ONCALL', at: T0 + 95_000 }, rollback: { by: 'U0RM1', at: T0 + 96_000, reason: 'no data, no risk' } };
-      expect(nextAction(paused(), intents, T0 + 100_000, TIMEOUT)).toEqual({ kind: 'startRollback', reason: 'no data, no risk', by: 'U0RM1' });
+      const intents: Intents = {
+        resume: { by: 'U0ONCALL', at: T0 + 95_000 },
+        rollback: { by: 'U0RM1', at: T0 + 96_000, reason: 'no data, no risk' },
+      };
+      expect(nextAction(paused(), intents, T0 + 100_000, TIMEOUT)).toEqual({
+        kind: 'startRollback',
+        reason: 'no data, no risk',
+        by: 'U0RM1',
+      });
     });
   });
 
@@ -115,7 +167,11 @@ describe('nextAction', () => {
     const hold: Intents = { hold: { by: 'U0DEV1', at: T0, weight: 25 } };
 
     it('is ignored before the first traffic step', () => {
-      expect(nextAction(at(1, T0), hold, T0, TIMEOUT)).toEqual({ kind: 'runStep', step: { kind: 'deployIdle' }, index: 1 });
+      expect(nextAction(at(1, T0), hold, T0, TIMEOUT)).toEqual({
+        kind: 'runStep',
+        step: { kind: 'deployIdle' },
+        index: 1,
+      });
     });
 
     it('holds from the first traffic step on, carrying the asked weight and who asked', () => {
@@ -129,7 +185,11 @@ describe('nextAction', () => {
     });
 
     it('does not hold the final complete step', () => {
-      expect(nextAction(at(COMPLETE, T0), hold, T0, TIMEOUT)).toEqual({ kind: 'runStep', step: { kind: 'complete' }, index: COMPLETE });
+      expect(nextAction(at(COMPLETE, T0), hold, T0, TIMEOUT)).toEqual({
+        kind: 'runStep',
+        step: { kind: 'complete' },
+        index: COMPLETE,
+      });
     });
 
     it('a rollback wins over a hold', () => {
@@ -147,15 +207,23 @@ describe('nextAction', () => {
   it('rolling back: keeps restoring, whatever the intents say', () => {
     const d = at(BAKE_10, T0, { phase: 'rolling-back', rollbackReason: 'gate', rollbackBy: 'switchyard' });
     expect(nextAction(d, noIntents, T0, TIMEOUT)).toEqual({ kind: 'rollback' });
-    expect(nextAction(d, { rollback: { by: 'U0DEV1', at: T0, reason: 'again' } }, T0, TIMEOUT)).toEqual({ kind: 'rollback' });
+    expect(nextAction(d, { rollback: { by: 'U0DEV1', at: T0, reason: 'again' } }, T0, TIMEOUT)).toEqual({
+      kind: 'rollback',
+    });
   });
 
-  it.each<Phase>(['succeeded', 'rolled-back', 'failed', 'rejected', 'expired'])('terminal %s: nothing to do, even with intents', (phase) => {
-    const d = running({ phase });
-    const intents: Intents = { decision: { kind: 'approve', by: 'U0RM1', at: T0 }, rollback: { by: 'U0DEV1', at: T0, reason: 'x' } };
-    expect(nextAction(d, noIntents, T0, TIMEOUT)).toEqual({ kind: 'none' });
-    expect(nextAction(d, intents, T0 + 100 * TIMEOUT, TIMEOUT)).toEqual({ kind: 'none' });
-  });
+  it.each<Phase>(['succeeded', 'rolled-back', 'failed', 'rejected', 'expired'])(
+    'terminal %s: nothing to do, even with intents',
+    (phase) => {
+      const d = running({ phase });
+      const intents: Intents = {
+        decision: { kind: 'approve', by: 'U0RM1', at: T0 },
+        rollback: { by: 'U0DEV1', at: T0, reason: 'x' },
+      };
+      expect(nextAction(d, noIntents, T0, TIMEOUT)).toEqual({ kind: 'none' });
+      expect(nextAction(d, intents, T0 + 100 * TIMEOUT, TIMEOUT)).toEqual({ kind: 'none' });
+    },
+  );
 });
 
 describe('startStep', () => {
@@ -191,7 +259,12 @@ describe('applyStepResult', () => {
   it('done: ends the step ok, keeps its start and detail, and advances the index', () => {
     const d = applyStepResult(at(1, T0 + 10), { kind: 'done', detail: 'acme-api-green runs a1b2c3d' }, T0 + 20);
     expect(d.stepIndex).toBe(2);
-    expect(d.stepRecords[1]).toEqual({ startedAt: T0 + 10, endedAt: T0 + 20, outcome: 'ok', detail: 'acme-api-green runs a1b2c3d' });
+    expect(d.stepRecords[1]).toEqual({
+      startedAt: T0 + 10,
+      endedAt: T0 + 20,
+      outcome: 'ok',
+      detail: 'acme-api-green runs a1b2c3d',
+    });
     expect(d.phase).toBe('running');
     expect(d.weights).toBeUndefined();
   });
@@ -200,7 +273,11 @@ describe('applyStepResult', () => {
     const d = applyStepResult(at(SET_10, T0), { kind: 'done' }, T0 + 1);
     expect(d.weights).toEqual({ blue: 90, green: 10 });
     expect(d.fullTrafficAt).toBeUndefined();
-    const blueIsNew = applyStepResult(at(SET_10, T0, { liveColor: 'green', newColor: 'blue' }), { kind: 'done' }, T0 + 1);
+    const blueIsNew = applyStepResult(
+      at(SET_10, T0, { liveColor: 'green', newColor: 'blue' }),
+      { kind: 'done' },
+      T0 + 1,
+    );
     expect(blueIsNew.weights).toEqual({ blue: 10, green: 90 });
   });
 
@@ -242,7 +319,12 @@ describe('applyStepResult', () => {
     expect(d.finishedAt).toBe(T0 + 50);
     expect(d.rollbackReason).toBeUndefined();
     expect(d.stepIndex).toBe(2);
-    expect(d.stepRecords[2]).toEqual({ startedAt: T0, endedAt: T0 + 50, outcome: 'failed', detail: 'healthz answered 503' });
+    expect(d.stepRecords[2]).toEqual({
+      startedAt: T0,
+      endedAt: T0 + 50,
+      outcome: 'failed',
+      detail: 'healthz answered 503',
+    });
   });
 
   it('fail during the first setWeight (started, maybe partly applied): roll back', () => {
@@ -266,7 +348,11 @@ describe('applyStepResult', () => {
   });
 
   it('pause: holds at the current step with when and why', () => {
-    const d = applyStepResult(at(BAKE_10, T0), { kind: 'pause', reason: 'gates inconclusive 3 times in a row' }, T0 + 90_000);
+    const d = applyStepResult(
+      at(BAKE_10, T0),
+      { kind: 'pause', reason: 'gates inconclusive 3 times in a row' },
+      T0 + 90_000,
+    );
     expect(d.phase).toBe('paused');
     expect(d.pausedAt).toBe(T0 + 90_000);
     expect(d.pauseReason).toBe('gates inconclusive 3 times in a row');
@@ -278,14 +364,21 @@ describe('applyStepResult', () => {
   // rolls back by restoring the previous image". It has no setWeight step, so hasShiftedTraffic
   // is never true and a failure after the image changed ends as `failed` with the bad image live.
   describe('rolling: the new image serves users as soon as deployIdle starts', () => {
-    const ROLLING: Step[] = [{ kind: 'preflight' }, { kind: 'deployIdle' }, { kind: 'monitor', seconds: 1800 }, { kind: 'complete' }];
+    const ROLLING: Step[] = [
+      { kind: 'preflight' },
+      { kind: 'deployIdle' },
+      { kind: 'monitor', seconds: 1800 },
+      { kind: 'complete' },
+    ];
     const rolling = (index: number): Deployment =>
       deployment({
         strategy: 'rolling',
         phase: 'running',
         steps: ROLLING,
         stepIndex: index,
-        stepRecords: ROLLING.map((_, i) => (i < index ? { startedAt: T0, endedAt: T0, outcome: 'ok' as const } : i === index ? { startedAt: T0 } : {})),
+        stepRecords: ROLLING.map((_, i) =>
+          i < index ? { startedAt: T0, endedAt: T0, outcome: 'ok' as const } : i === index ? { startedAt: T0 } : {},
+        ),
         liveColor: undefined,
         newColor: undefined,
         previousImage: 'registry/acme-worker:9f8e7d6',

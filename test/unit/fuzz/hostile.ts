@@ -92,7 +92,13 @@ export const FRAGMENTS = [
   'DEPLOY-123\nDEPLOY-124',
 ] as const;
 
-const LONG = ['x'.repeat(10_000), '<!channel>'.repeat(1_000), '&'.repeat(5_000), '🚀'.repeat(3_000), `acme-api v1.2.3-${'a'.repeat(9_000)}`];
+const LONG = [
+  'x'.repeat(10_000),
+  '<!channel>'.repeat(1_000),
+  '&'.repeat(5_000),
+  '🚀'.repeat(3_000),
+  `acme-api v1.2.3-${'a'.repeat(9_000)}`,
+];
 
 const fragment = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...FRAGMENTS) },
@@ -105,7 +111,12 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.string() },
   { weight: 2, arbitrary: fc.string({ unit: 'binary' }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 60 }) },
-  { weight: 6, arbitrary: fc.tuple(fc.array(fragment, { maxLength: 10 }), fc.constantFrom(' ', '', '  ', '\n', '\u00a0')).map(([parts, glue]) => parts.join(glue)) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(fc.array(fragment, { maxLength: 10 }), fc.constantFrom(' ', '', '  ', '\n', '\u00a0'))
+      .map(([parts, glue]) => parts.join(glue)),
+  },
 );
 
 /** Every `<…>` in the text (and a `<` left open), in order. */
@@ -117,7 +128,12 @@ export function mrkdwnTexts(value: unknown, topLevel = true): string[] {
   if (typeof value !== 'object' || value === null) return [];
   const record = value as Record<string, unknown>;
   const own = (record.type === 'mrkdwn' || topLevel) && typeof record.text === 'string' ? [record.text] : [];
-  return [...own, ...Object.entries(record).flatMap(([key, v]) => (key === 'text' && typeof v === 'string' ? [] : mrkdwnTexts(v, false)))];
+  return [
+    ...own,
+    ...Object.entries(record).flatMap(([key, v]) =>
+      key === 'text' && typeof v === 'string' ? [] : mrkdwnTexts(v, false),
+    ),
+  ];
 }
 
 /** Inputs tried per file, for the count each fuzz file prints once. */

@@ -69,11 +69,24 @@ function expectValidDeployCommand(command: DeployCommand): void {
 
 /** Texts that start like real commands, so the fuzzing reaches past the first word. */
 const commandText = (prefixes: string[]) =>
-  fc.oneof(hostileText, fc.tuple(fc.constantFrom(...prefixes), hostileText).map(([prefix, rest]) => `${prefix} ${rest}`));
+  fc.oneof(
+    hostileText,
+    fc.tuple(fc.constantFrom(...prefixes), hostileText).map(([prefix, rest]) => `${prefix} ${rest}`),
+  );
 
 describe('fuzz: /deploy text', () => {
   it(`returns a valid command or an inert refusal for ${RUNS} hostile texts`, () => {
-    const prefixes = ['acme-api', 'acme-api v1.2.3', 'acme-worker abcdef1', 'status', 'history acme-api', 'clear acme-api v1.2.3', 'freeze', 'freeze all', 'unfreeze'];
+    const prefixes = [
+      'acme-api',
+      'acme-api v1.2.3',
+      'acme-worker abcdef1',
+      'status',
+      'history acme-api',
+      'clear acme-api v1.2.3',
+      'freeze',
+      'freeze all',
+      'unfreeze',
+    ];
     fc.assert(
       fc.property(
         commandText(prefixes),
@@ -97,7 +110,10 @@ describe('fuzz: /shift text', () => {
           const parsed = parseShift(text, services);
           if (!parsed.ok) return expectRefusal(parsed.error, /known services|Usage|whole number from 0 to 100/);
           expect(services).toContain(parsed.command.service);
-          if ('weight' in parsed.command) expect(Number.isInteger(parsed.command.weight) && parsed.command.weight >= 0 && parsed.command.weight <= 100).toBe(true);
+          if ('weight' in parsed.command)
+            expect(
+              Number.isInteger(parsed.command.weight) && parsed.command.weight >= 0 && parsed.command.weight <= 100,
+            ).toBe(true);
           else expect(parsed.command.resume).toBe(true);
         }),
       ),
@@ -127,17 +143,33 @@ describe('fuzz: /rollback text', () => {
 describe('fuzz: checklist modal values', () => {
   const service = catalog.services['acme-api'] as ServiceConfig;
   const items = catalog.checklist.length;
-  const BLOCKS = ['summary', 'ticket', 'strategy', 'justification', ...Array.from({ length: items + 1 }, (_, i) => `check_${i}`), '__proto__', 'constructor'];
+  const BLOCKS = [
+    'summary',
+    'ticket',
+    'strategy',
+    'justification',
+    ...Array.from({ length: items + 1 }, (_, i) => `check_${i}`),
+    '__proto__',
+    'constructor',
+  ];
   const text = fc.oneof(hostileText, fc.constantFrom('DEPLOY-123', 'blue-green', 'confirmed'));
   const element = fc.oneof(
     fc.jsonValue(),
     fc.record({ type: fc.constant('plain_text_input'), value: fc.oneof(text, fc.jsonValue()) }),
-    fc.record({ selected_options: fc.oneof(fc.array(fc.oneof(fc.record({ value: text }), fc.jsonValue()), { maxLength: 3 }), fc.jsonValue()) }),
+    fc.record({
+      selected_options: fc.oneof(
+        fc.array(fc.oneof(fc.record({ value: text }), fc.jsonValue()), { maxLength: 3 }),
+        fc.jsonValue(),
+      ),
+    }),
     fc.record({ selected_option: fc.oneof(fc.record({ value: text }), fc.jsonValue()) }),
   );
   const values = fc.oneof(
     fc.jsonValue(),
-    fc.dictionary(fc.constantFrom(...BLOCKS), fc.oneof(fc.jsonValue(), fc.dictionary(fc.constantFrom('value', 'confirm', '__proto__'), element))),
+    fc.dictionary(
+      fc.constantFrom(...BLOCKS),
+      fc.oneof(fc.jsonValue(), fc.dictionary(fc.constantFrom('value', 'confirm', '__proto__'), element)),
+    ),
   );
 
   it(`reads any state values without throwing, and only a complete form has no errors (${RUNS} forms)`, () => {
@@ -152,7 +184,9 @@ describe('fuzz: checklist modal values', () => {
           // Inline errors are the product's own sentences: nothing typed is echoed into them.
           for (const [block, message] of Object.entries(errors)) {
             expect(BLOCKS).toContain(block);
-            expect(message).toMatch(/^(Confirm this item|Describe what changes|Give the approved change ticket|Choose blue-green|acme-api has|A hotfix needs)/);
+            expect(message).toMatch(
+              /^(Confirm this item|Describe what changes|Give the approved change ticket|Choose blue-green|acme-api has|A hotfix needs)/,
+            );
           }
           if (Object.keys(errors).length === 0) {
             expect(answers.confirmed.every(Boolean)).toBe(true);
@@ -171,7 +205,15 @@ describe('fuzz: checklist modal values', () => {
     const metadata = fc.oneof(
       hostileText,
       fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.record({ service: text, version: fc.oneof(text, fc.constantFrom(...FRAGMENTS)), strategy: text, hotfix: fc.boolean(), origin: text }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          service: text,
+          version: fc.oneof(text, fc.constantFrom(...FRAGMENTS)),
+          strategy: text,
+          hotfix: fc.boolean(),
+          origin: text,
+        })
+        .map((v) => JSON.stringify(v)),
     );
     fc.assert(
       fc.property(

@@ -42,7 +42,12 @@ const outside: fc.Arbitrary<Outside> = fc.record({
   evidence: fc.array(hostileText, { maxLength: 4 }),
 });
 
-const BASE = deployment({ hotfix: true, approver: 'U0RM1', rollbackBy: 'U0DEV1', held: { weight: 50, by: 'U0DEV1', at: T0 } });
+const BASE = deployment({
+  hotfix: true,
+  approver: 'U0RM1',
+  rollbackBy: 'U0DEV1',
+  held: { weight: 50, by: 'U0DEV1', at: T0 },
+});
 
 /** The same deployment with every outside text set to `o`, in a phase where each shows. */
 function withText(o: Outside, overrides: Partial<Deployment> = {}): Deployment {
@@ -57,7 +62,10 @@ function withText(o: Outside, overrides: Partial<Deployment> = {}): Deployment {
     failureReason: o.reason,
     pauseReason: o.reason,
     stepIndex: 1,
-    stepRecords: [{ startedAt: T0, endedAt: T0, outcome: 'ok' }, { startedAt: T0, detail: o.reason }],
+    stepRecords: [
+      { startedAt: T0, endedAt: T0, outcome: 'ok' },
+      { startedAt: T0, detail: o.reason },
+    ],
   };
 }
 
@@ -77,7 +85,8 @@ const expectMessage = (message: { text: string; blocks: unknown[] }) => {
   expect(messageBlockProblems(message.blocks)).toEqual([]);
 };
 
-const property = <T>(arbitrary: fc.Arbitrary<T>, check: (value: T) => void) => fc.assert(fc.property(arbitrary, tally.count(check)), { numRuns: RUNS });
+const property = <T>(arbitrary: fc.Arbitrary<T>, check: (value: T) => void) =>
+  fc.assert(fc.property(arbitrary, tally.count(check)), { numRuns: RUNS });
 
 describe('fuzz: views with outside text', () => {
   it('announcement, before and after each kind of decision', () => {
@@ -86,7 +95,12 @@ describe('fuzz: views with outside text', () => {
       const render = (t: Outside) => {
         const d = withText(t, { phase: 'running' });
         const decided: Decision | undefined = kind && { kind, by: 'U0RM1', at: T0, reason: t.reason };
-        return announcement(d, { onCall: 'S0ONCALL', expectedSeconds: 900, statusLine: statusLine(d, NOW), decision: decided });
+        return announcement(d, {
+          onCall: 'S0ONCALL',
+          expectedSeconds: 900,
+          statusLine: statusLine(d, NOW),
+          decision: decided,
+        });
       };
       expectMessage(expectOnlyOwnTokens(o, render));
     });
@@ -107,8 +121,16 @@ describe('fuzz: views with outside text', () => {
 
   it('on-call alerts: after the rollback window, and paused', () => {
     property(outside, (o) => {
-      expectMessage(expectOnlyOwnTokens(o, (t) => postWindowAlert(withText(t, { weights: { blue: 0, green: 100 } }), 'S0ONCALL', t.evidence)));
-      expectMessage(expectOnlyOwnTokens(o, (t) => pausedAlert(withText(t, { phase: 'paused', weights: { blue: 90, green: 10 } }), 'S0ONCALL', t.evidence)));
+      expectMessage(
+        expectOnlyOwnTokens(o, (t) =>
+          postWindowAlert(withText(t, { weights: { blue: 0, green: 100 } }), 'S0ONCALL', t.evidence),
+        ),
+      );
+      expectMessage(
+        expectOnlyOwnTokens(o, (t) =>
+          pausedAlert(withText(t, { phase: 'paused', weights: { blue: 90, green: 10 } }), 'S0ONCALL', t.evidence),
+        ),
+      );
     });
   });
 
@@ -120,16 +142,29 @@ describe('fuzz: views with outside text', () => {
       };
       const status = expectOnlyOwnTokens(o, (t) => ({ text: statusReport(many(t, 'running'), NOW) })).text;
       expect(status.length).toBeLessThanOrEqual(MAX_MESSAGE_TEXT);
-      const history = expectOnlyOwnTokens(o, (t) => ({ text: historyReport('acme-api', many(t, 'rolled-back'), NOW) })).text;
+      const history = expectOnlyOwnTokens(o, (t) => ({
+        text: historyReport('acme-api', many(t, 'rolled-back'), NOW),
+      })).text;
       expect(history.length).toBeLessThanOrEqual(MAX_MESSAGE_TEXT);
     });
   });
 
   it('modals: the checklist (items from the catalog, any length) and the reject reason', () => {
-    const version = fc.oneof(fc.stringMatching(/^[0-9a-f]{7,40}$/), fc.stringMatching(/^v\d{1,4}\.\d{1,4}\.\d{1,4}(-[0-9A-Za-z.-]{1,100})?$/));
-    const items = fc.array(fc.oneof(hostileText, fc.string({ minLength: 1, maxLength: 2000 })).filter((item) => item.length >= 1 && item.length <= 2000), { minLength: 1, maxLength: 90 });
+    const version = fc.oneof(
+      fc.stringMatching(/^[0-9a-f]{7,40}$/),
+      fc.stringMatching(/^v\d{1,4}\.\d{1,4}\.\d{1,4}(-[0-9A-Za-z.-]{1,100})?$/),
+    );
+    const items = fc.array(
+      fc
+        .oneof(hostileText, fc.string({ minLength: 1, maxLength: 2000 }))
+        .filter((item) => item.length >= 1 && item.length <= 2000),
+      { minLength: 1, maxLength: 90 },
+    );
     property(fc.tuple(version, items, fc.boolean()), ([v, list, hotfix]) => {
-      const modal = checklistModal({ service: 'acme-api', version: v, strategy: 'blue-green', hotfix, origin: 'C0TEAM' }, list);
+      const modal = checklistModal(
+        { service: 'acme-api', version: v, strategy: 'blue-green', hotfix, origin: 'C0TEAM' },
+        list,
+      );
       expect(viewProblems(modal)).toEqual([]);
       expect(viewProblems(rejectModal(deployment({ version: v })))).toEqual([]);
     });

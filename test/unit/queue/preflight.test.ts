@@ -15,7 +15,11 @@ describe('preflight without Datadog credentials', () => {
   it('refuses a gated service, naming the variables and how to turn the gates off', async () => {
     const service = specCatalog().services['acme-api'];
     if (!service) throw new Error('acme-api missing');
-    const run = await runStep(deployment({ stepIndex: 0 }), { kind: 'preflight' }, { service, providers: untouchable, now: T0 });
+    const run = await runStep(
+      deployment({ stepIndex: 0 }),
+      { kind: 'preflight' },
+      { service, providers: untouchable, now: T0 },
+    );
     expect(run.result).toEqual({
       kind: 'fail',
       reason:
@@ -24,7 +28,11 @@ describe('preflight without Datadog credentials', () => {
   });
 
   it('lets an ungated service through to the load balancer', async () => {
-    const run = runStep(deployment({ stepIndex: 0, liveColor: undefined, newColor: undefined }), { kind: 'preflight' }, { service: bareService(), providers: untouchable, now: T0 });
+    const run = runStep(
+      deployment({ stepIndex: 0, liveColor: undefined, newColor: undefined }),
+      { kind: 'preflight' },
+      { service: bareService(), providers: untouchable, now: T0 },
+    );
     await expect(run).rejects.toThrow('preflight called the traffic provider');
   });
 });

@@ -43,12 +43,26 @@ describe('parseCatalog: the SPEC §2 example', () => {
   });
 
   it('parses, keeping every field given', () => {
-    expect(catalog.slack).toEqual({ channel: 'C0DEPLOYS', incidentsChannel: 'C0INCIDENT', releaseManagers: ['U0RM1', 'U0RM2'], onCall: 'S0ONCALL' });
-    expect(catalog.window).toEqual({ timezone: 'America/New_York', blockedDays: ['Fri'], blockedHours: ['09:00-11:00', '14:00-16:00'] });
+    expect(catalog.slack).toEqual({
+      channel: 'C0DEPLOYS',
+      incidentsChannel: 'C0INCIDENT',
+      releaseManagers: ['U0RM1', 'U0RM2'],
+      onCall: 'S0ONCALL',
+    });
+    expect(catalog.window).toEqual({
+      timezone: 'America/New_York',
+      blockedDays: ['Fri'],
+      blockedHours: ['09:00-11:00', '14:00-16:00'],
+    });
     const s = catalog.services['acme-api'];
     expect(s?.strategy).toBe('blue-green');
     expect(s?.deployers).toEqual(['U0DEV1']);
-    expect(s?.traffic).toEqual({ provider: 'alb', listenerArn: LISTENER_ARN, ruleArn: RULE_ARN, targetGroups: { blue: BLUE_TG, green: GREEN_TG } });
+    expect(s?.traffic).toEqual({
+      provider: 'alb',
+      listenerArn: LISTENER_ARN,
+      ruleArn: RULE_ARN,
+      targetGroups: { blue: BLUE_TG, green: GREEN_TG },
+    });
     expect(s?.workload).toEqual({
       provider: 'kubernetes',
       namespace: 'prod',
@@ -63,12 +77,25 @@ describe('parseCatalog: the SPEC §2 example', () => {
       timeoutMs: 5000,
     });
     expect(s?.smoke).toEqual([
-      { name: 'auth token', method: 'POST', url: 'http://acme-api-{color}.prod.svc/api/v2/auth/token', expectStatus: 200, maxLatencyMs: 200 },
+      {
+        name: 'auth token',
+        method: 'POST',
+        url: 'http://acme-api-{color}.prod.svc/api/v2/auth/token',
+        expectStatus: 200,
+        maxLatencyMs: 200,
+      },
     ]);
-    expect(s?.gates.metrics.map((m) => m.name)).toEqual(['p99 latency', 'error rate', 'p95 vs baseline', 'errors vs baseline']);
+    expect(s?.gates.metrics.map((m) => m.name)).toEqual([
+      'p99 latency',
+      'error rate',
+      'p95 vs baseline',
+      'errors vs baseline',
+    ]);
     expect(s?.gates.metrics[2]?.maxOverBaseline).toEqual({ ratio: 1.1 });
     expect(s?.gates.monitors).toEqual({ tags: ['service:acme-api'], priorities: [1, 2] });
-    expect(s?.hooks.preDeploy).toEqual([{ name: 'migrate', image: `${IMAGE}:{version}`, command: ['/app/migrate', 'up'], timeoutSeconds: 600 }]);
+    expect(s?.hooks.preDeploy).toEqual([
+      { name: 'migrate', image: `${IMAGE}:{version}`, command: ['/app/migrate', 'up'], timeoutSeconds: 600 },
+    ]);
     expect(s?.hooks.postDeploy[0]?.env).toEqual({ APP_URL: 'https://api.acme.io' });
   });
 
@@ -104,7 +131,8 @@ describe('parseCatalog: the SPEC §2 example', () => {
         { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-worker}', max: 0.8 },
         {
           name: 'error rate',
-          query: 'sum:trace.http.request.errors{service:acme-worker}.as_rate()/sum:trace.http.request.hits{service:acme-worker}.as_rate()',
+          query:
+            'sum:trace.http.request.errors{service:acme-worker}.as_rate()/sum:trace.http.request.hits{service:acme-worker}.as_rate()',
           max: 0.01,
         },
       ],
@@ -176,7 +204,9 @@ describe('parseCatalog: every error names its path', () => {
       api(c).stages[1].weight = 150;
     });
     expect(problems).toContain('services.acme-api.stages[1].weight: must be 0..100');
-    expect(broken((c) => (api(c).stages[0].weight = -5))).toContain('services.acme-api.stages[0].weight: must be 0..100');
+    expect(broken((c) => (api(c).stages[0].weight = -5))).toContain(
+      'services.acme-api.stages[0].weight: must be 0..100',
+    );
   });
 
   it('a fractional weight and a negative bake', () => {
@@ -221,7 +251,9 @@ describe('parseCatalog: every error names its path', () => {
       'slack.releaseManagers[0]: must be a Slack user id (U…)',
       'slack.onCall: must be a user group (S…) or user (U…) id',
     ]);
-    expect(broken((c) => (c.slack.releaseManagers = []))).toEqual(['slack.releaseManagers: needs at least one release manager']);
+    expect(broken((c) => (c.slack.releaseManagers = []))).toEqual([
+      'slack.releaseManagers: needs at least one release manager',
+    ]);
   });
 
   it('bad timezone, day and hours in the window', () => {
@@ -343,20 +375,31 @@ describe('parseCatalog: every error names its path', () => {
       api(c).bogus = 1;
       delete api(c).traffic;
     });
-    expect(problems).toEqual(['services.acme-api: Unrecognized key: "bogus"', 'services.acme-api.traffic: is required for blue-green']);
+    expect(problems).toEqual([
+      'services.acme-api: Unrecognized key: "bogus"',
+      'services.acme-api.traffic: is required for blue-green',
+    ]);
   });
 
   it('a metric gate needs a threshold; a baseline needs ratio or delta', () => {
     expect(broken((c) => (api(c).gates.metrics[0] = { name: 'p99', query: 'p99:x' }))).toEqual([
       'services.acme-api.gates.metrics[0]: needs max, min or maxOverBaseline',
     ]);
-    expect(broken((c) => (api(c).gates.metrics[2].maxOverBaseline = {}))).toEqual(['services.acme-api.gates.metrics[2].maxOverBaseline: needs ratio or delta']);
+    expect(broken((c) => (api(c).gates.metrics[2].maxOverBaseline = {}))).toEqual([
+      'services.acme-api.gates.metrics[2].maxOverBaseline: needs ratio or delta',
+    ]);
   });
 
   it('an image with a tag, a bad hook name, an unknown strategy', () => {
-    expect(broken((c) => (api(c).workload.image = `${IMAGE}:latest`))).toEqual(['services.acme-api.workload.image: must be the repository without a tag']);
-    expect(broken((c) => (api(c).hooks.preDeploy[0].name = 'Migrate DB'))).toEqual(['services.acme-api.hooks.preDeploy[0].name: must be a DNS label (lower case, digits, -)']);
-    expect(broken((c) => (api(c).strategy = 'big-bang'))).toEqual(['services.acme-api.strategy: must be blue-green, canary or rolling']);
+    expect(broken((c) => (api(c).workload.image = `${IMAGE}:latest`))).toEqual([
+      'services.acme-api.workload.image: must be the repository without a tag',
+    ]);
+    expect(broken((c) => (api(c).hooks.preDeploy[0].name = 'Migrate DB'))).toEqual([
+      'services.acme-api.hooks.preDeploy[0].name: must be a DNS label (lower case, digits, -)',
+    ]);
+    expect(broken((c) => (api(c).strategy = 'big-bang'))).toEqual([
+      'services.acme-api.strategy: must be blue-green, canary or rolling',
+    ]);
   });
 
   it('an image repository on a registry with a port is not mistaken for a tag', () => {
@@ -425,7 +468,9 @@ describe('loadCatalog', () => {
     const error = await loadCatalog(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CatalogInvalid);
     expect((error as CatalogInvalid).problems).toHaveLength(1);
-    expect((error as CatalogInvalid).problems[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be read \\(ENOENT`));
+    expect((error as CatalogInvalid).problems[0]).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be read \\(ENOENT`),
+    );
   });
 
   it('invalid YAML: one problem naming the file, on one line', async () => {
@@ -444,7 +489,9 @@ describe('loadCatalog', () => {
     const input = specCatalogInput();
     api(input).stages[1].weight = 150;
     await writeFile(file, stringify(input));
-    await expect(loadCatalog(file)).rejects.toMatchObject({ problems: expect.arrayContaining(['services.acme-api.stages[1].weight: must be 0..100']) });
+    await expect(loadCatalog(file)).rejects.toMatchObject({
+      problems: expect.arrayContaining(['services.acme-api.stages[1].weight: must be 0..100']),
+    });
   });
 
   it('an empty file is refused', async () => {

@@ -47,25 +47,48 @@ describe('planSteps', () => {
   it('rolling has no setWeight nor bake step; seed 000 default gates watch it after the rollout', () => {
     const steps = planSteps(service('acme-worker'), 'rolling');
     expect(steps.some((s) => s.kind === 'setWeight' || s.kind === 'bake')).toBe(false);
-    expect(steps).toEqual([{ kind: 'preflight' }, { kind: 'deployIdle' }, { kind: 'monitor', seconds: 1800 }, { kind: 'complete' }]);
+    expect(steps).toEqual([
+      { kind: 'preflight' },
+      { kind: 'deployIdle' },
+      { kind: 'monitor', seconds: 1800 },
+      { kind: 'complete' },
+    ]);
   });
 
   it('rolling with gates turned off (metrics: []) ends right after the rollout', () => {
     const input = specCatalogInput();
     input.services['acme-worker'].gates = { metrics: [] };
-    expect(planSteps(parseCatalog(input).services['acme-worker']!, 'rolling')).toEqual([{ kind: 'preflight' }, { kind: 'deployIdle' }, { kind: 'complete' }]);
+    expect(planSteps(parseCatalog(input).services['acme-worker']!, 'rolling')).toEqual([
+      { kind: 'preflight' },
+      { kind: 'deployIdle' },
+      { kind: 'complete' },
+    ]);
   });
 
   it('rolling with gates: monitors after the rollout', () => {
     const input = specCatalogInput();
     input.services['acme-worker'].gates = { monitors: { tags: ['service:acme-worker'] } };
     const steps = planSteps(parseCatalog(input).services['acme-worker']!, 'rolling');
-    expect(steps).toEqual([{ kind: 'preflight' }, { kind: 'deployIdle' }, { kind: 'monitor', seconds: 1800 }, { kind: 'complete' }]);
+    expect(steps).toEqual([
+      { kind: 'preflight' },
+      { kind: 'deployIdle' },
+      { kind: 'monitor', seconds: 1800 },
+      { kind: 'complete' },
+    ]);
   });
 
   it('no health step when health is unset, no smoke step without smoke checks, no monitor without gates', () => {
     const steps = planSteps(bareService(), 'blue-green');
-    expect(steps.map((s) => s.kind)).toEqual(['preflight', 'deployIdle', 'setWeight', 'bake', 'setWeight', 'bake', 'setWeight', 'complete']);
+    expect(steps.map((s) => s.kind)).toEqual([
+      'preflight',
+      'deployIdle',
+      'setWeight',
+      'bake',
+      'setWeight',
+      'bake',
+      'setWeight',
+      'complete',
+    ]);
   });
 
   it('no monitor step when monitorSeconds is 0', () => {

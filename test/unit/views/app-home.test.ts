@@ -6,8 +6,21 @@ import { appHome, HOME_LIMITS, HOME_REFRESH_ACTION, type HomeData } from '../../
 import { deployment, T0 } from '../fixtures.js';
 
 const MIN = 60_000;
-const figures = (service: string, overrides: Partial<DoraFigures> = {}): DoraFigures => ({ service, deployments: 0, perDay: 0, rolledBack: 0, ...overrides });
-const data = (overrides: Partial<HomeData> = {}): HomeData => ({ now: T0, active: [], recent: [], dora: [], windowDays: 30, ...overrides });
+const figures = (service: string, overrides: Partial<DoraFigures> = {}): DoraFigures => ({
+  service,
+  deployments: 0,
+  perDay: 0,
+  rolledBack: 0,
+  ...overrides,
+});
+const data = (overrides: Partial<HomeData> = {}): HomeData => ({
+  now: T0,
+  active: [],
+  recent: [],
+  dora: [],
+  windowDays: 30,
+  ...overrides,
+});
 
 const texts = (blocks: unknown[]): string => JSON.stringify(blocks);
 
@@ -25,7 +38,20 @@ describe('App Home view', () => {
   });
 
   it('shows the DORA four with units', () => {
-    const view = appHome(data({ dora: [figures('acme-api', { deployments: 12, perDay: 0.4, leadTimeMs: 42 * MIN, changeFailureRate: 1 / 12, rolledBack: 1, timeToRestoreMs: 4000 })] }));
+    const view = appHome(
+      data({
+        dora: [
+          figures('acme-api', {
+            deployments: 12,
+            perDay: 0.4,
+            leadTimeMs: 42 * MIN,
+            changeFailureRate: 1 / 12,
+            rolledBack: 1,
+            timeToRestoreMs: 4000,
+          }),
+        ],
+      }),
+    );
     const text = texts(view.blocks);
     expect(text).toContain('12 in 30 days (2.8/week)');
     expect(text).toContain('(approval → 100%)\\n42m');

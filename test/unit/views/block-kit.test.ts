@@ -5,9 +5,21 @@ import { parseCatalog, checklistOf } from '../../../src/runbook/catalog.js';
 import { DEFAULT_CHECKLIST } from '../../../src/runbook/defaults.js';
 import { expectedSeconds, planSteps } from '../../../src/runbook/plan.js';
 import { messageBlockProblems, viewProblems } from '../../../src/sandbox/block-kit-limits.js';
-import { ACKNOWLEDGE_ACTION, pausedAlert, postWindowAlert, RESUME_ACTION, ROLLBACK_NOW_ACTION } from '../../../views/alerts.js';
+import {
+  ACKNOWLEDGE_ACTION,
+  pausedAlert,
+  postWindowAlert,
+  RESUME_ACTION,
+  ROLLBACK_NOW_ACTION,
+} from '../../../views/alerts.js';
 import { announcement, APPROVE_ACTION, REJECT_ACTION, rejectModal } from '../../../views/announcement.js';
-import { checklistModal, CONFIRM_ACTION, ITEM_BLOCK_PREFIX, STRATEGY_BLOCK, type ChecklistRequest } from '../../../views/checklist-modal.js';
+import {
+  checklistModal,
+  CONFIRM_ACTION,
+  ITEM_BLOCK_PREFIX,
+  STRATEGY_BLOCK,
+  type ChecklistRequest,
+} from '../../../views/checklist-modal.js';
 import { historyReport, planReport, statusReport, threadLink } from '../../../views/reports.js';
 import { statusLine } from '../../../views/status-line.js';
 import { escapeText, mention, plain, section, slackDate, truncate } from '../../../views/text.js';
@@ -33,7 +45,8 @@ function blockKitProblems(blocks: unknown[], maxBlocks: number): string[] {
     if (!Array.isArray(list)) return;
     list.forEach((option, i) => {
       over(`${where}[${i}].text`, isObject(option) ? option.text : undefined, 75);
-      if (isObject(option) && typeof option.value === 'string' && option.value.length > 150) problems.push(`${where}[${i}].value too long`);
+      if (isObject(option) && typeof option.value === 'string' && option.value.length > 150)
+        problems.push(`${where}[${i}].value too long`);
     });
   };
   const element = (where: string, el: unknown) => {
@@ -42,7 +55,8 @@ function blockKitProblems(blocks: unknown[], maxBlocks: number): string[] {
     over(`${where}.placeholder`, el.placeholder, 150);
     options(`${where}.options`, el.options);
     if (el.initial_option) options(`${where}.initial_option`, [el.initial_option]);
-    if (el.type === 'checkboxes' && Array.isArray(el.options) && el.options.length > 10) problems.push(`${where}: more than 10 checkboxes`);
+    if (el.type === 'checkboxes' && Array.isArray(el.options) && el.options.length > 10)
+      problems.push(`${where}: more than 10 checkboxes`);
   };
   if (blocks.length > maxBlocks) problems.push(`${blocks.length} blocks > ${maxBlocks}`);
   const ids = new Set<string>();
@@ -79,7 +93,13 @@ function blockKitProblems(blocks: unknown[], maxBlocks: number): string[] {
   return problems;
 }
 
-function modalProblems(view: { title: unknown; submit?: unknown; close?: unknown; blocks: unknown[]; private_metadata?: string }): string[] {
+function modalProblems(view: {
+  title: unknown;
+  submit?: unknown;
+  close?: unknown;
+  blocks: unknown[];
+  private_metadata?: string;
+}): string[] {
   const problems = blockKitProblems(view.blocks, 100);
   for (const key of ['title', 'submit', 'close'] as const) {
     const text = textOf(view[key]);
@@ -196,7 +216,11 @@ describe('checklist modal', () => {
       expect(block.block_id).toBe(`${ITEM_BLOCK_PREFIX}${i}`);
       expect(block.optional).toBeUndefined();
       expect(textOf(block.label)).toBe(DEFAULT_CHECKLIST[i]);
-      expect(block.element).toMatchObject({ type: 'checkboxes', action_id: CONFIRM_ACTION, options: [{ value: 'confirmed' }] });
+      expect(block.element).toMatchObject({
+        type: 'checkboxes',
+        action_id: CONFIRM_ACTION,
+        options: [{ value: 'confirmed' }],
+      });
     });
   });
 
@@ -209,7 +233,9 @@ describe('checklist modal', () => {
     const view = checklistModal(request({ hotfix: true }), items);
     expect(view.blocks.length).toBeLessThanOrEqual(100);
     expect(modalProblems(view)).toEqual([]);
-    const labels = view.blocks.filter((b) => String((b as Json).block_id ?? '').startsWith(ITEM_BLOCK_PREFIX)).map((b) => textOf((b as Json).label));
+    const labels = view.blocks
+      .filter((b) => String((b as Json).block_id ?? '').startsWith(ITEM_BLOCK_PREFIX))
+      .map((b) => textOf((b as Json).label));
     expect(labels).toEqual(items);
   });
 
@@ -220,7 +246,9 @@ describe('checklist modal', () => {
     const strategy = view.blocks.find((b) => (b as Json).block_id === STRATEGY_BLOCK) as Json;
     expect(strategy.element).toMatchObject({ initial_option: { value: 'canary' } });
     expect(view.blocks.some((b) => (b as Json).block_id === 'justification')).toBe(true);
-    expect(checklistModal(request(), DEFAULT_CHECKLIST).blocks.some((b) => (b as Json).block_id === 'justification')).toBe(false);
+    expect(
+      checklistModal(request(), DEFAULT_CHECKLIST).blocks.some((b) => (b as Json).block_id === 'justification'),
+    ).toBe(false);
   });
 });
 
@@ -232,7 +260,16 @@ describe('announcement', () => {
     const message = announcement(d, ctx);
     expect(messageProblems(message)).toEqual([]);
     const text = allText(message.blocks);
-    for (const field of ['Production Deployment Scheduled', '*Version:*', '*Time:*', '*Expected duration:* ~40m', '*Impact:*', '*Changes:*', '*Rollback Plan:*', '*On-Call:* <!subteam^S0ONCALL>']) {
+    for (const field of [
+      'Production Deployment Scheduled',
+      '*Version:*',
+      '*Time:*',
+      '*Expected duration:* ~40m',
+      '*Impact:*',
+      '*Changes:*',
+      '*Rollback Plan:*',
+      '*On-Call:* <!subteam^S0ONCALL>',
+    ]) {
       expect(text).toContain(field);
     }
     const actions = message.blocks.find((b) => b.type === 'actions') as { elements: Json[] };
@@ -258,11 +295,18 @@ describe('announcement', () => {
   });
 
   it('mentions a user on-call as a user', () => {
-    expect(allText(announcement(deployment(), { ...ctx, onCall: 'U0ONCALL' }).blocks)).toContain('*On-Call:* <@U0ONCALL>');
+    expect(allText(announcement(deployment(), { ...ctx, onCall: 'U0ONCALL' }).blocks)).toContain(
+      '*On-Call:* <@U0ONCALL>',
+    );
   });
 
   it('escapes what the user typed: change summary, ticket, hotfix justification', () => {
-    const d = deployment({ hotfix: true, changeSummary: `- ${HOSTILE}\n* second line`, justification: HOSTILE, ticket: '<!channel>' });
+    const d = deployment({
+      hotfix: true,
+      changeSummary: `- ${HOSTILE}\n* second line`,
+      justification: HOSTILE,
+      ticket: '<!channel>',
+    });
     const message = announcement(d, ctx);
     const sections = message.blocks.filter((b) => b.type === 'section').map((b) => textOf((b as Json).text) ?? '');
     const changes = sections.find((s) => s.startsWith('*Changes:*')) ?? '';
@@ -293,10 +337,15 @@ describe('announcement', () => {
 
 describe('status line', () => {
   // Without hooks, so the indexes below stay those of the traffic steps.
-  const steps = planSteps({ ...specCatalog().services['acme-api']!, hooks: { preDeploy: [], postDeploy: [] } }, 'blue-green');
+  const steps = planSteps(
+    { ...specCatalog().services['acme-api']!, hooks: { preDeploy: [], postDeploy: [] } },
+    'blue-green',
+  );
   // 0 preflight, 1 deployIdle, 2 health, 3 smoke, 4 setWeight 10, 5 bake, 6 setWeight 50, 7 bake, 8 setWeight 100, 9 monitor, 10 complete
   const doneUpTo = (index: number, startedAt = T0): StepRecord[] =>
-    steps.map((_, i) => (i < index ? { startedAt: T0 - 1000, endedAt: T0 - 500, outcome: 'ok' } : i === index ? { startedAt } : {}));
+    steps.map((_, i) =>
+      i < index ? { startedAt: T0 - 1000, endedAt: T0 - 500, outcome: 'ok' } : i === index ? { startedAt } : {},
+    );
 
   it('awaiting approval: an empty bar', () => {
     expect(statusLine(deployment({ phase: 'awaiting-approval', steps }), T0)).toBe('▱▱▱ · ⏸ awaiting approval');
@@ -331,7 +380,9 @@ describe('status line', () => {
     expect(statusLine(deployment({ ...full, phase: 'succeeded' }), T0)).toBe('▰▰▰ 100% on green · ✅ complete');
     expect(statusLine(deployment({ steps, phase: 'rejected' }), T0)).toBe('▱▱▱ · 🚫 rejected');
     expect(statusLine(deployment({ steps, phase: 'expired' }), T0)).toBe('▱▱▱ · ⌛ expired without a decision');
-    expect(statusLine(deployment({ steps, phase: 'rolled-back', weights: { blue: 100, green: 0 } }), T0)).toBe('▱▱▱ 0% on green · ⚠️ rolled back');
+    expect(statusLine(deployment({ steps, phase: 'rolled-back', weights: { blue: 100, green: 0 } }), T0)).toBe(
+      '▱▱▱ 0% on green · ⚠️ rolled back',
+    );
   });
 
   it('shows the latest gate readings while baking', () => {
@@ -367,7 +418,14 @@ describe('status line', () => {
 
   it('rolling: no bar, no weight', () => {
     const rolling = planSteps(specCatalog().services['acme-worker']!, 'rolling');
-    const d = deployment({ strategy: 'rolling', steps: rolling, stepIndex: 1, stepRecords: [{ startedAt: T0, outcome: 'ok' }, { startedAt: T0 }], newColor: undefined, liveColor: undefined });
+    const d = deployment({
+      strategy: 'rolling',
+      steps: rolling,
+      stepIndex: 1,
+      stepRecords: [{ startedAt: T0, outcome: 'ok' }, { startedAt: T0 }],
+      newColor: undefined,
+      liveColor: undefined,
+    });
     expect(statusLine(d, T0)).toBe('deploy new version…');
   });
 });
@@ -432,8 +490,22 @@ describe('thread messages (seed 001 templates)', () => {
 describe('reports', () => {
   it('history: one line per deployment, reasons escaped', () => {
     const list: Deployment[] = [
-      deployment({ id: 'd1', phase: 'rolled-back', approver: 'U0RM1', approvedAt: T0, finishedAt: T0 + 90_000, rollbackReason: HOSTILE }),
-      deployment({ id: 'd2', version: 'v1.2.3', phase: 'rejected', finishedAt: T0 + 5000, rejectReason: '<@U123> said no', announcementTs: undefined }),
+      deployment({
+        id: 'd1',
+        phase: 'rolled-back',
+        approver: 'U0RM1',
+        approvedAt: T0,
+        finishedAt: T0 + 90_000,
+        rollbackReason: HOSTILE,
+      }),
+      deployment({
+        id: 'd2',
+        version: 'v1.2.3',
+        phase: 'rejected',
+        finishedAt: T0 + 5000,
+        rejectReason: '<@U123> said no',
+        announcementTs: undefined,
+      }),
       deployment({ id: 'd3', phase: 'succeeded', approver: 'U0RM2', approvedAt: T0, finishedAt: T0 + 3_600_000 }),
     ];
     const text = historyReport('acme-api', list, T0 + 10_000_000);
@@ -503,7 +575,11 @@ describe('alerts', () => {
   });
 
   it('paused alert: weight, reason, Resume and Roll back now', () => {
-    const d = deployment({ phase: 'paused', weights: { blue: 50, green: 50 }, pauseReason: 'gates inconclusive 3 times in a row' });
+    const d = deployment({
+      phase: 'paused',
+      weights: { blue: 50, green: 50 },
+      pauseReason: 'gates inconclusive 3 times in a row',
+    });
     const message = pausedAlert(d, 'S0ONCALL', evidence);
     expect(messageProblems(message)).toEqual([]);
     expect(message.text).toContain('<!subteam^S0ONCALL>');

@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Tests that start Switchyard as a process of its own run dist/main.js, as shipped.
+    globalSetup: ['./test/support/built-entry.ts'],
     reporters: ['default', './test/support/resilience/reporter.ts', './test/support/summary-reporter.ts'],
   },
 });

@@ -1,4 +1,4 @@
-import { slashCommand, type SlashCommandFields } from '../src/sandbox/slack-requests.js';
+import { slashCommand, type SlashCommandFields } from '../sandbox/slack-requests.js';
 
 /**
  * The ack-latency load generator, in a process of its own so that the stand-ins answering

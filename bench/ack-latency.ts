@@ -1,5 +1,5 @@
-import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, type Sandbox } from '../src/sandbox/sandbox.js';
-import type { SlashCommandFields } from '../src/sandbox/slack-requests.js';
+import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, type Sandbox } from '../sandbox/sandbox.js';
+import type { SlashCommandFields } from '../sandbox/slack-requests.js';
 import { READY, type WaveReply, type WaveRequest } from './ack-client.js';
 import { BenchFailed } from './bench-error.js';
 import { sleep, type BenchContext } from './context.js';

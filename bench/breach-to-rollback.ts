@@ -1,4 +1,4 @@
-import type { DatadogStandIn } from '../src/sandbox/datadog.js';
+import type { DatadogStandIn } from '../sandbox/datadog.js';
 import { BenchFailed } from './bench-error.js';
 import { jitter, sleep, type BenchContext } from './context.js';
 import { SlackDriver, waitForBaking, waitForPhase } from './flows.js';

@@ -1,7 +1,7 @@
 import type { Deployment } from '../src/domain/deployment.js';
-import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, type Sandbox } from '../src/sandbox/sandbox.js';
-import type { SlackMessage, SlackView } from '../src/sandbox/slack.js';
-import { SlackUser } from '../src/sandbox/slack-user.js';
+import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, type Sandbox } from '../sandbox/sandbox.js';
+import type { SlackMessage, SlackView } from '../sandbox/slack.js';
+import { SlackUser } from '../sandbox/slack-user.js';
 import type { DeploymentStore } from '../src/store/deployment-store.js';
 import { BenchFailed } from './bench-error.js';
 import { waitUntil } from './processes.js';

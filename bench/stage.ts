@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { DeploymentQueue } from '../src/queue/deployment-queue.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import { DeploymentStore } from '../src/store/deployment-store.js';
 import { freePort } from './ports.js';
 import { answers, spawnSwitchyard, waitUntil, type BenchProcess } from './processes.js';

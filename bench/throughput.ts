@@ -1,5 +1,5 @@
 import type { Deployment } from '../src/domain/deployment.js';
-import { CHANNELS } from '../src/sandbox/sandbox.js';
+import { CHANNELS } from '../sandbox/sandbox.js';
 import { BenchFailed } from './bench-error.js';
 import type { BenchContext } from './context.js';
 import { inParallel, SlackDriver } from './flows.js';

@@ -1,4 +1,4 @@
-import type { Elbv2StandIn } from '../src/sandbox/elbv2.js';
+import type { Elbv2StandIn } from '../sandbox/elbv2.js';
 import { BenchFailed } from './bench-error.js';
 import { sleep } from './context.js';
 

@@ -1,8 +1,8 @@
 import { WebClient } from '@slack/web-api';
 import { expect } from 'vitest';
 import { firstShiftIndex, type Deployment } from '../../src/domain/deployment.js';
-import { PEOPLE } from '../../src/sandbox/sandbox.js';
-import type { SlackMessage } from '../../src/sandbox/slack.js';
+import { PEOPLE } from '../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../sandbox/slack.js';
 import { pausedAlert, postWindowAlert } from '../../views/alerts.js';
 import { until, type Harness } from './harness.js';
 

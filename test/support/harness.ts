@@ -16,9 +16,9 @@ import {
   startSandbox,
   type Sandbox,
   type SandboxOptions,
-} from '../../src/sandbox/sandbox.js';
-import type { SlackMessage } from '../../src/sandbox/slack.js';
-import { SlackUser } from '../../src/sandbox/slack-user.js';
+} from '../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../sandbox/slack.js';
+import { SlackUser } from '../../sandbox/slack-user.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -1,6 +1,6 @@
 import { isTerminal, type Deployment } from '../../src/domain/deployment.js';
-import { CHANNELS } from '../../src/sandbox/sandbox.js';
-import type { SlackMessage, SlackView } from '../../src/sandbox/slack.js';
+import { CHANNELS } from '../../sandbox/sandbox.js';
+import type { SlackMessage, SlackView } from '../../sandbox/slack.js';
 import { until, type Harness } from './harness.js';
 
 interface TextBlock {

@@ -1,18 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BUILT_ENTRY } from './built-entry.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * A worker in its own process (`src/main.ts worker`), so a test can kill it with SIGKILL;
- * `bundle` runs that entry point compiled ahead (see worker-bundle.ts) instead of through tsx.
- */
-export function spawnWorker(
-  env: Record<string, string>,
-  options: { bundle?: string } = {},
-): ChildProcess & { output: string[] } {
-  const entry = options.bundle ? [options.bundle, 'worker'] : ['--import', 'tsx', 'src/main.ts', 'worker'];
-  const child = spawn(process.execPath, entry, {
+/** A worker in its own process (`node dist/main.js worker`, as shipped), so a test can kill it with SIGKILL. */
+export function spawnWorker(env: Record<string, string>): ChildProcess & { output: string[] } {
+  const child = spawn(process.execPath, ['--enable-source-maps', BUILT_ENTRY, 'worker'], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_NO_WARNINGS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SlackRequestResult } from '../../../src/sandbox/slack-requests.js';
+import type { SlackRequestResult } from '../../../sandbox/slack-requests.js';
 import { startHarness, type Harness } from '../../support/harness.js';
 import { angleTokens, hostileText } from '../../unit/fuzz/hostile.js';
 

@@ -7,7 +7,7 @@ import { activeDeployments, doraFromRedis, homeData, recordsSince } from '../../
 import type { Deployment, RollbackIntent, StepRecord } from '../../../src/domain/deployment.js';
 import { DeploymentQueue } from '../../../src/queue/deployment-queue.js';
 import { DeploymentStore } from '../../../src/store/deployment-store.js';
-import { viewProblems } from '../../../src/sandbox/block-kit-limits.js';
+import { viewProblems } from '../../../sandbox/block-kit-limits.js';
 import { appHome } from '../../../views/app-home.js';
 import { deletePrefix, REDIS_URL } from '../../support/harness.js';
 import { deployment, specCatalog } from '../../unit/fixtures.js';

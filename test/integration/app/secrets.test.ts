@@ -6,10 +6,11 @@ import { loadConfig } from '../../../src/config.js';
 import { ConfigInvalid } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logger.js';
 import { AlbTraffic } from '../../../src/providers/traffic/alb.js';
-import { CHANNELS, DD_KEYS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../src/sandbox/sandbox.js';
-import { elbv2ErrorXml } from '../../../src/sandbox/elbv2.js';
-import { kubernetesStatus } from '../../../src/sandbox/kubernetes.js';
+import { CHANNELS, DD_KEYS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../sandbox/sandbox.js';
+import { elbv2ErrorXml } from '../../../sandbox/elbv2.js';
+import { kubernetesStatus } from '../../../sandbox/kubernetes.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
+import { BUILT_ENTRY } from '../../support/built-entry.js';
 
 /**
  * Secrets never reach a log line or a Slack message, even at LOG_LEVEL=debug while every
@@ -241,9 +242,9 @@ describe('a configuration error next to real-looking secrets', () => {
     expectNoSecretIn(JSON.stringify(error));
   });
 
-  it('`npm start` stops with one line naming the variable, and no secret in its output', async () => {
+  it('`npm start` (the built entry point) stops with one line naming the variable, and no secret in its output', async () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, [BUILT_ENTRY], {
       cwd: root,
       env: { PATH: process.env.PATH, NODE_NO_WARNINGS: '1', LOG_LEVEL: 'debug', ...SECRETS, PORT: 'eighty' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_SLACK_BODY_BYTES } from '../../../src/app/slack-request-guard.js';
-import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../src/sandbox/sandbox.js';
-import { sign } from '../../../src/sandbox/slack-requests.js';
+import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../sandbox/sandbox.js';
+import { sign } from '../../../sandbox/slack-requests.js';
 import { startHarness, type Harness } from '../../support/harness.js';
 
 /**

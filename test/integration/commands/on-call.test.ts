@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { onCallDirectory, rollbackPermission } from '../../../commands/on-call.js';
 import type { Catalog, ServiceConfig } from '../../../src/runbook/catalog.js';
-import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slack.js';
+import { startSlackStandIn, type SlackStandIn } from '../../../sandbox/slack.js';
 import { parseCatalog } from '../../../src/runbook/catalog.js';
 import { specCatalogInput } from '../../unit/fixtures.js';
 

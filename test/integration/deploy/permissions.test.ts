@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlbTraffic } from '../../../src/providers/traffic/alb.js';
-import { INITIAL_VERSION, SANDBOX_IMAGE } from '../../../src/sandbox/sandbox.js';
-import type { RecordedRequest } from '../../../src/sandbox/http-server.js';
-import { startElbv2StandIn, type Elbv2StandIn } from '../../../src/sandbox/elbv2.js';
+import { INITIAL_VERSION, SANDBOX_IMAGE } from '../../../sandbox/sandbox.js';
+import type { RecordedRequest } from '../../../sandbox/http-server.js';
+import { startElbv2StandIn, type Elbv2StandIn } from '../../../sandbox/elbv2.js';
 import { startHarness, type Harness } from '../../support/harness.js';
 import { finishedDeployment, requestAndDecide } from '../../support/operator.js';
 

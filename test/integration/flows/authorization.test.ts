@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PEOPLE } from '../../../src/sandbox/sandbox.js';
-import type { SlackMessage } from '../../../src/sandbox/slack.js';
-import { inputValue, type SlackRequestResult } from '../../../src/sandbox/slack-requests.js';
-import type { SlackUser } from '../../../src/sandbox/slack-user.js';
+import { PEOPLE } from '../../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
+import { inputValue, type SlackRequestResult } from '../../../sandbox/slack-requests.js';
+import type { SlackUser } from '../../../sandbox/slack-user.js';
 import { deploymentSeeds, type DeploymentSeeds, type Seeded } from '../../support/deployment-seeds.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 

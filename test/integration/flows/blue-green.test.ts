@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNELS, INITIAL_VERSION, PEOPLE, SANDBOX_IMAGE } from '../../../src/sandbox/sandbox.js';
+import { CHANNELS, INITIAL_VERSION, PEOPLE, SANDBOX_IMAGE } from '../../../sandbox/sandbox.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 describe('a blue-green deployment from /deploy to the success message', () => {

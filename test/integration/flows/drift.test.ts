@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
-import { CHANNELS, SANDBOX_IMAGE } from '../../../src/sandbox/sandbox.js';
-import type { SlackMessage } from '../../../src/sandbox/slack.js';
+import { CHANNELS, SANDBOX_IMAGE } from '../../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 /** The green weight after each ELB change, in order (hand changes included). */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANNELS } from '../../../src/sandbox/sandbox.js';
+import { CHANNELS } from '../../../sandbox/sandbox.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 const P99 = { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 };

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../src/sandbox/sandbox.js';
-import type { SlackMessage } from '../../../src/sandbox/slack.js';
+import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
 import {
   blockAction,
   inputValue,
   sign,
   slashCommand,
   type SlackRequestResult,
-} from '../../../src/sandbox/slack-requests.js';
-import type { SlackUser } from '../../../src/sandbox/slack-user.js';
+} from '../../../sandbox/slack-requests.js';
+import type { SlackUser } from '../../../sandbox/slack-user.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 /** What a slash command's HTTP ack carries when the handler answers in it. */

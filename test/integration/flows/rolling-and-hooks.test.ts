@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANNELS, INITIAL_VERSION, SANDBOX_IMAGE } from '../../../src/sandbox/sandbox.js';
+import { CHANNELS, INITIAL_VERSION, SANDBOX_IMAGE } from '../../../sandbox/sandbox.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 const WORKER = {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
-import { CHANNELS, PEOPLE, SANDBOX_IMAGE } from '../../../src/sandbox/sandbox.js';
-import type { SlackMessage } from '../../../src/sandbox/slack.js';
-import type { SlackRequestResult } from '../../../src/sandbox/slack-requests.js';
-import type { SlackUser } from '../../../src/sandbox/slack-user.js';
+import { CHANNELS, PEOPLE, SANDBOX_IMAGE } from '../../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
+import type { SlackRequestResult } from '../../../sandbox/slack-requests.js';
+import type { SlackUser } from '../../../sandbox/slack-user.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,7 @@ import { ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/cl
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlbTraffic } from '../../../src/providers/traffic/alb.js';
 import type { TrafficTarget } from '../../../src/providers/traffic/traffic.js';
-import { startElbv2StandIn, type Elbv2StandIn } from '../../../src/sandbox/elbv2.js';
+import { startElbv2StandIn, type Elbv2StandIn } from '../../../sandbox/elbv2.js';
 import { rejection } from '../../support/rejection.js';
 
 const prefix = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { datadogMetricsFromEnv, DatadogMetrics } from '../../../src/providers/metrics/datadog.js';
 import { runGates } from '../../../src/providers/metrics/gate-runner.js';
 import { ConfigInvalid, ProviderFailed } from '../../../src/errors.js';
-import { startDatadogStandIn, type DatadogStandIn } from '../../../src/sandbox/datadog.js';
+import { startDatadogStandIn, type DatadogStandIn } from '../../../sandbox/datadog.js';
 
 const API_KEY = 'test-api-key';
 const APP_KEY = 'test-app-key';

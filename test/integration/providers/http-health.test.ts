@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpHealth } from '../../../src/providers/health/http.js';
 import type { SmokeCheck } from '../../../src/runbook/catalog.js';
-import { sendJson, startHttpStandIn, type StandIn } from '../../../src/sandbox/http-server.js';
-import { startServiceStandIn, type ServiceColor, type ServiceStandIn } from '../../../src/sandbox/service.js';
+import { sendJson, startHttpStandIn, type StandIn } from '../../../sandbox/http-server.js';
+import { startServiceStandIn, type ServiceColor, type ServiceStandIn } from '../../../sandbox/service.js';
 
 const SHA = '3f9c2ab7e1d04c5a9b8f6e2d1c0a9b8f7e6d5c4b';
 

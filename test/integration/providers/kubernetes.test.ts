@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubernetesWorkload } from '../../../src/providers/workload/kubernetes.js';
 import type { RolloutState, WorkloadRef } from '../../../src/providers/workload/workload.js';
-import { kubernetesStatus, startKubernetesStandIn, type KubernetesStandIn } from '../../../src/sandbox/kubernetes.js';
+import { kubernetesStatus, startKubernetesStandIn, type KubernetesStandIn } from '../../../sandbox/kubernetes.js';
 import { rejection } from '../../support/rejection.js';
 
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-api';

@@ -2,7 +2,7 @@ import { LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderFailed } from '../../../src/errors.js';
 import { SlackChat } from '../../../src/providers/chat/slack.js';
-import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slack.js';
+import { startSlackStandIn, type SlackStandIn } from '../../../sandbox/slack.js';
 
 const CHANNEL = 'C0DEPLOYS';
 

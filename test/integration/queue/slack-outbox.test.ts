@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/logger.js';
 import { MESSAGE_EVENT_TYPE, SlackChat } from '../../../src/providers/chat/slack.js';
 import { SlackOutbox, type OutboxPacing } from '../../../src/queue/slack-outbox.js';
-import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slack.js';
+import { startSlackStandIn, type SlackStandIn } from '../../../sandbox/slack.js';
 import { DeploymentStore } from '../../../src/store/deployment-store.js';
 import { deletePrefix, REDIS_URL, until } from '../../support/harness.js';
 

@@ -3,7 +3,7 @@ import type { Deployment } from '../../../src/domain/deployment.js';
 import { ProviderFailed } from '../../../src/errors.js';
 import { runStep, type StepEnv } from '../../../src/queue/step-runners.js';
 import { planSteps } from '../../../src/runbook/plan.js';
-import { SANDBOX_IMAGE, startSandbox, type Sandbox } from '../../../src/sandbox/sandbox.js';
+import { SANDBOX_IMAGE, startSandbox, type Sandbox } from '../../../sandbox/sandbox.js';
 import { deployment } from '../../unit/fixtures.js';
 
 let sandbox: Sandbox;

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { App, isValidSlackRequest, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackStandIn, type SlackStandIn } from '../../../src/sandbox/slack.js';
-import { blockAction, inputValue, sign, slashCommand, viewSubmission } from '../../../src/sandbox/slack-requests.js';
+import { startSlackStandIn, type SlackStandIn } from '../../../sandbox/slack.js';
+import { blockAction, inputValue, sign, slashCommand, viewSubmission } from '../../../sandbox/slack-requests.js';
 
 const SECRET = 'sandbox-signing-secret';
 const CHANNEL = 'C0DEPLOYS';

@@ -2,8 +2,8 @@ import { liveColorOf } from '../../../src/domain/color.js';
 import type { Deployment, DeploymentEvent } from '../../../src/domain/deployment.js';
 import { isTerminal } from '../../../src/domain/deployment.js';
 import { describeStep } from '../../../src/domain/steps.js';
-import { CHANNELS, INITIAL_VERSION, SANDBOX_IMAGE } from '../../../src/sandbox/sandbox.js';
-import type { SlackMessage } from '../../../src/sandbox/slack.js';
+import { CHANNELS, INITIAL_VERSION, SANDBOX_IMAGE } from '../../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
 import type { Harness } from '../harness.js';
 import { ROLLING_DEPLOYMENT } from './plans.js';
 

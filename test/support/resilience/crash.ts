@@ -2,10 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import type { RunningSwitchyard } from '../../../src/app/bootstrap.js';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import { isTerminal } from '../../../src/domain/deployment.js';
-import { INITIAL_VERSION, SANDBOX_IMAGE } from '../../../src/sandbox/sandbox.js';
-import type { FaultControls, RecordedRequest } from '../../../src/sandbox/http-server.js';
+import { INITIAL_VERSION, SANDBOX_IMAGE } from '../../../sandbox/sandbox.js';
+import type { FaultControls, RecordedRequest } from '../../../sandbox/http-server.js';
 import { REDIS_URL, startHarness, type Harness } from '../harness.js';
-import { workerBundle } from '../worker-bundle.js';
 import { killed, spawnWorker } from '../worker-process.js';
 import { check, deploymentMessages, expectedMessages, type Findings } from './checks.js';
 import {
@@ -183,8 +182,7 @@ export async function runCrashPoint(
   let replacement: RunningSwitchyard | undefined;
   try {
     const env = { ...(await h.sandbox.env(REDIS_URL, h.prefix)), PORT: '0', ...options.workerEnv };
-    const bundle = await workerBundle();
-    first = spawnWorker(env, { bundle });
+    first = spawnWorker(env);
     const slow = standIn(h, point.slow);
     slow.faults.latencyMs = SLOW_MS;
     const arrival = arrive(h, point);
@@ -197,7 +195,7 @@ export async function runCrashPoint(
     const midCall = slow.requests.some((r) => r.at > killAt - SLOW_MS && r.at <= killAt);
     slow.faults.latencyMs = 0;
     const stateAtKill = await jobState(h, at.id);
-    if (options.replacement === 'process') second = spawnWorker(env, { bundle });
+    if (options.replacement === 'process') second = spawnWorker(env);
     else replacement = await startReplacementWorker(h, { env: options.workerEnv });
     const resumedAt = await poll(
       async () => {

@@ -1,5 +1,5 @@
-import { elbv2ErrorXml } from '../../../src/sandbox/elbv2.js';
-import { kubernetesStatus } from '../../../src/sandbox/kubernetes.js';
+import { elbv2ErrorXml } from '../../../sandbox/elbv2.js';
+import { kubernetesStatus } from '../../../sandbox/kubernetes.js';
 import type { Step } from '../../../src/domain/steps.js';
 import type { Harness } from '../harness.js';
 import { pausesThenResumes, waitFor, type FaultCase } from './faults.js';

@@ -2,7 +2,7 @@ import type { Deployment } from '../../../src/domain/deployment.js';
 import { isTerminal } from '../../../src/domain/deployment.js';
 import type { Step } from '../../../src/domain/steps.js';
 import type { Strategy } from '../../../src/runbook/catalog.js';
-import type { SlackMessage } from '../../../src/sandbox/slack.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
 import { RESUME_ACTION } from '../../../views/alerts.js';
 import type { Harness } from '../harness.js';
 import { check, type Expectations, type Findings } from './checks.js';

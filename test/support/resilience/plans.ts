@@ -3,7 +3,7 @@ import { describeStep } from '../../../src/domain/steps.js';
 import type { Strategy } from '../../../src/runbook/catalog.js';
 import { parseCatalog } from '../../../src/runbook/catalog.js';
 import { planSteps } from '../../../src/runbook/plan.js';
-import { SANDBOX_IMAGE, type SandboxOptions } from '../../../src/sandbox/sandbox.js';
+import { SANDBOX_IMAGE, type SandboxOptions } from '../../../sandbox/sandbox.js';
 
 /** The stand-ins a step talks to; the one a kill point slows down so the kill lands mid-call. */
 export type StandInName = 'elbv2' | 'kubernetes' | 'service' | 'datadog' | 'slack';

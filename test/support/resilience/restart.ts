@@ -1,7 +1,6 @@
 import { isTerminal } from '../../../src/domain/deployment.js';
 import type { Step } from '../../../src/domain/steps.js';
 import type { Harness } from '../harness.js';
-import { workerBundle } from '../worker-bundle.js';
 import { killed, spawnWorker } from '../worker-process.js';
 import { check } from './checks.js';
 import { settleMessages, startScenario } from './crash.js';
@@ -56,10 +55,7 @@ export async function runRedisRestart(
       ],
     },
   });
-  const worker = spawnWorker(
-    { ...(await h.sandbox.env(redis.url, h.prefix)), PORT: '0' },
-    { bundle: await workerBundle() },
-  );
+  const worker = spawnWorker({ ...(await h.sandbox.env(redis.url, h.prefix)), PORT: '0' });
   try {
     await h.deployAndApprove('v1.5.0');
     const at = await waitFor(

@@ -1,7 +1,7 @@
 import { startSwitchyard, type RunningSwitchyard } from '../../../src/app/bootstrap.js';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
-import { SANDBOX_SIGNING_SECRET } from '../../../src/sandbox/sandbox.js';
+import { SANDBOX_SIGNING_SECRET } from '../../../sandbox/sandbox.js';
 import type { Harness } from '../harness.js';
 import { REDIS_URL } from '../harness.js';
 

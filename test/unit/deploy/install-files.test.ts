@@ -20,8 +20,8 @@ describe('docker-compose.yml', () => {
     expect(redis.command.join(' ')).toContain('--maxmemory-policy noeviction');
     expect(redis.volumes).toEqual(['redis-data:/data']);
     expect(Object.keys(compose.volumes)).toEqual(['redis-data']);
-    expect(bot.command).toEqual(['node', '--import', 'tsx', 'src/main.ts', 'bot']);
-    expect(worker.command).toEqual(['node', '--import', 'tsx', 'src/main.ts', 'worker']);
+    expect(bot.command).toEqual(['node', '--enable-source-maps', 'dist/main.js', 'bot']);
+    expect(worker.command).toEqual(['node', '--enable-source-maps', 'dist/main.js', 'worker']);
     for (const service of [bot, worker]) {
       expect(service.build).toBe('.');
       expect(service.depends_on.redis.condition).toBe('service_healthy');
@@ -58,7 +58,7 @@ describe('Kubernetes manifests', () => {
       const deployment = (await kubernetes(file)).find((d) => d.kind === 'Deployment') as Doc;
       const pod = deployment.spec.template.spec;
       const [container] = pod.containers;
-      expect(container.command).toEqual(['node', '--import', 'tsx', 'src/main.ts', role]);
+      expect(container.command).toEqual(['node', '--enable-source-maps', 'dist/main.js', role]);
       const env = Object.fromEntries(container.env.map((e: Doc) => [e.name, e.value]));
       expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', ...env })).not.toThrow();
       const catalogMount = container.volumeMounts.find((m: Doc) => m.name === 'catalog');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Decision, Deployment } from '../../../src/domain/deployment.js';
-import { messageBlockProblems, viewProblems } from '../../../src/sandbox/block-kit-limits.js';
+import { messageBlockProblems, viewProblems } from '../../../sandbox/block-kit-limits.js';
 import { pausedAlert, postWindowAlert } from '../../../views/alerts.js';
 import { announcement, rejectModal } from '../../../views/announcement.js';
 import { checklistModal } from '../../../views/checklist-modal.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import type { DoraFigures } from '../../../src/domain/dora.js';
-import { viewProblems } from '../../../src/sandbox/block-kit-limits.js';
+import { viewProblems } from '../../../sandbox/block-kit-limits.js';
 import { appHome, HOME_LIMITS, HOME_REFRESH_ACTION, type HomeData } from '../../../views/app-home.js';
 import { deployment, T0 } from '../fixtures.js';
 

@@ -4,7 +4,7 @@ import { applyStepResult } from '../../../src/domain/machine.js';
 import { parseCatalog, checklistOf } from '../../../src/runbook/catalog.js';
 import { DEFAULT_CHECKLIST } from '../../../src/runbook/defaults.js';
 import { expectedSeconds, planSteps } from '../../../src/runbook/plan.js';
-import { messageBlockProblems, viewProblems } from '../../../src/sandbox/block-kit-limits.js';
+import { messageBlockProblems, viewProblems } from '../../../sandbox/block-kit-limits.js';
 import {
   ACKNOWLEDGE_ACTION,
   pausedAlert,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { startSwitchyard } from '../app/bootstrap.js';
-import { loadConfig } from '../config.js';
-import type { Deployment } from '../domain/deployment.js';
-import { createLogger } from '../logger.js';
+import { startSwitchyard } from '../src/app/bootstrap.js';
+import { loadConfig } from '../src/config.js';
+import type { Deployment } from '../src/domain/deployment.js';
+import { createLogger } from '../src/logger.js';
 import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, startSandbox } from './sandbox.js';
 import type { SlackCall } from './slack.js';
 import { SlackUser } from './slack-user.js';

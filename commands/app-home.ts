@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../src/app/context.js';
-import { recordSlackError } from '../src/app/metrics.js';
+import { recordSlackError } from '../src/metrics.js';
 import { homeData } from '../src/app/operator-data.js';
 import { appHome, HOME_REFRESH_ACTION } from '../views/app-home.js';
 

@@ -7,7 +7,7 @@ import type { Phase } from '../domain/deployment.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import { bullBoardRoutes } from './bull-board.js';
 import type { AppContext } from './context.js';
-import { collectProcessDefaults, processRegistry } from './metrics.js';
+import { collectProcessDefaults, processRegistry } from '../metrics.js';
 
 /** How many recent records /metrics counts by outcome; enough for any dashboard window. */
 const METRICS_WINDOW = 1000;

@@ -18,7 +18,7 @@ import { ThreadReporter } from './thread-reporter.js';
 import { DeploymentReporter } from './deployment-reporter.js';
 import type { SlackOutbox } from './slack-outbox.js';
 import { deploymentLog } from '../app/log-context.js';
-import { recordOutcome, recordRollback, recordStep } from '../app/metrics.js';
+import { recordOutcome, recordRollback, recordStep } from '../metrics.js';
 
 export interface WorkerDeps {
   catalog: Catalog;

@@ -6,7 +6,7 @@ import {
   type ChatUpdateArguments,
   type WebClient,
 } from '@slack/web-api';
-import { recordSlackError } from '../../app/metrics.js';
+import { recordSlackError } from '../../metrics.js';
 import { ProviderFailed } from '../../errors.js';
 import type { Blocks, ChatProvider, MessageTag, PostedMessage } from './chat.js';
 

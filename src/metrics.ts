@@ -1,8 +1,8 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Deployment, RollbackIntent, StepRecord } from '../domain/deployment.js';
-import { rollbackRequestedAt } from '../domain/dora.js';
-import type { StepKind } from '../domain/steps.js';
+import type { Deployment, RollbackIntent, StepRecord } from './domain/deployment.js';
+import { rollbackRequestedAt } from './domain/dora.js';
+import type { StepKind } from './domain/steps.js';
 
 /**
  * What this process did, as Prometheus metrics. Every process (bot, worker, or both) serves

@@ -1,7 +1,7 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
-import { recordRollback, recordStep, rollbackLatency, slackErrorCode, stepDuration } from '../../../src/app/metrics.js';
-import { deployment, T0 } from '../fixtures.js';
+import { recordRollback, recordStep, rollbackLatency, slackErrorCode, stepDuration } from '../../src/metrics.js';
+import { deployment, T0 } from './fixtures.js';
 
 const countOf = async (
   metric: { get(): Promise<{ values: { metricName?: string; labels: Record<string, unknown>; value: number }[] }> },

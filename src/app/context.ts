@@ -16,4 +16,15 @@ export interface AppContext {
   version: string;
   /** The deployment worker of this process, if it runs one: /healthz reports on it. */
   worker?: Worker;
+  /**
+   * In Socket Mode, the state of the bot's WebSocket to Slack: a bot whose connection is down
+   * receives nothing, so it is not ready (/healthz 503), though it is alive (/livez 200).
+   */
+  slackConnection?: () => SlackConnectionState;
+}
+
+export interface SlackConnectionState {
+  connected: boolean;
+  /** What a probe shows: `connected`, or what the client is doing instead (e.g. `reconnecting`). */
+  state: string;
 }

@@ -26,6 +26,14 @@ interface Health {
   queueError?: string;
   /** This process's own worker, when it runs one. */
   worker?: 'running' | 'stopped';
+  /** Socket Mode only: the bot's connection to Slack. */
+  slack?: string;
+}
+
+interface Liveness {
+  status: 'alive' | 'stopped';
+  version: string;
+  worker?: 'running' | 'stopped';
 }
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -70,8 +78,22 @@ export async function health(ctx: AppContext): Promise<Health> {
     }
   }
   if (ctx.worker) result.worker = ctx.worker.isRunning() ? 'running' : 'stopped';
-  const healthy = redis === 'ok' && result.queueError === undefined && result.worker !== 'stopped';
+  const connection = ctx.slackConnection?.();
+  if (connection) result.slack = connection.state;
+  const healthy =
+    redis === 'ok' && result.queueError === undefined && result.worker !== 'stopped' && connection?.connected !== false;
   return { ...result, status: healthy ? 'ok' : 'unavailable' };
+}
+
+/**
+ * Whether this process can still do its work if its dependencies come back: it answers, and its
+ * worker (if any) has not stopped. Redis is deliberately not asked: a Redis outage would
+ * otherwise restart every pod at once, which heals nothing (readiness, /healthz, covers it).
+ */
+export function liveness(ctx: AppContext): Liveness {
+  const result: Liveness = { status: 'alive', version: ctx.version };
+  if (ctx.worker) result.worker = ctx.worker.isRunning() ? 'running' : 'stopped';
+  return result.worker === 'stopped' ? { ...result, status: 'stopped' } : result;
 }
 
 /** Counts read from Redis at scrape time, so they are the same whichever process answers. */
@@ -103,13 +125,22 @@ function redisRegistry(ctx: AppContext): Registry {
 }
 
 /**
- * GET /healthz and GET /metrics (and, when configured, the queue dashboard), served by the bot
+ * GET /livez (liveness), GET /healthz (readiness) and GET /metrics (and, when configured, the queue dashboard), served by the bot
  * next to POST /slack/events, and by a worker-only process on its own small server.
  */
 export function httpRoutes(ctx: AppContext, options: HttpRouteOptions = {}): CustomRoute[] {
   collectProcessDefaults();
   const fromRedis = redisRegistry(ctx);
   const routes: CustomRoute[] = [
+    {
+      path: '/livez',
+      method: ['GET'],
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        const body = liveness(ctx);
+        res.writeHead(body.status === 'alive' ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      },
+    },
     {
       path: '/healthz',
       method: ['GET'],

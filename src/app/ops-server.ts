@@ -22,7 +22,7 @@ export async function startOpsServer(routes: CustomRoute[], port: number, log: L
     );
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end(`no ${method} ${path} here: a worker serves GET /healthz and GET /metrics`);
+      res.end(`no ${method} ${path} here: a worker serves GET /livez, GET /healthz and GET /metrics`);
       return;
     }
     Promise.resolve(route.handler(Object.assign(req, { params: {} }), res)).catch((error: unknown) => {

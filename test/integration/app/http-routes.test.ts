@@ -8,7 +8,7 @@ import { SANDBOX_SIGNING_SECRET } from '../../../sandbox/sandbox.js';
 import { urlVerification } from '../../../sandbox/slack-requests.js';
 import type { DeploymentQueue } from '../../../src/queue/deployment-queue.js';
 import type { DeploymentStore } from '../../../src/store/deployment-store.js';
-import { startHarness, until, type Harness } from '../../support/harness.js';
+import { REDIS_URL, startHarness, until, type Harness } from '../../support/harness.js';
 import { finishedDeployment, requestAndDecide } from '../../support/operator.js';
 import { specCatalog } from '../../unit/fixtures.js';
 
@@ -186,8 +186,8 @@ describe('a worker-only process', () => {
   });
 });
 
-describe('/healthz without Redis', () => {
-  it('answers 503 with the reason', async () => {
+describe('probes without Redis', () => {
+  it('/healthz (readiness) answers 503 with the reason; /livez (liveness) still answers 200', async () => {
     const redis = new Redis('redis://127.0.0.1:1', {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
@@ -212,6 +212,44 @@ describe('/healthz without Redis', () => {
       const body = (await response.json()) as { status: string; redis: string };
       expect(body.status).toBe('unavailable');
       expect(body.redis).not.toBe('ok');
+      // A Redis outage must not restart every pod: liveness does not ask Redis.
+      const live = await fetch(`http://127.0.0.1:${server.port}/livez`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'alive', version: 'test' });
+    } finally {
+      await server.close();
+      redis.disconnect();
+    }
+  });
+});
+
+describe('readiness in Socket Mode', () => {
+  it('follows the connection to Slack: not ready while it is down, alive all the same', async () => {
+    const redis = new Redis(REDIS_URL);
+    let connection = { connected: true, state: 'connected' };
+    const ctx: AppContext = {
+      catalog: specCatalog(),
+      store: {} as DeploymentStore,
+      queue: { queue: { getJobCounts: async () => ({}), getWorkersCount: async () => 0, name: 'q' } } as never,
+      redis,
+      log: pino({ level: 'silent' }),
+      clock: Date.now,
+      version: 'test',
+      slackConnection: () => connection,
+    };
+    const server = await startOpsServer(httpRoutes(ctx), 0, ctx.log);
+    const get = async (path: string) => {
+      const response = await fetch(`http://127.0.0.1:${server.port}${path}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    try {
+      expect(await get('/healthz')).toMatchObject({ status: 200, body: { status: 'ok', slack: 'connected' } });
+      connection = { connected: false, state: 'reconnecting' };
+      expect(await get('/healthz')).toMatchObject({
+        status: 503,
+        body: { status: 'unavailable', slack: 'reconnecting' },
+      });
+      expect((await get('/livez')).status).toBe(200);
     } finally {
       await server.close();
       redis.disconnect();

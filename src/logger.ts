@@ -24,6 +24,7 @@ export const REDACTED_PATHS = [
   'config.DD_API_KEY',
   'config.DD_APP_KEY',
   'config.BULL_BOARD_PASSWORD',
+  'config.REDIS_URL',
 ];
 
 /** Environment variables that hold credentials; their values are scrubbed from every line. */
@@ -36,16 +37,29 @@ export const SECRET_VARIABLES = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'BULL_BOARD_PASSWORD',
+  'REDIS_PASSWORD',
 ] as const;
+
+/** The password inside `redis://user:password@host`, as typed and percent-decoded. */
+function redisUrlCredentials(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const { password } = new URL(url);
+    if (!password) return [];
+    return [password, decodeURIComponent(password)];
+  } catch {
+    return [];
+  }
+}
 
 /** Shorter values would scrub ordinary words out of the logs; no real credential is this short. */
 const MIN_SECRET_LENGTH = 8;
 
 export const CENSOR = '[redacted]';
 
-/** The credential values set in `env`, to scrub from log lines. */
+/** The credential values set in `env`, including the password inside REDIS_URL, to scrub from log lines. */
 export const secretsIn = (env: NodeJS.ProcessEnv): string[] =>
-  SECRET_VARIABLES.map((name) => env[name]).filter(
+  [...new Set([...SECRET_VARIABLES.map((name) => env[name]), ...redisUrlCredentials(env.REDIS_URL)])].filter(
     (value): value is string => typeof value === 'string' && value.length >= MIN_SECRET_LENGTH,
   );
 

@@ -68,6 +68,19 @@ describe('createLogger', () => {
     ).toEqual([AWS_SECRET, BOT_TOKEN, 'correct-horse-battery'].sort());
   });
 
+  it('scrubs the password inside REDIS_URL, as typed and percent-decoded', () => {
+    const env = { REDIS_URL: 'rediss://switchyard:s3cr%2Ft-redis-pass@redis.internal:6380' };
+    expect(secretsIn(env)).toContain('s3cr%2Ft-redis-pass');
+    expect(secretsIn(env)).toContain('s3cr/t-redis-pass');
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) }, secretsIn(env));
+    log.warn({ url: env.REDIS_URL }, 'cannot reach rediss://switchyard:s3cr/t-redis-pass@redis.internal:6380');
+    const line = lines.join('');
+    expect(line).not.toContain('s3cr');
+    expect(JSON.parse(line).url).toBe('rediss://switchyard:[redacted]@redis.internal:6380');
+    expect(secretsIn({ REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual([]);
+  });
+
   it('by default scrubs what the process environment holds', () => {
     const previous = process.env.SLACK_SIGNING_SECRET;
     process.env.SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';

@@ -3,7 +3,7 @@ import type { AppContext } from '../src/app/context.js';
 import { ACKNOWLEDGE_ACTION, RESUME_ACTION, ROLLBACK_NOW_ACTION } from '../views/alerts.js';
 import { context, section } from '../views/text.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
-import { requestRollback } from './rollback.js';
+import { notCurrent, rollBackDeployment } from './rollback.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -19,6 +19,9 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
         refusal: `Only ${d.service}'s deployers, release managers and on-call may do that${permission.because ? ` (${permission.because})` : ''}.`,
       };
     }
+    // A button acts on the deployment it belongs to, never on a newer one.
+    const stale = await notCurrent(ctx, d);
+    if (stale) return { refusal: stale };
     return { d };
   };
   const tell = async (body: ButtonBody, text: string) => {
@@ -48,12 +51,7 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     await ack();
     const checked = await allowed(body, action.value ?? '');
     if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
-    const outcome = await requestRollback(
-      ctx,
-      checked.d.service,
-      body.user.id,
-      `Roll back now pressed by on-call alert`,
-    );
+    const outcome = await rollBackDeployment(ctx, checked.d, body.user.id, `Roll back now pressed by on-call alert`);
     await settle(body, `↩️ <@${body.user.id}> pressed Roll back now`);
     await tell(body, outcome);
   });

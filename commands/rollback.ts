@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
+import { membersOf } from '../src/app/workspace-guard.js';
 import { isTerminal, type Deployment, type RollbackIntent } from '../src/domain/deployment.js';
 import { describeError } from '../src/errors.js';
 import type { ServiceConfig } from '../src/runbook/catalog.js';
@@ -136,7 +137,7 @@ async function reopen(ctx: AppContext, latest: Deployment, intent: RollbackInten
 }
 
 export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirectory): void {
-  app.command('/rollback', async ({ command, ack, respond }) => {
+  app.command('/rollback', async ({ command, ack, respond, context }) => {
     const parsed = parseRollback(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
@@ -144,7 +145,7 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
     }
     const { service: name, reason } = parsed.command;
     const service = ctx.catalog.services[name] as ServiceConfig;
-    const permission = await rollbackPermission(ctx, onCall, service, command.user_id);
+    const permission = await rollbackPermission(ctx, onCall, service, command.user_id, membersOf(context));
     if (!permission.allowed) {
       const because = permission.because ? ` (${permission.because})` : '';
       await ack({

@@ -5,13 +5,14 @@ import {
   SANDBOX_IDENTITY,
   SlackWorkspace,
   type Json,
+  type SandboxPerson,
   type SlackEphemeral,
   type SlackMessage,
   type SlackView,
 } from './slack-workspace.js';
 
 export { SANDBOX_IDENTITY };
-export type { SlackEphemeral, SlackMessage, SlackView };
+export type { SandboxPerson, SlackEphemeral, SlackMessage, SlackView };
 
 /** One Web API call that reached the stand-in's methods (injected faults answer before that). */
 export interface SlackCall {
@@ -64,6 +65,11 @@ export interface SlackStandIn {
   responseUrl(target?: ResponseTarget): string;
   /** Sets a user group's members (kept across `reset`, like the workspace's people). */
   setUserGroup(id: string, members: readonly string[]): void;
+  /**
+   * Makes someone a guest or an external user as users.info reports them (kept across `reset`);
+   * `undefined` makes them a plain full member again. Everyone else is a full member.
+   */
+  setPerson(id: string, person: SandboxPerson | undefined): void;
   /** The next `times` calls to `method` get 429 with Retry-After, as Slack throttles. */
   rateLimit(method: string, retryAfterSeconds?: number, times?: number): void;
   /** Resolves with the first call (already made or still to come) that matches. */
@@ -111,12 +117,14 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const responses: SlackResponsePost[] = [];
   const responseUrls = new Map<string, ResponseTarget & { issuedAt: number; uses: number }>();
   const userGroups = new Map<string, readonly string[]>();
+  const people = new Map<string, SandboxPerson>();
   const newWorkspace = () =>
     new SlackWorkspace({
       channels: options.channels,
       triggerTtlMs: options.triggerTtlMs ?? 3000,
       now: Date.now,
       userGroups,
+      people,
     });
   let workspace = newWorkspace();
   let root = '';
@@ -195,6 +203,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     },
     setUserGroup(id, members) {
       userGroups.set(id, [...members]);
+    },
+    setPerson(id, person) {
+      if (person) people.set(id, { ...person });
+      else people.delete(id);
     },
     rateLimit(method, retryAfterSeconds = 1, times = 1) {
       faults.inject({

@@ -8,7 +8,8 @@ import { describeError, ProviderFailed } from '../errors.js';
  * secret, but the same secret may sign requests for another installation or another app sharing
  * it (a copied config, a second workspace): each request's `team_id` and `api_app_id` must be the
  * ones Slack reports for the bot token (`auth.test` gives team_id and bot_id; `bots.info` on that
- * bot gives its app_id). A request from anywhere else is acknowledged, refused and changes nothing.
+ * bot gives its app_id). A request from anywhere else is acknowledged, refused and changes nothing;
+ * one without a team id is refused too.
  *
  * The guard also hands each request a `WorkspaceMembers` directory (in Bolt's `context`), so
  * handlers can tell a full member of the workspace from a guest or an external (Slack Connect)
@@ -144,8 +145,9 @@ function origin(body: Record<string, unknown>): { teamId?: string; appId?: strin
 
 /**
  * Global Bolt middleware: refuses requests from another workspace or app before any handler runs,
- * and gives the others the member directory. The identity is asked for as soon as the guard is
- * built, so the first request does not wait on it.
+ * and gives the others the member directory. The app's own ids are asked for at the first
+ * request that reaches the app (two Web API calls, then kept), so a request that fails its
+ * signature check costs no Slack call.
  */
 export function workspaceGuard(
   client: WebClient,
@@ -153,7 +155,6 @@ export function workspaceGuard(
   clock: () => number = Date.now,
 ): Middleware<AnyMiddlewareArgs> {
   const identity = ownIdentity(client);
-  identity().catch((error: unknown) => log.warn({ err: error }, 'could not learn the app and workspace ids yet'));
   const members = workspaceMembers(client, identity, { clock, log });
 
   return async (args) => {
@@ -173,7 +174,8 @@ export function workspaceGuard(
       );
     }
     const from = origin(body as unknown as Record<string, unknown>);
-    if (from.teamId !== own.teamId || from.appId !== own.appId) {
+    // Slack sends api_app_id with every request; one without it is judged by its team alone.
+    if (from.teamId !== own.teamId || (from.appId !== undefined && from.appId !== own.appId)) {
       log.warn(
         { teamId: from.teamId, appId: from.appId, expectedTeamId: own.teamId, expectedAppId: own.appId },
         'refused a Slack request from another workspace or app',

@@ -75,6 +75,8 @@ export class SlackWorkspace {
       userGroups?: ReadonlyMap<string, readonly string[]>;
       /** People who are not plain full members (guests, external users), by user id. */
       people?: ReadonlyMap<string, SandboxPerson>;
+      /** Channels the bot cannot see (DMs between people, private channels without the bot). */
+      unreachable?: ReadonlySet<string>;
     },
   ) {
     this.views = new SlackViews(SANDBOX_IDENTITY, options);
@@ -103,6 +105,7 @@ export class SlackWorkspace {
     if (/^[UW][A-Z0-9]{2,}$/.test(id)) return `D${id.slice(1)}`;
     if (!/^[CGD][A-Z0-9]{2,}$/.test(id)) return undefined;
     if (this.options.channels && !this.options.channels.includes(id)) return undefined;
+    if (this.options.unreachable?.has(id)) return undefined;
     return id;
   }
 

@@ -70,6 +70,11 @@ export interface SlackStandIn {
    * `undefined` makes them a plain full member again. Everyone else is a full member.
    */
   setPerson(id: string, person: SandboxPerson | undefined): void;
+  /**
+   * Makes a channel one the bot cannot see, as a DM between two people or a private channel
+   * without the bot: every method on it answers channel_not_found (kept across `reset`).
+   */
+  setUnreachable(channel: string, unreachable?: boolean): void;
   /** The next `times` calls to `method` get 429 with Retry-After, as Slack throttles. */
   rateLimit(method: string, retryAfterSeconds?: number, times?: number): void;
   /** Resolves with the first call (already made or still to come) that matches. */
@@ -118,6 +123,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const responseUrls = new Map<string, ResponseTarget & { issuedAt: number; uses: number }>();
   const userGroups = new Map<string, readonly string[]>();
   const people = new Map<string, SandboxPerson>();
+  const unreachable = new Set<string>();
   const newWorkspace = () =>
     new SlackWorkspace({
       channels: options.channels,
@@ -125,6 +131,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       now: Date.now,
       userGroups,
       people,
+      unreachable,
     });
   let workspace = newWorkspace();
   let root = '';
@@ -207,6 +214,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     setPerson(id, person) {
       if (person) people.set(id, { ...person });
       else people.delete(id);
+    },
+    setUnreachable(channel, hidden = true) {
+      if (hidden) unreachable.add(channel);
+      else unreachable.delete(channel);
     },
     rateLimit(method, retryAfterSeconds = 1, times = 1) {
       faults.inject({

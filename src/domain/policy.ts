@@ -4,7 +4,7 @@ import type { Deployment } from './deployment.js';
 export const isReleaseManager = (catalog: Catalog, user: string): boolean =>
   catalog.slack.releaseManagers.includes(user);
 
-/** `deployers` unset means anyone may deploy the service (SPEC §2); release managers always may. */
+/** `deployers` unset means anyone may deploy the service; release managers always may. */
 export const mayDeploy = (catalog: Catalog, service: ServiceConfig, user: string): boolean =>
   !service.deployers || service.deployers.includes(user) || isReleaseManager(catalog, user);
 
@@ -34,7 +34,7 @@ export const mayRollback = (catalog: Catalog, service: ServiceConfig, user: stri
 
 export type DecisionRefusal = 'not-release-manager' | 'own-deployment';
 
-/** Only a release manager decides, and never on their own request (SPEC §4). */
+/** Only a release manager decides, and never on their own request. */
 export function decisionRefusal(catalog: Catalog, d: Deployment, user: string): DecisionRefusal | undefined {
   if (!isReleaseManager(catalog, user)) return 'not-release-manager';
   if (d.requester === user) return 'own-deployment';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { FaultControls, sendJson, startHttpStandIn, type RecordedRequest } from './http-server.js';
+import { startSocketModeStandIn, type SocketModeStandIn } from './slack-socket.js';
 import {
   SANDBOX_IDENTITY,
   SlackWorkspace,
@@ -12,6 +13,9 @@ import {
 } from './slack-workspace.js';
 
 export { SANDBOX_IDENTITY };
+
+/** The app-level token (xapp-…) the stand-in accepts for Socket Mode. */
+export const SANDBOX_APP_TOKEN = 'xapp-1-A0SWITCHYARD-0000-sandbox';
 export type { SandboxPerson, SlackEphemeral, SlackMessage, SlackView };
 
 /** One Web API call that reached the stand-in's methods (injected faults answer before that). */
@@ -44,6 +48,10 @@ export interface SlackStandIn {
   port: number;
   /** The only bot token the stand-in accepts. */
   token: string;
+  /** The only app-level token (xapp-…) it accepts, for apps.connections.open. */
+  appToken: string;
+  /** Socket Mode: the WebSocket endpoint apps.connections.open points to, and what it sends. */
+  socket: SocketModeStandIn;
   identity: typeof SANDBOX_IDENTITY;
   faults: FaultControls;
   /** Every API call answered, oldest first. */
@@ -86,6 +94,7 @@ export interface SlackStandIn {
 export interface SlackStandInOptions {
   port?: number;
   token?: string;
+  appToken?: string;
   /** Channels that exist; by default any well-formed channel id does. */
   channels?: readonly string[];
   triggerTtlMs?: number;
@@ -116,6 +125,8 @@ const bearer = (header: string | undefined): string | undefined => /^Bearer\s+(\
 
 export async function startSlackStandIn(options: SlackStandInOptions = {}): Promise<SlackStandIn> {
   const token = options.token ?? 'xoxb-sandbox-0000-switchyard';
+  const appToken = options.appToken ?? SANDBOX_APP_TOKEN;
+  const socket = await startSocketModeStandIn({ appId: SANDBOX_IDENTITY.appId });
   const faults = new FaultControls();
   const calls: SlackCall[] = [];
   const requests: RecordedRequest[] = [];
@@ -172,11 +183,15 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       }
       const given = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
       delete args.token;
+      // apps.connections.open takes the app-level token, and only it; every other method the bot token.
+      const opensSocket = method === 'apps.connections.open';
       const result = !given
         ? { ok: false, error: 'not_authed' }
-        : given !== token
-          ? { ok: false, error: 'invalid_auth' }
-          : workspace.call(method, args);
+        : given !== (opensSocket ? appToken : token)
+          ? { ok: false, error: opensSocket && given === token ? 'not_allowed_token_type' : 'invalid_auth' }
+          : opensSocket
+            ? { ok: true, url: socket.connectionUrl() }
+            : workspace.call(method, args);
       const ok = result.ok === true;
       calls.push({ method, args, at: req.at, ok, ...(ok ? {} : { error: String(result.error) }) });
       sendJson(res, 200, result);
@@ -189,6 +204,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     url: `${server.url}/api/`,
     port: server.port,
     token,
+    appToken,
+    socket,
     identity: SANDBOX_IDENTITY,
     faults,
     calls,
@@ -248,6 +265,9 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       faults.clear();
       workspace = newWorkspace();
     },
-    close: () => server.close(),
+    close: async () => {
+      await socket.close();
+      await server.close();
+    },
   };
 }

@@ -1,4 +1,6 @@
+import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MEMBER_CACHE_MS, ownIdentity, workspaceMembers } from '../../../src/app/workspace-guard.js';
 import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET } from '../../../sandbox/sandbox.js';
 import { SANDBOX_IDENTITY } from '../../../sandbox/slack.js';
 import { postSigned, slashCommand, type SlackRequestResult } from '../../../sandbox/slack-requests.js';
@@ -214,5 +216,23 @@ describe('guests and external users', () => {
     } finally {
       h.sandbox.slack.faults.clear();
     }
+  });
+
+  it('a users.info answer is trusted for a minute, then asked again', async () => {
+    let now = 1_000_000;
+    const client = new WebClient(h.sandbox.slack.token, {
+      slackApiUrl: h.sandbox.slack.url,
+      retryConfig: { retries: 0 },
+    });
+    const members = workspaceMembers(client, ownIdentity(client), { clock: () => now });
+    h.sandbox.slack.setPerson('U0PROMOTED', { is_restricted: true });
+    expect((await members.check('U0PROMOTED')).member).toBe(false);
+    // Promoted to a full member: the cached answer stands until it expires.
+    h.sandbox.slack.setPerson('U0PROMOTED', undefined);
+    now += MEMBER_CACHE_MS - 1;
+    expect((await members.check('U0PROMOTED')).member).toBe(false);
+    now += 1;
+    expect(await members.check('U0PROMOTED')).toEqual({ member: true });
+    expect(h.sandbox.slack.callsTo('users.info').filter((c) => c.args.user === 'U0PROMOTED')).toHaveLength(2);
   });
 });

@@ -1,32 +1,34 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, Context } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
+import { membersOf } from '../src/app/workspace-guard.js';
 import { ACKNOWLEDGE_ACTION, RESUME_ACTION, ROLLBACK_NOW_ACTION } from '../views/alerts.js';
 import { context, section } from '../views/text.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
-import { requestRollback } from './rollback.js';
+import { notCurrent, rollBackDeployment } from './rollback.js';
+import { tellUser } from './tell-user.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
 /** The buttons on on-call alerts: Roll back now, Acknowledge, and Resume for a paused deployment. */
 export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDirectory): void {
-  const allowed = async (body: ButtonBody, id: string) => {
+  const allowed = async (body: ButtonBody, id: string, context: Context) => {
     const d = await ctx.store.get(id);
     const service = d ? ctx.catalog.services[d.service] : undefined;
     if (!d || !service) return { refusal: 'This deployment no longer exists.' };
-    const permission = await rollbackPermission(ctx, onCall, service, body.user.id);
+    const permission = await rollbackPermission(ctx, onCall, service, body.user.id, membersOf(context));
     if (!permission.allowed) {
       return {
         refusal: `Only ${d.service}'s deployers, release managers and on-call may do that${permission.because ? ` (${permission.because})` : ''}.`,
       };
     }
+    // A button acts on the deployment it belongs to, never on a newer one.
+    const stale = await notCurrent(ctx, d);
+    if (stale) return { refusal: stale };
     return { d };
   };
   const tell = async (body: ButtonBody, text: string) => {
     const channel = body.channel?.id ?? body.container?.channel_id;
-    if (channel)
-      await app.client.chat
-        .postEphemeral({ channel, user: body.user.id, text })
-        .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
+    await tellUser(app.client, ctx.log, { channel, user: body.user.id, text });
   };
   /** Replaces the alert's buttons with who pressed what, so nobody presses them twice. */
   const settle = async (body: ButtonBody, line: string) => {
@@ -44,31 +46,26 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not update the alert'));
   };
 
-  app.action<ButtonBody>(ROLLBACK_NOW_ACTION, async ({ ack, body, action }) => {
+  app.action<ButtonBody>(ROLLBACK_NOW_ACTION, async ({ ack, body, action, context }) => {
     await ack();
-    const checked = await allowed(body, action.value ?? '');
+    const checked = await allowed(body, action.value ?? '', context);
     if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
-    const outcome = await requestRollback(
-      ctx,
-      checked.d.service,
-      body.user.id,
-      `Roll back now pressed by on-call alert`,
-    );
+    const outcome = await rollBackDeployment(ctx, checked.d, body.user.id, `Roll back now pressed by on-call alert`);
     await settle(body, `↩️ <@${body.user.id}> pressed Roll back now`);
     await tell(body, outcome);
   });
 
-  app.action<ButtonBody>(ACKNOWLEDGE_ACTION, async ({ ack, body, action }) => {
+  app.action<ButtonBody>(ACKNOWLEDGE_ACTION, async ({ ack, body, action, context }) => {
     await ack();
-    const checked = await allowed(body, action.value ?? '');
+    const checked = await allowed(body, action.value ?? '', context);
     if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
     await ctx.store.appendEvent(checked.d.id, { at: ctx.clock(), actor: body.user.id, type: 'alert-acknowledged' });
     await settle(body, `👀 Acknowledged by <@${body.user.id}>: no rollback`);
   });
 
-  app.action<ButtonBody>(RESUME_ACTION, async ({ ack, body, action }) => {
+  app.action<ButtonBody>(RESUME_ACTION, async ({ ack, body, action, context }) => {
     await ack();
-    const checked = await allowed(body, action.value ?? '');
+    const checked = await allowed(body, action.value ?? '', context);
     if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
     if (checked.d.phase !== 'paused')
       return tell(body, `${checked.d.service} ${checked.d.version} is ${checked.d.phase}, not paused.`);

@@ -1,4 +1,5 @@
 import type { AppContext } from '../src/app/context.js';
+import type { Deployment } from '../src/domain/deployment.js';
 import { activeDeployments } from '../src/app/operator-data.js';
 import { isReleaseManager } from '../src/domain/policy.js';
 import { historyReport, statusReport, threadLink } from '../views/reports.js';
@@ -20,7 +21,7 @@ export async function runAdminCommand(ctx: AppContext, command: AdminCommand, us
   const now = ctx.clock();
   switch (command.kind) {
     case 'status':
-      return statusReport(await activeDeployments(ctx, command.service ? [command.service] : undefined), now);
+      return boundedStatusReport(await activeDeployments(ctx, command.service ? [command.service] : undefined), now);
     case 'history':
       return historyReport(command.service, await ctx.store.history(command.service, command.limit), now);
     case 'clear': {
@@ -41,6 +42,37 @@ export async function runAdminCommand(ctx: AppContext, command: AdminCommand, us
       return lifted ? `:sunny: ${command.scope} is no longer frozen.` : `${command.scope} was not frozen.`;
     }
   }
+}
+
+/**
+ * Slack refuses a message text over 40,000 characters (`msg_too_long`); the answer stays under
+ * it with room to spare. It is text only, so Block Kit's 50 blocks do not apply.
+ */
+export const MAX_STATUS_CHARS = 39_000;
+
+/**
+ * `/deploy status` for any number of active deployments: as many entries as fit, then
+ * "… and N more" naming how many were left out.
+ */
+const andMore = (n: number): string => `… and ${n} more (\`/deploy status &lt;service&gt;\` shows one service)`;
+
+export function boundedStatusReport(active: Deployment[], now: number, maxChars = MAX_STATUS_CHARS): string {
+  const whole = statusReport(active, now);
+  if (whole.length <= maxChars) return whole;
+  const [header = ''] = whole.split('\n');
+  const lines = [header];
+  let length = header.length;
+  for (const [i, d] of active.entries()) {
+    const entry = statusReport([d], now).split('\n').slice(1).join('\n');
+    // Keep room for the closing line in case the next entry does not fit.
+    if (length + 1 + entry.length + 1 + andMore(active.length - i - 1).length > maxChars) {
+      lines.push(andMore(active.length - i));
+      return lines.join('\n');
+    }
+    lines.push(entry);
+    length += 1 + entry.length;
+  }
+  return lines.join('\n');
 }
 
 /** Why the service may not be deployed now (frozen, busy, version blocked), if so. */

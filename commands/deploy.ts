@@ -2,7 +2,8 @@ import type { App } from '@slack/bolt';
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../src/app/context.js';
 import { windowRefusal } from '../src/domain/deploy-window.js';
-import { mayDeploy } from '../src/domain/policy.js';
+import { deployRight } from '../src/domain/policy.js';
+import { membersOf } from '../src/app/workspace-guard.js';
 import { describeError } from '../src/errors.js';
 import { checklistOf, type ServiceConfig, type Strategy } from '../src/runbook/catalog.js';
 import { checklistModal } from '../views/checklist-modal.js';
@@ -38,7 +39,7 @@ export async function deployRefusal(
 }
 
 export function registerDeploy(app: App, ctx: AppContext): void {
-  app.command('/deploy', async ({ command, ack, respond, client }) => {
+  app.command('/deploy', async ({ command, ack, respond, client, context }) => {
     const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog);
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
@@ -56,6 +57,14 @@ export function registerDeploy(app: App, ctx: AppContext): void {
         return;
       }
       await ack();
+      // Status and history are open to anyone: full members of the workspace, not guests or external users.
+      if (cmd.kind === 'status' || cmd.kind === 'history') {
+        const membership = await membersOf(context).check(command.user_id);
+        if (!membership.member) {
+          await respond({ response_type: 'ephemeral', text: `:no_entry: ${membership.because}` });
+          return;
+        }
+      }
       const text = await runAdminCommand(ctx, cmd, command.user_id).catch(
         (error: unknown) => `:warning: ${describeError(error)}`,
       );
@@ -64,9 +73,14 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     }
     const service = ctx.catalog.services[cmd.service] as ServiceConfig;
     const strategy = cmd.strategy ?? service.strategy;
-    const refusal = !mayDeploy(ctx.catalog, service, command.user_id)
+    const right = deployRight(ctx.catalog, service, command.user_id);
+    let refusal = !right
       ? `you are not a deployer of ${cmd.service}; ask one of its deployers or a release manager`
       : strategyMismatch(cmd.service, service, strategy);
+    if (!refusal && right === 'anyone') {
+      const membership = await membersOf(context).check(command.user_id);
+      if (!membership.member) refusal = `you may not deploy ${cmd.service}: ${membership.because}`;
+    }
     if (refusal) {
       await ack({ response_type: 'ephemeral', text: `:no_entry: ${refusal}` });
       return;

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../src/app/context.js';
-import { isOnCall, mayRollback } from '../src/domain/policy.js';
+import type { WorkspaceMembers } from '../src/app/workspace-guard.js';
+import { isOnCall, rollbackRight } from '../src/domain/policy.js';
 import { describeError, ProviderFailed } from '../src/errors.js';
 import type { ServiceConfig } from '../src/runbook/catalog.js';
 
@@ -60,21 +61,31 @@ export function onCallDirectory(
 }
 
 /**
- * Who may roll back a service, press Roll back now, Resume or Acknowledge (SPEC §3): its
- * deployers, release managers and on-call. The refusal's `because` says when on-call could not
- * be checked, so an on-call engineer refused by a Slack outage knows why.
+ * Who may roll back a service, press Roll back now, Resume or Acknowledge: its
+ * deployers, release managers and on-call; for a service without deployers, any full member of
+ * the workspace (not a guest or an external user). The refusal's `because` says when on-call or
+ * membership could not be checked, so an on-call engineer refused by a Slack outage knows why.
  */
 export async function rollbackPermission(
   ctx: Pick<AppContext, 'catalog' | 'log'>,
   onCall: OnCallDirectory,
   service: ServiceConfig,
   user: string,
+  /** Absent, a service without deployers is open to nobody beyond those named. */
+  members?: WorkspaceMembers,
 ): Promise<{ allowed: true } | { allowed: false; because?: string }> {
-  if (mayRollback(ctx.catalog, service, user)) return { allowed: true };
+  const right = rollbackRight(ctx.catalog, service, user);
+  if (right === 'named') return { allowed: true };
+  const membership =
+    right === 'anyone'
+      ? ((await members?.check(user)) ?? { member: false, because: 'membership in the workspace could not be checked' })
+      : undefined;
+  if (membership?.member) return { allowed: true };
   try {
-    return (await onCall.includes(user)) ? { allowed: true } : { allowed: false };
+    if (await onCall.includes(user)) return { allowed: true };
   } catch (error) {
     ctx.log.warn({ err: error, userGroup: ctx.catalog.slack.onCall }, 'could not look up the on-call user group');
     return { allowed: false, because: `Slack did not say who is in the on-call group (${describeError(error)})` };
   }
+  return membership && !membership.member ? { allowed: false, because: membership.because } : { allowed: false };
 }

@@ -1,5 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
+import { membersOf } from '../src/app/workspace-guard.js';
+import { isTerminal, type Deployment, type RollbackIntent } from '../src/domain/deployment.js';
 import { describeError } from '../src/errors.js';
 import type { ServiceConfig } from '../src/runbook/catalog.js';
 import { decodeSlackText, echo, escapeText } from '../views/text.js';
@@ -40,36 +42,102 @@ export async function requestRollback(ctx: AppContext, service: string, user: st
   const intent = { by: user, at: ctx.clock(), reason };
   const active = await ctx.store.active(service);
   if (active) {
-    if (active.phase === 'awaiting-approval') {
-      return `${service} ${active.version} is still awaiting approval, so nothing was deployed; a release manager can Reject it.`;
-    }
-    const { won, finished, decision } = await ctx.store.requestRollback(active, intent);
-    if (!finished) {
-      if (!won) return `${service} ${active.version} is already being rolled back (asked by <@${decision.by}>).`;
-      await ctx.store.appendEvent(active.id, {
-        at: intent.at,
-        actor: user,
-        type: 'rollback-requested',
-        detail: reason,
-      });
-      await ctx.queue.wake(active.id);
-      return `↩️ Rolling back ${service} ${active.version}: ${escapeText(reason)}`;
-    }
+    const asked = await rollBackActive(ctx, active, intent);
+    if (asked !== undefined) return asked;
   }
   const [latest] = await ctx.store.history(service, 1);
   if (!latest) return `${service} has no deployment to roll back.`;
   if (latest.phase !== 'succeeded')
     return `${service} has nothing to roll back: its last deployment (${latest.version}) ${latest.phase === 'rolled-back' ? 'was already rolled back' : `ended ${latest.phase}`}.`;
+  return reopen(ctx, latest, intent);
+}
+
+/**
+ * Why a button on `d`'s messages may no longer act on it: the deployment is over (ended other
+ * than by succeeding) or superseded (a newer deployment of the service exists). Undefined while
+ * `d` is the service's active deployment, or its most recent one and succeeded.
+ */
+export async function notCurrent(ctx: AppContext, d: Deployment): Promise<string | undefined> {
+  const [latest] = await ctx.store.history(d.service, 1);
+  const activeId = await ctx.store.activeId(d.service);
+  const newer = latest && latest.id !== d.id ? latest : undefined;
+  if (activeId === d.id) return undefined;
+  if (newer || (activeId !== undefined && activeId !== d.id)) {
+    const by = newer ?? (activeId ? await ctx.store.get(activeId) : undefined);
+    return `${d.service} ${d.version} has been superseded${by ? ` by ${by.version} (${by.phase})` : ''}; this button acts on ${d.version} only, so nothing was changed. \`/rollback ${d.service}\` acts on what is deployed now.`;
+  }
+  if (d.phase === 'succeeded' || !isTerminal(d.phase)) return undefined;
+  return `${d.service} ${d.version} is over (${d.phase}); nothing was changed.`;
+}
+
+/**
+ * Rolls back this deployment and no other (a button names it): refused with a sentence when it
+ * is over or superseded, or still awaiting approval.
+ */
+export async function rollBackDeployment(
+  ctx: AppContext,
+  d: Deployment,
+  user: string,
+  reason: string,
+): Promise<string> {
+  const intent = { by: user, at: ctx.clock(), reason };
+  const stale = await notCurrent(ctx, d);
+  if (stale) return stale;
+  const current = (await ctx.store.get(d.id)) ?? d;
+  if (!isTerminal(current.phase)) {
+    const asked = await rollBackActive(ctx, current, intent);
+    if (asked !== undefined) return asked;
+  }
+  // It finished meanwhile: roll it back only if it is still the service's latest and succeeded.
+  const finished = (await ctx.store.get(d.id)) ?? current;
+  const stillCurrent = await notCurrent(ctx, finished);
+  if (stillCurrent) return stillCurrent;
+  if (finished.phase !== 'succeeded')
+    return `${d.service} ${d.version} is over (${finished.phase}); nothing was changed.`;
+  return reopen(ctx, finished, intent);
+}
+
+/** The rollback intent on a deployment that holds its service; undefined when it finished meanwhile. */
+async function rollBackActive(
+  ctx: AppContext,
+  active: Deployment,
+  intent: RollbackIntent,
+): Promise<string | undefined> {
+  const { service } = active;
+  if (active.phase === 'awaiting-approval') {
+    return `${service} ${active.version} is still awaiting approval, so nothing was deployed; a release manager can Reject it.`;
+  }
+  const { won, finished, decision } = await ctx.store.requestRollback(active, intent);
+  if (finished) return undefined;
+  if (!won) return `${service} ${active.version} is already being rolled back (asked by <@${decision.by}>).`;
+  await ctx.store.appendEvent(active.id, {
+    at: intent.at,
+    actor: intent.by,
+    type: 'rollback-requested',
+    detail: intent.reason,
+  });
+  await ctx.queue.wake(active.id);
+  return `↩️ Rolling back ${service} ${active.version}: ${escapeText(intent.reason)}`;
+}
+
+/** Takes the service's lock again for a deployment that succeeded, and queues its rollback. */
+async function reopen(ctx: AppContext, latest: Deployment, intent: RollbackIntent): Promise<string> {
+  const { service } = latest;
   const reopened = await ctx.store.reopenForRollback(latest, intent);
   if (!reopened)
     return `${service} ${latest.version} is already being rolled back, or another deployment just started.`;
-  await ctx.store.appendEvent(latest.id, { at: intent.at, actor: user, type: 'rollback-requested', detail: reason });
+  await ctx.store.appendEvent(latest.id, {
+    at: intent.at,
+    actor: intent.by,
+    type: 'rollback-requested',
+    detail: intent.reason,
+  });
   await ctx.queue.addRollback(latest.id, reopened.fence);
-  return `↩️ Rolling back ${service} ${latest.version} to ${latest.previousVersion ?? 'the previous version'}: ${escapeText(reason)}`;
+  return `↩️ Rolling back ${service} ${latest.version} to ${latest.previousVersion ?? 'the previous version'}: ${escapeText(intent.reason)}`;
 }
 
 export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirectory): void {
-  app.command('/rollback', async ({ command, ack, respond }) => {
+  app.command('/rollback', async ({ command, ack, respond, context }) => {
     const parsed = parseRollback(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
@@ -77,7 +145,7 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
     }
     const { service: name, reason } = parsed.command;
     const service = ctx.catalog.services[name] as ServiceConfig;
-    const permission = await rollbackPermission(ctx, onCall, service, command.user_id);
+    const permission = await rollbackPermission(ctx, onCall, service, command.user_id, membersOf(context));
     if (!permission.allowed) {
       const because = permission.because ? ` (${permission.because})` : '';
       await ack({

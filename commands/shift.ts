@@ -2,7 +2,8 @@ import type { App } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
 import { firstShiftIndex } from '../src/domain/deployment.js';
 import { describeStep } from '../src/domain/steps.js';
-import { mayDeploy } from '../src/domain/policy.js';
+import { deployRight } from '../src/domain/policy.js';
+import { membersOf } from '../src/app/workspace-guard.js';
 import { describeError } from '../src/errors.js';
 import { decodeSlackText, echo } from '../views/text.js';
 
@@ -36,7 +37,7 @@ export function parseShift(
 
 /** `/shift`: records a hold (or its end) for the worker; the worker moves the weights. */
 export function registerShift(app: App, ctx: AppContext): void {
-  app.command('/shift', async ({ command, ack, respond }) => {
+  app.command('/shift', async ({ command, ack, respond, context }) => {
     const parsed = parseShift(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
@@ -44,10 +45,12 @@ export function registerShift(app: App, ctx: AppContext): void {
     }
     const { service } = parsed.command;
     const config = ctx.catalog.services[service];
-    if (!config || !mayDeploy(ctx.catalog, config, command.user_id)) {
+    const right = config ? deployRight(ctx.catalog, config, command.user_id) : undefined;
+    const membership = right === 'anyone' ? await membersOf(context).check(command.user_id) : undefined;
+    if (!right || (membership && !membership.member)) {
       await ack({
         response_type: 'ephemeral',
-        text: `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may`,
+        text: `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may${membership && !membership.member ? ` (${membership.because})` : ''}`,
       });
       return;
     }

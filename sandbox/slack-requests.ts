@@ -85,14 +85,9 @@ export interface SlashCommandFields {
   token?: string;
 }
 
-/** A slash command as Slack posts it: form fields with Slack's own names. */
-export function slashCommand(
-  appUrl: string,
-  secret: string,
-  fields: SlashCommandFields,
-  options: SendOptions = {},
-): Promise<SlackRequestResult> {
-  const form: Record<string, string> = {
+/** A slash command's fields with Slack's own names (form fields over HTTP, a JSON payload over Socket Mode). */
+export function slashCommandPayload(fields: SlashCommandFields, options: SendOptions = {}): Record<string, string> {
+  return {
     token: fields.token ?? 'sandbox-verification-token',
     team_id: fields.team_id ?? SANDBOX_IDENTITY.teamId,
     team_domain: fields.team_domain ?? SANDBOX_IDENTITY.teamDomain,
@@ -110,7 +105,16 @@ export function slashCommand(
       looseResponseUrl(),
     trigger_id: fields.trigger_id ?? options.slack?.issueTriggerId({ user: fields.user_id }) ?? looseTriggerId(),
   };
-  return postSigned(appUrl, secret, new URLSearchParams(form).toString(), options);
+}
+
+/** A slash command as Slack posts it: form fields with Slack's own names. */
+export function slashCommand(
+  appUrl: string,
+  secret: string,
+  fields: SlashCommandFields,
+  options: SendOptions = {},
+): Promise<SlackRequestResult> {
+  return postSigned(appUrl, secret, new URLSearchParams(slashCommandPayload(fields, options)).toString(), options);
 }
 
 export interface ActionInput {
@@ -152,6 +156,11 @@ export function blockAction(
   input: BlockActionInput,
   options: SendOptions = {},
 ): Promise<SlackRequestResult> {
+  return postSigned(appUrl, secret, formPayload(blockActionPayload(input, options)), options);
+}
+
+/** The `block_actions` payload itself (the `payload` form field over HTTP, the envelope's payload over Socket Mode). */
+export function blockActionPayload(input: BlockActionInput, options: SendOptions = {}): Record<string, unknown> {
   const slack = options.slack;
   const channel = input.channel_id;
   const known = channel && input.message ? slack?.messages(channel).find((m) => m.ts === input.message?.ts) : undefined;
@@ -174,7 +183,7 @@ export function blockAction(
     ? { type: 'view', view_id: input.view.id }
     : { type: 'message', message_ts: input.message?.ts, channel_id: channel, is_ephemeral: false };
   const actionTs = `${(Date.now() / 1000).toFixed(6)}`;
-  const payload = {
+  return {
     type: 'block_actions',
     user: userOf(input.user_id, input.user_name),
     api_app_id: SANDBOX_IDENTITY.appId,
@@ -203,7 +212,6 @@ export function blockAction(
       ...rest,
     })),
   };
-  return postSigned(appUrl, secret, formPayload(payload), options);
 }
 
 export interface ViewSubmissionInput {
@@ -223,6 +231,11 @@ export function viewSubmission(
   input: ViewSubmissionInput,
   options: SendOptions = {},
 ): Promise<SlackRequestResult> {
+  return postSigned(appUrl, secret, formPayload(viewSubmissionPayload(input, options)), options);
+}
+
+/** The `view_submission` payload itself. */
+export function viewSubmissionPayload(input: ViewSubmissionInput, options: SendOptions = {}): Record<string, unknown> {
   const id = typeof input.view.id === 'string' ? input.view.id : `V${randomBytes(5).toString('hex').toUpperCase()}`;
   const view = {
     type: 'modal',
@@ -239,7 +252,7 @@ export function viewSubmission(
     id,
     state: { values: input.values },
   };
-  const payload = {
+  return {
     type: 'view_submission',
     team,
     user: userOf(input.user_id, input.user_name),
@@ -251,7 +264,6 @@ export function viewSubmission(
     enterprise: null,
     is_enterprise_install: false,
   };
-  return postSigned(appUrl, secret, formPayload(payload), options);
 }
 
 const option = (value: string, text = value) => ({ text: { type: 'plain_text', text, emoji: true }, value });

@@ -17,6 +17,25 @@ export interface ChecklistFill {
   justification?: string;
 }
 
+/** The checklist modal's `state.values` as a user fills it: every item checked unless told. */
+export function checklistValues(view: SlackView, fill: ChecklistFill = {}): Record<string, Record<string, unknown>> {
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const block of view.blocks as { block_id?: string }[]) {
+    const id = block.block_id ?? '';
+    if (!id.startsWith('check_')) continue;
+    const index = Number(id.slice('check_'.length));
+    values[id] = { confirm: inputValue.checkboxes(fill.unchecked?.includes(index) ? [] : ['confirmed']) };
+  }
+  values.summary = {
+    value: inputValue.plainText(fill.summary ?? 'Feature: new user dashboard\nFix: payment processing bug'),
+  };
+  values.ticket = { value: inputValue.plainText(fill.ticket ?? 'DEPLOY-123') };
+  const metadata = JSON.parse(view.private_metadata) as { strategy: string; hotfix: boolean };
+  values.strategy = { value: inputValue.staticSelect(fill.strategy ?? metadata.strategy) };
+  if (metadata.hotfix) values.justification = { value: inputValue.plainText(fill.justification ?? '') };
+  return values;
+}
+
 /**
  * A person in the sandbox workspace: types slash commands, fills the checklist modal and
  * presses buttons, each as one signed request to the bot, as Slack would send it.
@@ -61,20 +80,7 @@ export class SlackUser {
   }
 
   submitChecklist(view: SlackView, fill: ChecklistFill = {}): Promise<SlackRequestResult> {
-    const values: Record<string, Record<string, unknown>> = {};
-    for (const block of view.blocks as { block_id?: string }[]) {
-      const id = block.block_id ?? '';
-      if (!id.startsWith('check_')) continue;
-      const index = Number(id.slice('check_'.length));
-      values[id] = { confirm: inputValue.checkboxes(fill.unchecked?.includes(index) ? [] : ['confirmed']) };
-    }
-    values.summary = {
-      value: inputValue.plainText(fill.summary ?? 'Feature: new user dashboard\nFix: payment processing bug'),
-    };
-    values.ticket = { value: inputValue.plainText(fill.ticket ?? 'DEPLOY-123') };
-    const metadata = JSON.parse(view.private_metadata) as { strategy: string; hotfix: boolean };
-    values.strategy = { value: inputValue.staticSelect(fill.strategy ?? metadata.strategy) };
-    if (metadata.hotfix) values.justification = { value: inputValue.plainText(fill.justification ?? '') };
+    const values = checklistValues(view, fill);
     return viewSubmission(this.appUrl, this.secret, { user_id: this.id, view, values }, { slack: this.slack });
   }
 

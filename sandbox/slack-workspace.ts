@@ -29,6 +29,19 @@ export interface SlackMessage {
   deleted?: boolean;
 }
 
+/** How a person differs from a full member of the sandbox workspace (users.info's flags). */
+export interface SandboxPerson {
+  /** A multi-channel guest. */
+  is_restricted?: boolean;
+  /** A single-channel guest. */
+  is_ultra_restricted?: boolean;
+  /** Someone from another organization seen through a Slack Connect channel. */
+  is_stranger?: boolean;
+  /** Another workspace's id for an external (Slack Connect) member. */
+  team_id?: string;
+  deleted?: boolean;
+}
+
 export interface SlackEphemeral {
   channel: string;
   user: string;
@@ -60,6 +73,10 @@ export class SlackWorkspace {
       now: () => number;
       /** User groups (S…) and their members, as `usergroups.users.list` answers. */
       userGroups?: ReadonlyMap<string, readonly string[]>;
+      /** People who are not plain full members (guests, external users), by user id. */
+      people?: ReadonlyMap<string, SandboxPerson>;
+      /** Channels the bot cannot see (DMs between people, private channels without the bot). */
+      unreachable?: ReadonlySet<string>;
     },
   ) {
     this.views = new SlackViews(SANDBOX_IDENTITY, options);
@@ -88,6 +105,7 @@ export class SlackWorkspace {
     if (/^[UW][A-Z0-9]{2,}$/.test(id)) return `D${id.slice(1)}`;
     if (!/^[CGD][A-Z0-9]{2,}$/.test(id)) return undefined;
     if (this.options.channels && !this.options.channels.includes(id)) return undefined;
+    if (this.options.unreachable?.has(id)) return undefined;
     return id;
   }
 
@@ -129,6 +147,10 @@ export class SlackWorkspace {
         return this.views.publish(args);
       case 'usergroups.users.list':
         return this.userGroupMembers(args);
+      case 'users.info':
+        return this.userInfo(args);
+      case 'bots.info':
+        return this.botInfo(args);
       default:
         return fail('unknown_method');
     }
@@ -262,6 +284,77 @@ export class SlackWorkspace {
     if (!id) return invalidArguments(['[ERROR] missing required field: usergroup [json-pointer:/usergroup]']);
     const members = this.options.userGroups?.get(id);
     return members ? { ok: true, users: [...members] } : fail('no_such_subteam');
+  }
+
+  /**
+   * users.info, in Slack's shape: any well-formed user id is a full member of the sandbox team
+   * unless `people` says otherwise (guests carry is_restricted / is_ultra_restricted, external
+   * users another team_id or is_stranger).
+   */
+  private userInfo(args: Json): Json {
+    const id = str(args.user);
+    if (!id) return invalidArguments(['[ERROR] missing required field: user [json-pointer:/user]']);
+    if (!/^[UW][A-Z0-9]{2,}$/.test(id)) return fail('user_not_found');
+    const person = this.options.people?.get(id) ?? {};
+    const isBot = id === SANDBOX_IDENTITY.botUserId;
+    const name = isBot ? SANDBOX_IDENTITY.botName : id.toLowerCase();
+    const { is_stranger, ...flags } = person;
+    return {
+      ok: true,
+      user: {
+        id,
+        team_id: SANDBOX_IDENTITY.teamId,
+        name,
+        deleted: false,
+        color: '9f69e7',
+        real_name: name,
+        tz: 'Europe/London',
+        tz_label: 'Greenwich Mean Time',
+        tz_offset: 0,
+        profile: {
+          real_name: name,
+          display_name: name,
+          avatar_hash: 'g0000000000',
+          team: person.team_id ?? SANDBOX_IDENTITY.teamId,
+          ...(isBot ? { bot_id: SANDBOX_IDENTITY.botId, api_app_id: SANDBOX_IDENTITY.appId } : {}),
+        },
+        is_admin: false,
+        is_owner: false,
+        is_primary_owner: false,
+        is_restricted: false,
+        is_ultra_restricted: false,
+        is_bot: isBot,
+        is_app_user: false,
+        updated: 1_700_000_000,
+        is_email_confirmed: !isBot,
+        who_can_share_contact_card: 'EVERYONE',
+        ...flags,
+        // Slack sets is_stranger only on someone from another organization.
+        ...(is_stranger ? { is_stranger: true } : {}),
+      },
+    };
+  }
+
+  /** bots.info: the sandbox's own bot (its app_id and bot user), or bot_not_found. */
+  private botInfo(args: Json): Json {
+    const id = str(args.bot);
+    if (id && id !== SANDBOX_IDENTITY.botId) return fail('bot_not_found');
+    return {
+      ok: true,
+      bot: {
+        id: SANDBOX_IDENTITY.botId,
+        deleted: false,
+        name: SANDBOX_IDENTITY.botName,
+        updated: 1_700_000_000,
+        app_id: SANDBOX_IDENTITY.appId,
+        user_id: SANDBOX_IDENTITY.botUserId,
+        icons: {
+          image_36: 'https://a.slack-edge.com/80588/img/plugins/app/bot_36.png',
+          image_48: 'https://a.slack-edge.com/80588/img/plugins/app/bot_48.png',
+          image_72: 'https://a.slack-edge.com/80588/img/plugins/app/service_72.png',
+        },
+      },
+    };
   }
 
   /** A response_url post may replace or delete the message it came from, or post to its channel. */

@@ -1,17 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { FaultControls, sendJson, startHttpStandIn, type RecordedRequest } from './http-server.js';
+import { startSocketModeStandIn, type SocketModeStandIn } from './slack-socket.js';
 import {
   SANDBOX_IDENTITY,
   SlackWorkspace,
   type Json,
+  type SandboxPerson,
   type SlackEphemeral,
   type SlackMessage,
   type SlackView,
 } from './slack-workspace.js';
 
 export { SANDBOX_IDENTITY };
-export type { SlackEphemeral, SlackMessage, SlackView };
+
+/** The app-level token (xapp-…) the stand-in accepts for Socket Mode. */
+export const SANDBOX_APP_TOKEN = 'xapp-1-A0SWITCHYARD-0000-sandbox';
+export type { SandboxPerson, SlackEphemeral, SlackMessage, SlackView };
 
 /** One Web API call that reached the stand-in's methods (injected faults answer before that). */
 export interface SlackCall {
@@ -43,6 +48,10 @@ export interface SlackStandIn {
   port: number;
   /** The only bot token the stand-in accepts. */
   token: string;
+  /** The only app-level token (xapp-…) it accepts, for apps.connections.open. */
+  appToken: string;
+  /** Socket Mode: the WebSocket endpoint apps.connections.open points to, and what it sends. */
+  socket: SocketModeStandIn;
   identity: typeof SANDBOX_IDENTITY;
   faults: FaultControls;
   /** Every API call answered, oldest first. */
@@ -64,6 +73,16 @@ export interface SlackStandIn {
   responseUrl(target?: ResponseTarget): string;
   /** Sets a user group's members (kept across `reset`, like the workspace's people). */
   setUserGroup(id: string, members: readonly string[]): void;
+  /**
+   * Makes someone a guest or an external user as users.info reports them (kept across `reset`);
+   * `undefined` makes them a plain full member again. Everyone else is a full member.
+   */
+  setPerson(id: string, person: SandboxPerson | undefined): void;
+  /**
+   * Makes a channel one the bot cannot see, as a DM between two people or a private channel
+   * without the bot: every method on it answers channel_not_found (kept across `reset`).
+   */
+  setUnreachable(channel: string, unreachable?: boolean): void;
   /** The next `times` calls to `method` get 429 with Retry-After, as Slack throttles. */
   rateLimit(method: string, retryAfterSeconds?: number, times?: number): void;
   /** Resolves with the first call (already made or still to come) that matches. */
@@ -75,6 +94,7 @@ export interface SlackStandIn {
 export interface SlackStandInOptions {
   port?: number;
   token?: string;
+  appToken?: string;
   /** Channels that exist; by default any well-formed channel id does. */
   channels?: readonly string[];
   triggerTtlMs?: number;
@@ -105,18 +125,24 @@ const bearer = (header: string | undefined): string | undefined => /^Bearer\s+(\
 
 export async function startSlackStandIn(options: SlackStandInOptions = {}): Promise<SlackStandIn> {
   const token = options.token ?? 'xoxb-sandbox-0000-switchyard';
+  const appToken = options.appToken ?? SANDBOX_APP_TOKEN;
+  const socket = await startSocketModeStandIn({ appId: SANDBOX_IDENTITY.appId });
   const faults = new FaultControls();
   const calls: SlackCall[] = [];
   const requests: RecordedRequest[] = [];
   const responses: SlackResponsePost[] = [];
   const responseUrls = new Map<string, ResponseTarget & { issuedAt: number; uses: number }>();
   const userGroups = new Map<string, readonly string[]>();
+  const people = new Map<string, SandboxPerson>();
+  const unreachable = new Set<string>();
   const newWorkspace = () =>
     new SlackWorkspace({
       channels: options.channels,
       triggerTtlMs: options.triggerTtlMs ?? 3000,
       now: Date.now,
       userGroups,
+      people,
+      unreachable,
     });
   let workspace = newWorkspace();
   let root = '';
@@ -157,11 +183,15 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       }
       const given = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
       delete args.token;
+      // apps.connections.open takes the app-level token, and only it; every other method the bot token.
+      const opensSocket = method === 'apps.connections.open';
       const result = !given
         ? { ok: false, error: 'not_authed' }
-        : given !== token
-          ? { ok: false, error: 'invalid_auth' }
-          : workspace.call(method, args);
+        : given !== (opensSocket ? appToken : token)
+          ? { ok: false, error: opensSocket && given === token ? 'not_allowed_token_type' : 'invalid_auth' }
+          : opensSocket
+            ? { ok: true, url: socket.connectionUrl() }
+            : workspace.call(method, args);
       const ok = result.ok === true;
       calls.push({ method, args, at: req.at, ok, ...(ok ? {} : { error: String(result.error) }) });
       sendJson(res, 200, result);
@@ -174,6 +204,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     url: `${server.url}/api/`,
     port: server.port,
     token,
+    appToken,
+    socket,
     identity: SANDBOX_IDENTITY,
     faults,
     calls,
@@ -195,6 +227,14 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     },
     setUserGroup(id, members) {
       userGroups.set(id, [...members]);
+    },
+    setPerson(id, person) {
+      if (person) people.set(id, { ...person });
+      else people.delete(id);
+    },
+    setUnreachable(channel, hidden = true) {
+      if (hidden) unreachable.add(channel);
+      else unreachable.delete(channel);
     },
     rateLimit(method, retryAfterSeconds = 1, times = 1) {
       faults.inject({
@@ -225,6 +265,9 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       faults.clear();
       workspace = newWorkspace();
     },
-    close: () => server.close(),
+    close: async () => {
+      await socket.close();
+      await server.close();
+    },
   };
 }

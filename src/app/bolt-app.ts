@@ -6,6 +6,7 @@ import { boltLogger } from './bolt-logger.js';
 import type { AppContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
 import { guardSlackRequests, MAX_SLACK_BODY_BYTES } from './slack-request-guard.js';
+import { workspaceGuard } from './workspace-guard.js';
 
 /**
  * Bolt's HTTP receiver, built here because App does not pass `bodyLimit` on: bodies over 1 MB
@@ -50,6 +51,7 @@ export function createBotApp(config: Config, ctx: AppContext): App {
   app.error(async (error) => {
     ctx.log.error({ err: error }, 'unhandled error in a Slack handler');
   });
+  app.use(workspaceGuard(app.client, ctx.log));
   registerCommands(app, ctx);
   return app;
 }

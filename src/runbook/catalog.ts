@@ -200,12 +200,14 @@ const ServiceSchema = z
     }
   });
 
-const CatalogSchema = z.strictObject({
+/** The catalog's schema: every key it accepts (services.example.yaml shows each). */
+export const CatalogSchema = z.strictObject({
   slack: z.strictObject({
     channel: slackChannel,
     incidentsChannel: slackChannel.optional(),
     releaseManagers: z.array(slackUser).min(1, 'needs at least one release manager'),
-    onCall: z.string().regex(/^[SU][A-Z0-9]+$/, 'must be a user group (S…) or user (U…) id'),
+    // Enterprise Grid user ids start with W, as for the other user fields.
+    onCall: z.string().regex(/^[SUW][A-Z0-9]+$/, 'must be a user group (S…) or user (U…) id'),
   }),
   window: z
     .strictObject({

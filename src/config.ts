@@ -40,7 +40,7 @@ const EnvSchema = z
       .string()
       .regex(/^[A-Za-z0-9]{32}$/, 'must be a 32-character Events API v2 integration key')
       .optional(),
-    /** REST API token: lets /deploy refuse while the service's PagerDuty service has an open high-urgency incident. */
+    /** REST API token, to read the open incidents of a service's PagerDuty service. */
     PAGERDUTY_API_TOKEN: z.string().optional(),
     PAGERDUTY_EVENTS_URL: httpUrl('https://events.pagerduty.com'),
     PAGERDUTY_API_URL: httpUrl('https://api.pagerduty.com'),

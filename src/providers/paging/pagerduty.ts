@@ -37,8 +37,6 @@ export interface PagerDutyPagingOptions {
   rateLimitRetryMs?: number;
 }
 
-const SEVERITIES = new Set(['critical', 'error', 'warning', 'info']);
-
 /** Rate limits, timeouts and PagerDuty's own trouble may pass; a refused request will not. */
 const retriableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
@@ -77,10 +75,11 @@ function transportFailure(what: string, error: unknown): ProviderFailed {
   // api() rejects with the Response itself when an answer's body is not JSON (a proxy's HTML page).
   if (typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number') {
     const status = (error as { status: number }).status;
-    const failure = statusFailure(what, status, undefined);
-    return status < 300
-      ? new ProviderFailed(`${what}: ${status} with a body that is not JSON`, { retriable: true, cause: error })
-      : new ProviderFailed(failure.message, { retriable: failure.retriable, cause: error });
+    if (status < 300) {
+      return new ProviderFailed(`${what}: ${status} with a body that is not JSON`, { retriable: true, cause: error });
+    }
+    const { message, retriable } = statusFailure(what, status, undefined);
+    return new ProviderFailed(message, { retriable, cause: error });
   }
   const code = (error as { code?: unknown } | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
@@ -121,11 +120,6 @@ export class PagerDutyPaging implements PagingProvider {
   }
 
   async trigger(page: Page): Promise<void> {
-    if (!SEVERITIES.has(page.severity)) {
-      throw new ProviderFailed(`PagerDuty trigger ${page.dedupKey}: unknown severity ${String(page.severity)}`, {
-        retriable: false,
-      });
-    }
     await this.enqueue({
       routing_key: this.routingKeyFor(page.service, 'trigger', page.dedupKey),
       event_action: 'trigger',

@@ -387,6 +387,14 @@ describe('PagerDutyPaging.openHighUrgencyIncidents', () => {
     });
   });
 
+  it('a 200 whose body is not JSON is retriable', async () => {
+    pd.faults.inject({ status: 200, match: '/incidents', body: 'maintenance' });
+    expect(await failureOf(paging.openHighUrgencyIncidents(ACME_SERVICE))).toMatchObject({
+      retriable: true,
+      message: `PagerDuty incidents of ${ACME_SERVICE}: 200 with a body that is not JSON`,
+    });
+  });
+
   it('a hanging REST API fails at the deadline, retriably', async () => {
     pd.faults.inject({ hang: true, match: '/incidents' });
     const started = Date.now();

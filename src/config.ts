@@ -3,6 +3,8 @@ import { ConfigInvalid } from './errors.js';
 import { formatPath } from './runbook/catalog.js';
 
 const optionalUrl = (hint: string) => z.url({ error: `must be a URL such as ${hint}` }).optional();
+const httpUrl = (hint: string) =>
+  z.url({ protocol: /^https?$/, error: `must be an http(s) URL such as ${hint}` }).optional();
 const positiveInt = (fallback: number) =>
   z.coerce
     .number({ error: 'must be a number' })
@@ -33,6 +35,15 @@ const EnvSchema = z
     DD_APP_KEY: z.string().optional(),
     DD_SITE: z.string().default('datadoghq.com'),
     DATADOG_API_URL: optionalUrl('http://127.0.0.1:8126'),
+    /** Events API v2 integration key; a service's `pagerduty.routingKey` overrides it. Paging is off without any. */
+    PAGERDUTY_ROUTING_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9]{32}$/, 'must be a 32-character Events API v2 integration key')
+      .optional(),
+    /** REST API token, to read the open incidents of a service's PagerDuty service. */
+    PAGERDUTY_API_TOKEN: z.string().optional(),
+    PAGERDUTY_EVENTS_URL: httpUrl('https://events.pagerduty.com'),
+    PAGERDUTY_API_URL: httpUrl('https://api.pagerduty.com'),
     /** Key prefix in Redis and BullMQ queue prefix; lets several installs (or tests) share one Redis. */
     SWITCHYARD_PREFIX: z
       .string()

@@ -24,6 +24,12 @@ export const REDACTED_PATHS = [
   'config.DD_API_KEY',
   'config.DD_APP_KEY',
   'config.BULL_BOARD_PASSWORD',
+  'config.PAGERDUTY_ROUTING_KEY',
+  'config.PAGERDUTY_API_TOKEN',
+  'routingKey',
+  '*.routingKey',
+  'routing_key',
+  '*.routing_key',
   'config.REDIS_URL',
 ];
 
@@ -38,6 +44,8 @@ export const SECRET_VARIABLES = [
   'AWS_SESSION_TOKEN',
   'BULL_BOARD_PASSWORD',
   'REDIS_PASSWORD',
+  'PAGERDUTY_ROUTING_KEY',
+  'PAGERDUTY_API_TOKEN',
 ] as const;
 
 /** The password inside `redis://user:password@host`, as typed and percent-decoded. */

@@ -142,6 +142,18 @@ const ServiceSchema = z
       .prefault({}),
     rollbackWindowSeconds: seconds.default(DEFAULT_ROLLBACK_WINDOW_SECONDS),
     monitorSeconds: seconds.default(DEFAULT_MONITOR_SECONDS),
+    pagerduty: z
+      .strictObject({
+        routingKey: z
+          .string()
+          .regex(/^[A-Za-z0-9]{32}$/, 'must be a 32-character Events API v2 integration key')
+          .optional(),
+        serviceId: z
+          .string()
+          .regex(/^P[A-Z0-9]{6}$/, 'must be a PagerDuty service id such as PABC123')
+          .optional(),
+      })
+      .optional(),
     hooks: z
       .strictObject({ preDeploy: z.array(HookSchema).default([]), postDeploy: z.array(HookSchema).default([]) })
       .prefault({}),

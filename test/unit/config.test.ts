@@ -129,6 +129,32 @@ describe('loadConfig', () => {
     expect(errorOf({ ...REQUIRED, LOG_LEVEL: 'loud' })).toMatch(/^invalid environment: LOG_LEVEL /);
   });
 
+  it('PagerDuty variables are optional, kept when given, and checked', () => {
+    const off = loadConfig({ ...REQUIRED });
+    expect([
+      off.PAGERDUTY_ROUTING_KEY,
+      off.PAGERDUTY_API_TOKEN,
+      off.PAGERDUTY_EVENTS_URL,
+      off.PAGERDUTY_API_URL,
+    ]).toEqual([undefined, undefined, undefined, undefined]);
+    const on = {
+      PAGERDUTY_ROUTING_KEY: 'e93facc04764012d7bfb002500d5d1a6',
+      PAGERDUTY_API_TOKEN: 'y_NbAkKc66ryYTWUXYEu',
+      PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:8127',
+      PAGERDUTY_API_URL: 'https://api.eu.pagerduty.com',
+    };
+    expect(loadConfig({ ...REQUIRED, ...on })).toMatchObject(on);
+    expect(errorOf({ ...REQUIRED, PAGERDUTY_ROUTING_KEY: 'e93facc0476401' })).toBe(
+      'invalid environment: PAGERDUTY_ROUTING_KEY must be a 32-character Events API v2 integration key',
+    );
+    expect(errorOf({ ...REQUIRED, PAGERDUTY_EVENTS_URL: 'events.pagerduty.com' })).toBe(
+      'invalid environment: PAGERDUTY_EVENTS_URL must be an http(s) URL such as https://events.pagerduty.com',
+    );
+    expect(errorOf({ ...REQUIRED, PAGERDUTY_API_URL: 'ftp://api.pagerduty.com' })).toBe(
+      'invalid environment: PAGERDUTY_API_URL must be an http(s) URL such as https://api.pagerduty.com',
+    );
+  });
+
   it('several bad variables are all named', () => {
     const message = errorOf({ SLACK_BOT_TOKEN: 'x', PORT: 'abc', REDIS_URL: 'http://x' });
     expect(message).toContain('SLACK_SIGNING_SECRET is required');

@@ -81,6 +81,30 @@ describe('createLogger', () => {
     expect(secretsIn({ REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual([]);
   });
 
+  it('keeps PagerDuty’s routing key and API token out of the logs', () => {
+    const env = {
+      PAGERDUTY_ROUTING_KEY: 'e93facc04764012d7bfb002500d5d1a6',
+      PAGERDUTY_API_TOKEN: 'y_NbAkKc66ryYTWUXYEu',
+    };
+    expect(secretsIn(env).sort()).toEqual([env.PAGERDUTY_API_TOKEN, env.PAGERDUTY_ROUTING_KEY].sort());
+    const { log, lines } = capture([]);
+    log.info(
+      {
+        config: { PAGERDUTY_ROUTING_KEY: env.PAGERDUTY_ROUTING_KEY, PAGERDUTY_API_TOKEN: env.PAGERDUTY_API_TOKEN },
+        event: { routing_key: env.PAGERDUTY_ROUTING_KEY, dedup_key: 'switchyard-dep-42-breach' },
+        pagerduty: { routingKey: env.PAGERDUTY_ROUTING_KEY, serviceId: 'PIJ90N7' },
+      },
+      'paging',
+    );
+    const line = lines.join('');
+    expect(line).not.toContain(env.PAGERDUTY_ROUTING_KEY);
+    expect(line).not.toContain(env.PAGERDUTY_API_TOKEN);
+    expect(JSON.parse(line)).toMatchObject({
+      event: { dedup_key: 'switchyard-dep-42-breach' },
+      pagerduty: { serviceId: 'PIJ90N7' },
+    });
+  });
+
   it('by default scrubs what the process environment holds', () => {
     const previous = process.env.SLACK_SIGNING_SECRET;
     process.env.SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';

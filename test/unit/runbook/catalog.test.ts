@@ -406,6 +406,23 @@ describe('parseCatalog: every error names its path', () => {
     expect(broken((c) => (api(c).workload.image = 'registry.local:5000/acme-api'))).toEqual([]);
   });
 
+  it('a service’s pagerduty routing key and service id are optional and checked', () => {
+    const routingKey = 'e93facc04764012d7bfb002500d5d1a6';
+    expect(broken((c) => (api(c).pagerduty = { routingKey, serviceId: 'PIJ90N7' }))).toEqual([]);
+    const input = specCatalogInput();
+    api(input).pagerduty = { serviceId: 'PIJ90N7' };
+    expect(parseCatalog(input).services['acme-api']?.pagerduty).toEqual({ serviceId: 'PIJ90N7' });
+    expect(parseCatalog(specCatalogInput()).services['acme-api']?.pagerduty).toBeUndefined();
+
+    expect(broken((c) => (api(c).pagerduty = { routingKey: 'abc', serviceId: 'pij90n7' }))).toEqual([
+      'services.acme-api.pagerduty.routingKey: must be a 32-character Events API v2 integration key',
+      'services.acme-api.pagerduty.serviceId: must be a PagerDuty service id such as PABC123',
+    ]);
+    expect(broken((c) => (api(c).pagerduty = { serviceId: 'PIJ90N7', escalationPolicy: 'P1' }))).toEqual([
+      'services.acme-api.pagerduty: Unrecognized key: "escalationPolicy"',
+    ]);
+  });
+
   it('a checklist of more than 90 items is refused (the modal holds 100 blocks)', () => {
     expect(MAX_CHECKLIST_ITEMS).toBe(90);
     expect(broken((c) => (c.checklist = Array.from({ length: 90 }, (_, i) => `item ${i}`)))).toEqual([]);

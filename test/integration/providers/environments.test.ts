@@ -33,7 +33,7 @@ const production = target('production', '222222222222', 'us-east-1');
 /**
  * The SDK's identity cache asks for new credentials once they are within 5 minutes of expiry
  * (`EXPIRATION_MS = 300_000` in @smithy/core's memoizeIdentityProvider, used by the client's
- * SigV4 config): credentials that expire 2 s past that window are due again 2 s after issue.
+ * SigV4 config): credentials that expire a minute past that window are due again a minute after issue.
  */
 const REFRESH_WINDOW_SECONDS = 300;
 
@@ -143,26 +143,48 @@ describe('per-environment ELBv2 clients', () => {
     expect([...keys]).toEqual([sts.assumed[0]?.accessKeyId]);
   });
 
-  it('asks STS again once the credentials near their expiry, and signs with the new ones', async () => {
-    sts.setExpiresInSeconds(REFRESH_WINDOW_SECONDS + 2);
-    clients = new AlbClients(environments);
-    const traffic = clients.trafficFor('staging');
-    await traffic.readWeights(staging);
-    await traffic.readWeights(staging);
-    expect(sts.assumed).toHaveLength(1);
+  it('asks STS again once the credentials are within the refresh window of expiry, and signs with the new ones', async () => {
+    // Only Date is faked, so the SDK's cache and the stand-in see the same clock and sockets run as usual.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const issuedAt = Date.now();
+      sts.setExpiresInSeconds(REFRESH_WINDOW_SECONDS + 60);
+      clients = new AlbClients(environments);
+      const traffic = clients.trafficFor('staging');
+      await traffic.readWeights(staging);
+      await traffic.readWeights(staging);
+      vi.setSystemTime(issuedAt + 55_000);
+      await traffic.readWeights(staging);
+      expect(sts.assumed).toHaveLength(1);
 
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    await traffic.readWeights(staging);
-    await traffic.readWeights(staging);
-    expect(sts.assumed).toHaveLength(2);
-    const [first, second] = sts.assumed;
-    expect(second?.accessKeyId).not.toBe(first?.accessKeyId);
-    expect(callsOf(staging).map((c) => c.signedBy?.accessKeyId)).toEqual([
-      first?.accessKeyId,
-      first?.accessKeyId,
-      second?.accessKeyId,
-      second?.accessKeyId,
-    ]);
+      vi.setSystemTime(issuedAt + 61_000);
+      await traffic.readWeights(staging);
+      await traffic.readWeights(staging);
+      expect(sts.assumed).toHaveLength(2);
+      const [first, second] = sts.assumed;
+      expect(second?.accessKeyId).not.toBe(first?.accessKeyId);
+      expect(second?.expiration.getTime()).toBe(issuedAt + 61_000 + (REFRESH_WINDOW_SECONDS + 60) * 1000);
+      expect(callsOf(staging).map((c) => c.signedBy?.accessKeyId)).toEqual([
+        first?.accessKeyId,
+        first?.accessKeyId,
+        first?.accessKeyId,
+        second?.accessKeyId,
+        second?.accessKeyId,
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('credentials really near expiry are renewed on the wall clock too', async () => {
+    sts.setExpiresInSeconds(REFRESH_WINDOW_SECONDS + 1);
+    clients = new AlbClients(environments);
+    await clients.trafficFor('staging').readWeights(staging);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await clients.trafficFor('staging').readWeights(staging);
+    // At least one renewal (a stalled machine may cross the 1 s margin before the first call signs).
+    expect(sts.assumed.length).toBeGreaterThanOrEqual(2);
+    expect(callsOf(staging).at(-1)?.signedBy?.accessKeyId).toBe(sts.assumed.at(-1)?.accessKeyId);
   });
 
   it('credentials far from expiry are kept (an hour’s worth: no second AssumeRole)', async () => {

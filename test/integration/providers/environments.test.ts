@@ -7,11 +7,14 @@ import { KubeContextMissing, ProviderFailed } from '../../../src/errors.js';
 import { AlbClients } from '../../../src/providers/traffic/alb-clients.js';
 import type { TrafficTarget } from '../../../src/providers/traffic/traffic.js';
 import { kubeConfigsFor } from '../../../src/providers/workload/kube-configs.js';
+import { parseCatalog } from '../../../src/runbook/catalog.js';
+import { environmentsOf } from '../../../src/runbook/environments.js';
 import { KubernetesWorkload } from '../../../src/providers/workload/kubernetes.js';
 import { startElbv2StandIn, type Elbv2StandIn } from '../../../sandbox/elbv2.js';
 import { kubeconfigWithContexts, startKubernetesStandIn, type KubernetesStandIn } from '../../../sandbox/kubernetes.js';
 import { startStsStandIn, type StsStandIn } from '../../../sandbox/sts.js';
 import { rejection } from '../../support/rejection.js';
+import { specCatalogInput } from '../../unit/fixtures.js';
 
 const ROLE = 'arn:aws:iam::111111111111:role/switchyard';
 /** The credentials of the SDK's default chain (here: the environment variables). */
@@ -129,6 +132,16 @@ describe('per-environment ELBv2 clients', () => {
     expect(clients.clientFor('production')).not.toBe(clients.clientFor('staging'));
     expect(clients.trafficFor('staging')).toBe(clients.trafficFor('staging'));
     expect(() => clients?.clientFor('qa')).toThrow('no AWS configuration for environment qa');
+  });
+
+  it('takes the catalog’s environments as they are', async () => {
+    const input = specCatalogInput();
+    input.environments = { staging: { aws: { region: 'us-west-2', roleArn: ROLE } }, production: {} };
+    clients = new AlbClients(environmentsOf(parseCatalog(input)));
+    await clients.trafficFor('staging').readWeights(staging);
+    await clients.trafficFor('production').readWeights(production);
+    expect(sts.assumed.map((a) => a.roleArn)).toEqual([ROLE]);
+    expect(callsOf(production)[0]?.signedBy?.accessKeyId).toBe(DEFAULT_KEY);
   });
 
   it('one AssumeRole serves many ELBv2 calls, concurrent ones included', async () => {
@@ -263,6 +276,16 @@ describe('per-environment kube contexts', () => {
     expect(productionCluster.imageOf('apps', 'acme-api-green', 'api')).toBe(`${IMAGE}:v2`);
     expect(stagingCluster.imageOf('apps', 'acme-api-green', 'api')).toBe(`${IMAGE}:staging`);
     expect(stagingCluster.patches).toEqual([]);
+  });
+
+  it('takes the catalog’s environments as they are', () => {
+    const input = specCatalogInput();
+    input.environments = { staging: { kubeContext: 'staging' }, production: { kubeContext: 'production' } };
+    const configs = kubeConfigsFor(environmentsOf(parseCatalog(input)));
+    expect([...configs].map(([name, kc]) => [name, kc.getCurrentContext()])).toEqual([
+      ['staging', 'staging'],
+      ['production', 'production'],
+    ]);
   });
 
   it('a context missing from KUBECONFIG: KubeContextMissing naming the environment and the context', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { signedBy, type SignedBy } from './aws-signature.js';
 import { FaultControls, startHttpStandIn, type RecordedRequest } from './http-server.js';
 
 const NAMESPACE = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
@@ -37,12 +38,22 @@ export interface WeightChange {
   weights: Record<string, number>;
 }
 
+/** One request that reached the stand-in, with who signed it. */
+export interface Elbv2Call {
+  at: number;
+  action: string;
+  /** From the SigV4 `Authorization` header; undefined for an unsigned request. */
+  signedBy?: SignedBy;
+}
+
 export interface Elbv2StandIn {
   url: string;
   port: number;
   close(): Promise<void>;
   faults: FaultControls;
   requests: RecordedRequest[];
+  /** Every request, in order, with the access key id (and region, session token) it was signed with. */
+  calls: Elbv2Call[];
   /** Adds a listener whose default action forwards to these groups, or replaces its action. */
   addListener(arn: string, targetGroups: TargetGroupWeight[], options?: ActionOptions): void;
   addRule(listenerArn: string, ruleArn: string, targetGroups: TargetGroupWeight[], options?: ActionOptions): void;
@@ -139,6 +150,7 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
   const faults = new FaultControls();
   const requests: RecordedRequest[] = [];
   const changes: WeightChange[] = [];
+  const calls: Elbv2Call[] = [];
 
   const store = (targetGroups: TargetGroupWeight[], opts: ActionOptions = {}): ForwardAction => {
     for (const tg of targetGroups) knownTargetGroups.add(tg.arn);
@@ -285,6 +297,7 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
   const server = await startHttpStandIn(
     (req, res) => {
       const name = actionName(req);
+      calls.push({ at: req.at, action: name, signedBy: signedBy(req.headers) });
       const run = actions[name];
       const requestId = randomUUID();
       try {
@@ -311,6 +324,7 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
     ...server,
     faults,
     requests,
+    calls,
     changes,
     weightsOf,
     addListener: (arn, targetGroups, opts) => void listeners.set(arn, store(targetGroups, opts)),

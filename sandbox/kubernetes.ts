@@ -64,6 +64,29 @@ export interface KubernetesStandIn {
   kubeconfigYaml(): string;
 }
 
+/**
+ * One kubeconfig whose contexts point at several stand-ins — `{ staging: a, production: b }`
+ * gives contexts `staging` and `production` — as one KUBECONFIG holding two clusters does.
+ * The current context is the first unless named.
+ */
+export function kubeconfigWithContexts(
+  standIns: Record<string, Pick<KubernetesStandIn, 'url'>>,
+  currentContext: string | undefined = Object.keys(standIns)[0],
+): string {
+  const names = Object.keys(standIns);
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: names.map((name) => ({
+      name,
+      cluster: { server: standIns[name]?.url, 'insecure-skip-tls-verify': true },
+    })),
+    users: names.map((name) => ({ name, user: { token: TOKEN } })),
+    contexts: names.map((name) => ({ name, context: { cluster: name, user: name, namespace: 'default' } })),
+    'current-context': currentContext,
+  });
+}
+
 /** A `Status` error document, as the API server returns; also for tests that inject faults. */
 export const kubernetesStatus = (code: number, reason: string, message: string, details?: Record<string, unknown>) => ({
   kind: 'Status',

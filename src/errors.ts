@@ -50,6 +50,21 @@ export class CatalogInvalid extends SwitchyardError {
   }
 }
 
+/** An environment's `kubeContext` is not a context of KUBECONFIG: the worker cannot start. */
+export class KubeContextMissing extends SwitchyardError {
+  constructor(
+    readonly environment: string,
+    readonly kubeContext: string,
+    readonly available: readonly string[],
+  ) {
+    super(
+      'config_invalid',
+      `environment ${environment}: kubeContext "${kubeContext}" is not a context of KUBECONFIG` +
+        ` (contexts: ${available.length > 0 ? available.join(', ') : 'none'})`,
+    );
+  }
+}
+
 export class CommandInvalid extends SwitchyardError {
   constructor(message: string) {
     super('command_invalid', message);

@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { isOnCall } from '../../../src/domain/policy.js';
@@ -96,5 +98,30 @@ describe('slack.onCall', () => {
     expect(isOnCall(catalog, 'W0ONCALL')).toBe(true);
     input.slack.onCall = 'X0ONCALL';
     expect(() => parseCatalog(input)).toThrow('slack.onCall: must be a user group (S…) or user (U…) id');
+  });
+});
+
+describe('keys checked but not acted on yet', () => {
+  it('loading a catalog that sets environments or PagerDuty is refused, naming each key', async () => {
+    const input = parse(await readFile(FILE, 'utf8')) as Record<string, unknown> & {
+      services: Record<string, Record<string, unknown>>;
+    };
+    input.environments = { staging: {}, production: { promotedFrom: 'staging' } };
+    input.services['acme-api']!.pagerduty = { serviceId: 'PABC123' };
+    const dir = await mkdtemp(join(tmpdir(), 'switchyard-catalog-'));
+    try {
+      const file = join(dir, 'services.yaml');
+      await writeFile(file, stringify(input));
+      const error = await loadCatalog(file).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toContain('environments: is validated but not acted on by this version');
+      expect(error?.message).toContain('services.acme-api.pagerduty: is validated but not acted on');
+      // The schema itself accepts them: the refusal is about what this version does, not their shape.
+      expect(() => parseCatalog(input)).not.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { describeError } from '../src/errors.js';
 import { checklistOf, type ServiceConfig, type Strategy } from '../src/runbook/catalog.js';
 import { checklistModal } from '../views/checklist-modal.js';
 import { planReport } from '../views/reports.js';
+import { dryRun } from './dry-run.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
@@ -74,7 +75,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     if (cmd.dryRun) {
       await ack({
         response_type: 'in_channel',
-        text: planReport(cmd.service, service, strategy, cmd.version, ctx.catalog),
+        text: planReport(dryRun(cmd.service, service, strategy, cmd.version, ctx.catalog)),
       });
       return;
     }

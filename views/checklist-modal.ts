@@ -1,4 +1,4 @@
-import type { Strategy } from '../src/runbook/catalog.js';
+import type { Strategy } from '../src/domain/deployment.js';
 import { plain, section, truncate } from './text.js';
 
 export const CHECKLIST_CALLBACK = 'deploy_checklist';

@@ -1,13 +1,18 @@
-import type { Catalog } from '../runbook/catalog.js';
+export type Weekday = 'Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun';
 
-export type DeployWindow = NonNullable<Catalog['window']>;
+/** When non-hotfix deploys are allowed: days and `HH:MM-HH:MM` ranges blocked, in one time zone. */
+export interface DeployWindow {
+  timezone: string;
+  blockedDays: Weekday[];
+  blockedHours: string[];
+}
 
 const MINUTE = 60_000;
 /** A week and a day: past that, every slot is blocked and there is no next open one. */
 const SEARCH_MINUTES = 8 * 24 * 60;
 
 interface LocalTime {
-  day: DeployWindow['blockedDays'][number];
+  day: Weekday;
   minutes: number;
 }
 

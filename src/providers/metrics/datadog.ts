@@ -4,7 +4,8 @@ import { STATUS_CODES } from 'node:http';
 import * as client from '@datadog/datadog-api-client/dist/packages/datadog-api-client-common/index.js';
 import * as v1 from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/index.js';
 import { ConfigInvalid, ProviderFailed } from '../../errors.js';
-import type { FiringMonitor, Measurement, MetricsProvider } from './metrics.js';
+import type { FiringMonitor, Measurement } from '../../domain/gates.js';
+import type { MetricsProvider } from './metrics.js';
 
 export interface DatadogMetricsOptions {
   apiKey: string;

@@ -4,6 +4,7 @@ import { ACKNOWLEDGE_ACTION, RESUME_ACTION, ROLLBACK_NOW_ACTION } from '../views
 import { context, section } from '../views/text.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
 import { requestRollback } from './rollback.js';
+import { tellUser } from './tell-user.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -21,13 +22,7 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     }
     return { d };
   };
-  const tell = async (body: ButtonBody, text: string) => {
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    if (channel)
-      await app.client.chat
-        .postEphemeral({ channel, user: body.user.id, text })
-        .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
-  };
+  const tell = (body: ButtonBody, text: string) => tellUser(ctx, app.client, body, text);
   /** Replaces the alert's buttons with who pressed what, so nobody presses them twice. */
   const settle = async (body: ButtonBody, line: string) => {
     const channel = body.channel?.id ?? body.container?.channel_id;

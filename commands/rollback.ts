@@ -2,8 +2,8 @@ import type { App } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
 import { describeError } from '../src/errors.js';
 import type { ServiceConfig } from '../src/runbook/catalog.js';
-import { decodeSlackText, echo, escapeText } from '../views/text.js';
-import type { Parsed } from './deploy-text.js';
+import { decodeSlackText, escapeText } from '../views/text.js';
+import { unknownService, type Parsed } from './deploy-text.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
 
 const USAGE = 'Usage: `/rollback &lt;service&gt; [reason…]`';
@@ -22,7 +22,7 @@ export function parseRollback(text: string, services: readonly string[]): Parsed
   if (!name || !services.includes(name)) {
     return {
       ok: false,
-      error: `${name ? `unknown service \`${echo(name)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}`,
+      error: `${unknownService(services, name)}. ${USAGE}`,
     };
   }
   return {

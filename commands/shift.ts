@@ -5,6 +5,7 @@ import { describeStep } from '../src/domain/steps.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { decodeSlackText, echo } from '../views/text.js';
+import { unknownService } from './deploy-text.js';
 
 const USAGE = 'Usage: `/shift &lt;service&gt; &lt;percent 0-100&gt;` or `/shift &lt;service&gt; resume`';
 
@@ -19,7 +20,7 @@ export function parseShift(
   if (!service || !services.includes(service)) {
     return {
       ok: false,
-      error: `${service ? `unknown service \`${echo(service)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}`,
+      error: `${unknownService(services, service)}. ${USAGE}`,
     };
   }
   if (extra.length > 0 || value === undefined) return { ok: false, error: USAGE };

@@ -139,20 +139,6 @@ export class KubernetesWorkload implements WorkloadProvider {
     return this.restoreTemplate(deployment, ref, template);
   }
 
-  async undoRollout(ref: WorkloadRef): Promise<{ changed: boolean; image?: string }> {
-    const deployment = await this.read(ref);
-    const current = revisionOf(deployment);
-    const previous = (await this.history(deployment, ref)).find((rs) => revisionOf(rs) < current);
-    const template = previous && deploymentTemplate(previous);
-    if (!template)
-      throw new ProviderFailed(
-        `kubernetes: deployment ${refName(ref)} has no revision before ${current} to roll back to`,
-        { retriable: false },
-      );
-    const image = template.spec?.containers.find((c) => c.name === ref.container)?.image;
-    return { ...(await this.restoreTemplate(deployment, ref, template)), ...(image ? { image } : {}) };
-  }
-
   runJob(spec: JobSpec): Promise<{ created: boolean }> {
     return this.jobs.run(spec);
   }

@@ -1,0 +1,20 @@
+import type { BlockAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { AppContext } from '../src/app/context.js';
+
+/**
+ * An ephemeral reply to whoever pressed a button, in the channel the button is in. Best effort:
+ * a reply Slack refuses is logged, never thrown, as the press itself has been handled.
+ */
+export async function tellUser(
+  ctx: Pick<AppContext, 'log'>,
+  client: WebClient,
+  body: BlockAction,
+  text: string,
+): Promise<void> {
+  const channel = body.channel?.id ?? body.container?.channel_id;
+  if (!channel) return;
+  await client.chat
+    .postEphemeral({ channel, user: body.user.id, text })
+    .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
+}

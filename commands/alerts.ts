@@ -4,7 +4,7 @@ import { ACKNOWLEDGE_ACTION, RESUME_ACTION, ROLLBACK_NOW_ACTION } from '../views
 import { context, section } from '../views/text.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
 import { requestRollback } from './rollback.js';
-import { tellUser } from './tell-user.js';
+import { tellUser } from './ephemeral.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 

@@ -11,6 +11,7 @@ import { dryRun } from './dry-run.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
+import { ephemeral } from './ephemeral.js';
 
 export const newDeploymentId = (service: string, now: number): string =>
   `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -42,25 +43,25 @@ export function registerDeploy(app: App, ctx: AppContext): void {
   app.command('/deploy', async ({ command, ack, respond, client }) => {
     const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog);
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
     }
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: DEPLOY_USAGE });
+      await ack(ephemeral(DEPLOY_USAGE));
       return;
     }
     if (cmd.kind !== 'deploy') {
       const refusal = adminRefusal(ctx, cmd, command.user_id);
       if (refusal) {
-        await ack({ response_type: 'ephemeral', text: `:no_entry: ${refusal}` });
+        await ack(ephemeral(`:no_entry: ${refusal}`));
         return;
       }
       await ack();
       const text = await runAdminCommand(ctx, cmd, command.user_id).catch(
         (error: unknown) => `:warning: ${describeError(error)}`,
       );
-      await respond({ response_type: 'ephemeral', text });
+      await respond(ephemeral(text));
       return;
     }
     const service = ctx.catalog.services[cmd.service] as ServiceConfig;
@@ -69,7 +70,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       ? `you are not a deployer of ${cmd.service}; ask one of its deployers or a release manager`
       : strategyMismatch(cmd.service, service, strategy);
     if (refusal) {
-      await ack({ response_type: 'ephemeral', text: `:no_entry: ${refusal}` });
+      await ack(ephemeral(`:no_entry: ${refusal}`));
       return;
     }
     if (cmd.dryRun) {
@@ -84,7 +85,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     try {
       const stateRefused = await deployRefusal(ctx, cmd.service, cmd.version, cmd.hotfix);
       if (stateRefused) {
-        await respond({ response_type: 'ephemeral', text: `:no_entry: ${stateRefused}` });
+        await respond(ephemeral(`:no_entry: ${stateRefused}`));
         return;
       }
       await client.views.open({
@@ -96,10 +97,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       });
     } catch (error) {
       ctx.log.error({ err: error, service: cmd.service }, 'could not open the checklist');
-      await respond({
-        response_type: 'ephemeral',
-        text: `:warning: could not open the checklist: ${describeError(error)}`,
-      });
+      await respond(ephemeral(`:warning: could not open the checklist: ${describeError(error)}`));
     }
   });
 }

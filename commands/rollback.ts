@@ -5,6 +5,7 @@ import type { ServiceConfig } from '../src/runbook/catalog.js';
 import { decodeSlackText, escapeText } from '../views/text.js';
 import { unknownService, type Parsed } from './deploy-text.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
+import { ephemeral } from './ephemeral.js';
 
 const USAGE = 'Usage: `/rollback &lt;service&gt; [reason…]`';
 
@@ -72,7 +73,7 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
   app.command('/rollback', async ({ command, ack, respond }) => {
     const parsed = parseRollback(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
     }
     const { service: name, reason } = parsed.command;
@@ -80,21 +81,19 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
     const permission = await rollbackPermission(ctx, onCall, service, command.user_id);
     if (!permission.allowed) {
       const because = permission.because ? ` (${permission.because})` : '';
-      await ack({
-        response_type: 'ephemeral',
-        text: `:no_entry: you may not roll back ${name}: its deployers, release managers and on-call may${because}`,
-      });
+      await ack(
+        ephemeral(
+          `:no_entry: you may not roll back ${name}: its deployers, release managers and on-call may${because}`,
+        ),
+      );
       return;
     }
     await ack();
     try {
-      await respond({ response_type: 'ephemeral', text: await requestRollback(ctx, name, command.user_id, reason) });
+      await respond(ephemeral(await requestRollback(ctx, name, command.user_id, reason)));
     } catch (error) {
       ctx.log.error({ err: error, service: name }, 'rollback request failed');
-      await respond({
-        response_type: 'ephemeral',
-        text: `:warning: could not request the rollback of ${name}: ${describeError(error)}`,
-      });
+      await respond(ephemeral(`:warning: could not request the rollback of ${name}: ${describeError(error)}`));
     }
   });
 }

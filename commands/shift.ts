@@ -6,6 +6,7 @@ import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { decodeSlackText, echo } from '../views/text.js';
 import { unknownService } from './deploy-text.js';
+import { ephemeral } from './ephemeral.js';
 
 const USAGE = 'Usage: `/shift &lt;service&gt; &lt;percent 0-100&gt;` or `/shift &lt;service&gt; resume`';
 
@@ -40,27 +41,21 @@ export function registerShift(app: App, ctx: AppContext): void {
   app.command('/shift', async ({ command, ack, respond }) => {
     const parsed = parseShift(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
     }
     const { service } = parsed.command;
     const config = ctx.catalog.services[service];
     if (!config || !mayDeploy(ctx.catalog, config, command.user_id)) {
-      await ack({
-        response_type: 'ephemeral',
-        text: `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may`,
-      });
+      await ack(ephemeral(`:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may`));
       return;
     }
     await ack();
     try {
-      await respond({ response_type: 'ephemeral', text: await shift(ctx, parsed.command, command.user_id) });
+      await respond(ephemeral(await shift(ctx, parsed.command, command.user_id)));
     } catch (error) {
       ctx.log.error({ err: error, service }, 'shift failed');
-      await respond({
-        response_type: 'ephemeral',
-        text: `:warning: could not shift ${service}: ${describeError(error)}`,
-      });
+      await respond(ephemeral(`:warning: could not shift ${service}: ${describeError(error)}`));
     }
   });
 }

@@ -115,12 +115,7 @@ export class KubernetesWorkload implements WorkloadProvider {
     if (this.imageIn(await this.read(ref), ref) === image) return { changed: false };
     // Strategic merge keys containers by name, so the patch names one container and leaves its siblings alone.
     const body = { spec: { template: { spec: { containers: [{ name: ref.container, image }] } } } };
-    await this.call(deploymentOf(ref), 'patch', (options) =>
-      this.apps.patchNamespacedDeployment(
-        { namespace: ref.namespace, name: ref.deployment, body },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, options),
-      ),
-    );
+    await this.patch(ref, 'patch', body, PatchStrategy.StrategicMergePatch);
     return { changed: true };
   }
 
@@ -177,12 +172,7 @@ export class KubernetesWorkload implements WorkloadProvider {
     if (canonical(deployment.spec?.template) === canonical(template)) return { changed: false };
     // Under a pod template the client's model fields keep their wire names (none is renamed like `_from`), so they serialize as sent.
     const body = [{ op: 'replace', path: '/spec/template', value: JSON.parse(canonical(template)) as unknown }];
-    await this.call(deploymentOf(ref), 'roll back', (options) =>
-      this.apps.patchNamespacedDeployment(
-        { namespace: ref.namespace, name: ref.deployment, body },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, options),
-      ),
-    );
+    await this.patch(ref, 'roll back', body, PatchStrategy.JsonPatch);
     return { changed: true };
   }
 
@@ -295,6 +285,16 @@ export class KubernetesWorkload implements WorkloadProvider {
   }
 
   /** One request, bounded by the timeout, its failure turned into a ProviderFailed naming `subject` ("deployment prod/api"). */
+  /** Sends `body` to the Deployment as a patch of `type`. */
+  private async patch(ref: WorkloadRef, action: string, body: object, type: PatchStrategy): Promise<void> {
+    await this.call(deploymentOf(ref), action, (options) =>
+      this.apps.patchNamespacedDeployment(
+        { namespace: ref.namespace, name: ref.deployment, body },
+        setHeaderOptions('Content-Type', type, options),
+      ),
+    );
+  }
+
   private async call<T>(
     subject: string,
     action: string,

@@ -59,7 +59,7 @@ export function onCallDirectory(
 }
 
 /**
- * Who may roll back a service, press Roll back now, Resume or Acknowledge (SPEC §3): its
+ * Who may roll back a service, press Roll back now, Resume or Acknowledge: its
  * deployers, release managers and on-call. The refusal's `because` says when on-call could not
  * be checked, so an on-call engineer refused by a Slack outage knows why.
  */

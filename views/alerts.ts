@@ -14,7 +14,7 @@ const button = (actionId: string, text: string, value: string, style?: 'primary'
   ...(style ? { style } : {}),
 });
 
-/** A gate breach after the rollback window (SPEC §5 step 7): on-call decides. */
+/** A gate breach after the rollback window: on-call decides. */
 export function postWindowAlert(d: Deployment, onCall: string, evidence: string[]) {
   const text = `🚨 ${mention(onCall)} ${d.service} \`${d.version}\` breaches its gates after the automatic rollback window`;
   return {

@@ -40,7 +40,7 @@ const toMinutes = (hhmm: string): number => {
 };
 
 /** Why `ms` falls outside the deploy window (seeds 001, 002: never on Fridays, avoid peak hours), if it does. */
-export function blockedBecause(window: DeployWindow, ms: number): string | undefined {
+function blockedBecause(window: DeployWindow, ms: number): string | undefined {
   const local = localTime(ms, window.timezone);
   if (window.blockedDays.includes(local.day)) return `deploys are blocked on ${local.day}`;
   for (const range of window.blockedHours) {
@@ -51,7 +51,7 @@ export function blockedBecause(window: DeployWindow, ms: number): string | undef
 }
 
 /** The first minute from `ms` on when deploying is allowed, or undefined if none within a week. */
-export function nextOpenSlot(window: DeployWindow, ms: number): number | undefined {
+function nextOpenSlot(window: DeployWindow, ms: number): number | undefined {
   const start = Math.ceil(ms / MINUTE) * MINUTE;
   for (let i = 0; i <= SEARCH_MINUTES; i += 1) {
     const candidate = start + i * MINUTE;
@@ -61,7 +61,7 @@ export function nextOpenSlot(window: DeployWindow, ms: number): number | undefin
 }
 
 /** `Mon 09:00 America/New_York` */
-export function describeLocal(window: DeployWindow, ms: number): string {
+function describeLocal(window: DeployWindow, ms: number): string {
   const local = localTime(ms, window.timezone);
   const hh = String(Math.floor(local.minutes / 60)).padStart(2, '0');
   const mm = String(local.minutes % 60).padStart(2, '0');

@@ -1,7 +1,7 @@
 import { describeWeights, sameWeights, weightsFor, type Weights } from './color.js';
 import type { Deployment, Intents } from './deployment.js';
 
-/** What the infrastructure showed when the worker looked before acting (SPEC §5). */
+/** What the infrastructure showed when the worker looked before acting. */
 export interface ObservedState {
   weights?: Weights;
   /** The image of the Deployment the new version went to. */

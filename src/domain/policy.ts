@@ -12,7 +12,7 @@ export interface Deployers {
 
 export const isReleaseManager = (catalog: Roles, user: string): boolean => catalog.slack.releaseManagers.includes(user);
 
-/** `deployers` unset means anyone may deploy the service (SPEC §2); release managers always may. */
+/** `deployers` unset means anyone may deploy the service; release managers always may. */
 export const mayDeploy = (catalog: Roles, service: Deployers, user: string): boolean =>
   !service.deployers || service.deployers.includes(user) || isReleaseManager(catalog, user);
 
@@ -24,7 +24,7 @@ export const mayRollback = (catalog: Roles, service: Deployers, user: string): b
 
 export type DecisionRefusal = 'not-release-manager' | 'own-deployment';
 
-/** Only a release manager decides, and never on their own request (SPEC §4). */
+/** Only a release manager decides, and never on their own request. */
 export function decisionRefusal(catalog: Roles, d: Deployment, user: string): DecisionRefusal | undefined {
   if (!isReleaseManager(catalog, user)) return 'not-release-manager';
   if (d.requester === user) return 'own-deployment';

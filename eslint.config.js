@@ -69,13 +69,26 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }],
     },
   },
+  // Pure also means no package and no Node built-in: no I/O, no clock but the one handed in.
   {
-    // Pure also means no package and no Node built-in: no I/O, no clock but the one handed in.
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         { patterns: [{ regex: '^[^.]', message: 'src/domain is pure: it imports only src/domain.' }] },
+      ],
+    },
+  },
+  {
+    files: ['views/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^[^.]', message: 'Views are pure Block Kit builders: they import only src/domain and views/.' },
+          ],
+        },
       ],
     },
   },

@@ -20,6 +20,7 @@ describe('layer rules (npm run lint)', () => {
     ['views/x.ts', "import type { DeploymentStore } from '../src/store/deployment-store.js';", 'Views are pure'],
     ['views/x.ts', "import { planSteps } from '../src/runbook/plan.js';", 'Views are pure'],
     ['views/x.ts', "import { registerDeploy } from '../commands/deploy.js';", 'Views are pure'],
+    ['views/x.ts', "import type { WebClient } from '@slack/web-api';", 'Views are pure'],
     ['src/providers/traffic/x.ts', "import { DeploymentQueue } from '../../queue/deployment-queue.js';", 'Providers'],
     ['src/providers/x.ts', "import type { AppContext } from '../app/context.js';", 'Providers'],
     ['src/providers/x.ts', "import { registerCommands } from '../../commands/index.js';", 'Providers'],

@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction, Context } from '@slack/bolt';
 import type { AppContext } from '../src/app/context.js';
+import type { Deployment } from '../src/domain/deployment.js';
 import { membersOf } from '../src/app/workspace-guard.js';
 import { ACKNOWLEDGE_ACTION, RESUME_ACTION, ROLLBACK_NOW_ACTION } from '../views/alerts.js';
 import { context, section } from '../views/text.js';
@@ -46,32 +47,31 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not update the alert'));
   };
 
-  app.action<ButtonBody>(ROLLBACK_NOW_ACTION, async ({ ack, body, action, context }) => {
-    await ack();
-    const checked = await allowed(body, action.value ?? '', context);
-    if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
-    const outcome = await rollBackDeployment(ctx, checked.d, body.user.id, `Roll back now pressed by on-call alert`);
+  /** A press by someone allowed to act on the alert's own deployment; anyone else is told why not. */
+  const onPress = (actionId: string, act: (d: Deployment, body: ButtonBody) => Promise<void>) =>
+    app.action<ButtonBody>(actionId, async ({ ack, body, action, context }) => {
+      await ack();
+      const checked = await allowed(body, action.value ?? '', context);
+      if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
+      await act(checked.d, body);
+    });
+
+  onPress(ROLLBACK_NOW_ACTION, async (d, body) => {
+    const outcome = await rollBackDeployment(ctx, d, body.user.id, `Roll back now pressed by on-call alert`);
     await settle(body, `↩️ <@${body.user.id}> pressed Roll back now`);
     await tell(body, outcome);
   });
 
-  app.action<ButtonBody>(ACKNOWLEDGE_ACTION, async ({ ack, body, action, context }) => {
-    await ack();
-    const checked = await allowed(body, action.value ?? '', context);
-    if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
-    await ctx.store.appendEvent(checked.d.id, { at: ctx.clock(), actor: body.user.id, type: 'alert-acknowledged' });
+  onPress(ACKNOWLEDGE_ACTION, async (d, body) => {
+    await ctx.store.appendEvent(d.id, { at: ctx.clock(), actor: body.user.id, type: 'alert-acknowledged' });
     await settle(body, `👀 Acknowledged by <@${body.user.id}>: no rollback`);
   });
 
-  app.action<ButtonBody>(RESUME_ACTION, async ({ ack, body, action, context }) => {
-    await ack();
-    const checked = await allowed(body, action.value ?? '', context);
-    if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
-    if (checked.d.phase !== 'paused')
-      return tell(body, `${checked.d.service} ${checked.d.version} is ${checked.d.phase}, not paused.`);
-    await ctx.store.requestResume(checked.d.id, { by: body.user.id, at: ctx.clock() });
-    await ctx.store.appendEvent(checked.d.id, { at: ctx.clock(), actor: body.user.id, type: 'resume-requested' });
-    await ctx.queue.wake(checked.d.id);
+  onPress(RESUME_ACTION, async (d, body) => {
+    if (d.phase !== 'paused') return tell(body, `${d.service} ${d.version} is ${d.phase}, not paused.`);
+    await ctx.store.requestResume(d.id, { by: body.user.id, at: ctx.clock() });
+    await ctx.store.appendEvent(d.id, { at: ctx.clock(), actor: body.user.id, type: 'resume-requested' });
+    await ctx.queue.wake(d.id);
     await settle(body, `▶️ Resumed by <@${body.user.id}>`);
   });
 }

@@ -9,7 +9,7 @@ import { appHome, HOME_REFRESH_ACTION } from '../views/app-home.js';
 type PublishedView = Parameters<WebClient['views']['publish']>[0]['view'];
 
 /** Renders the Home tab from Redis and publishes it for one user. A failure is logged, never thrown. */
-export async function publishHome(ctx: AppContext, client: WebClient, user: string): Promise<void> {
+async function publishHome(ctx: AppContext, client: WebClient, user: string): Promise<void> {
   try {
     await client.views.publish({ user_id: user, view: appHome(await homeData(ctx)) as unknown as PublishedView });
   } catch (error) {

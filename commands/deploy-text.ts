@@ -46,8 +46,9 @@ const versionError = (version: string): string =>
 const knownService = (catalog: Catalog, name: string | undefined): string | undefined =>
   name !== undefined && Object.hasOwn(catalog.services, name) ? name : undefined;
 
-const unknownService = (catalog: Catalog, name: string | undefined): string => {
-  const known = Object.keys(catalog.services).join(', ') || '(none)';
+/** The refusal of a service name the catalog does not have (or of none), naming those it has. */
+export const unknownService = (services: readonly string[], name: string | undefined): string => {
+  const known = services.join(', ') || '(none)';
   return name
     ? `unknown service \`${echo(name)}\`; known services: ${known}`
     : `name a service; known services: ${known}`;
@@ -58,12 +59,13 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
   const [first, ...rest] = words(text);
   if (!first || first === 'help') return { ok: true, command: { kind: 'help' } };
   if (first === 'status') {
-    if (rest[0] !== undefined && !knownService(catalog, rest[0])) return fail(unknownService(catalog, rest[0]));
+    if (rest[0] !== undefined && !knownService(catalog, rest[0]))
+      return fail(unknownService(Object.keys(catalog.services), rest[0]));
     return { ok: true, command: { kind: 'status', service: rest[0] } };
   }
   if (first === 'history') {
     const service = knownService(catalog, rest[0]);
-    if (!service) return fail(unknownService(catalog, rest[0]));
+    if (!service) return fail(unknownService(Object.keys(catalog.services), rest[0]));
     const limit = rest[1] === undefined ? 10 : Number(rest[1]);
     if (!Number.isInteger(limit) || limit < 1 || limit > 50)
       return fail(`\`${echo(rest[1] ?? '')}\` is not a count; give a whole number from 1 to 50`);
@@ -72,7 +74,7 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
   if (first === 'clear') {
     const [name, version, rca] = rest;
     const service = knownService(catalog, name);
-    if (!service) return fail(unknownService(catalog, name));
+    if (!service) return fail(unknownService(Object.keys(catalog.services), name));
     if (!version || !VERSION_PATTERN.test(version)) return fail(versionError(version ?? ''));
     if (!rca || !/^https?:\/\/\S+$/.test(rca))
       return fail('give the link to the root-cause analysis (https://…) after the version');
@@ -81,7 +83,7 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
   if (first === 'freeze' || first === 'unfreeze') {
     const [target, ...reason] = rest;
     const scope = target === 'all' ? 'all' : knownService(catalog, target);
-    if (!scope) return fail(`${unknownService(catalog, target)} (or \`all\`)`);
+    if (!scope) return fail(`${unknownService(Object.keys(catalog.services), target)} (or \`all\`)`);
     if (first === 'unfreeze') return { ok: true, command: { kind: 'unfreeze', scope } };
     if (reason.length === 0)
       return fail('give the reason for the freeze after the service; it is shown to anyone who tries to deploy');
@@ -90,7 +92,7 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
   const service = knownService(catalog, first);
   if (!service)
     return fail(
-      `${unknownService(catalog, first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run]\``,
+      `${unknownService(Object.keys(catalog.services), first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run]\``,
     );
   const [version, ...flags] = rest;
   if (!version) return fail(`give a version after \`${service}\`: ${VERSION_HINT}`);

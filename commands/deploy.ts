@@ -8,9 +8,11 @@ import { describeError } from '../src/errors.js';
 import { checklistOf, type ServiceConfig, type Strategy } from '../src/runbook/catalog.js';
 import { checklistModal } from '../views/checklist-modal.js';
 import { planReport } from '../views/reports.js';
+import { dryRun } from './dry-run.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
+import { ephemeral } from './ephemeral.js';
 
 export const newDeploymentId = (service: string, now: number): string =>
   `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -42,18 +44,18 @@ export function registerDeploy(app: App, ctx: AppContext): void {
   app.command('/deploy', async ({ command, ack, respond, client, context }) => {
     const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog);
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
     }
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: DEPLOY_USAGE });
+      await ack(ephemeral(DEPLOY_USAGE));
       return;
     }
     if (cmd.kind !== 'deploy') {
       const refusal = adminRefusal(ctx, cmd, command.user_id);
       if (refusal) {
-        await ack({ response_type: 'ephemeral', text: `:no_entry: ${refusal}` });
+        await ack(ephemeral(`:no_entry: ${refusal}`));
         return;
       }
       await ack();
@@ -68,7 +70,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       const text = await runAdminCommand(ctx, cmd, command.user_id).catch(
         (error: unknown) => `:warning: ${describeError(error)}`,
       );
-      await respond({ response_type: 'ephemeral', text });
+      await respond(ephemeral(text));
       return;
     }
     const service = ctx.catalog.services[cmd.service] as ServiceConfig;
@@ -82,13 +84,13 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       if (!membership.member) refusal = `you may not deploy ${cmd.service}: ${membership.because}`;
     }
     if (refusal) {
-      await ack({ response_type: 'ephemeral', text: `:no_entry: ${refusal}` });
+      await ack(ephemeral(`:no_entry: ${refusal}`));
       return;
     }
     if (cmd.dryRun) {
       await ack({
         response_type: 'in_channel',
-        text: planReport(cmd.service, service, strategy, cmd.version, ctx.catalog),
+        text: planReport(dryRun(cmd.service, service, strategy, cmd.version, ctx.catalog)),
       });
       return;
     }
@@ -97,7 +99,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     try {
       const stateRefused = await deployRefusal(ctx, cmd.service, cmd.version, cmd.hotfix);
       if (stateRefused) {
-        await respond({ response_type: 'ephemeral', text: `:no_entry: ${stateRefused}` });
+        await respond(ephemeral(`:no_entry: ${stateRefused}`));
         return;
       }
       await client.views.open({
@@ -109,10 +111,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       });
     } catch (error) {
       ctx.log.error({ err: error, service: cmd.service }, 'could not open the checklist');
-      await respond({
-        response_type: 'ephemeral',
-        text: `:warning: could not open the checklist: ${describeError(error)}`,
-      });
+      await respond(ephemeral(`:warning: could not open the checklist: ${describeError(error)}`));
     }
   });
 }

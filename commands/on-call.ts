@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../src/app/context.js';
 import type { WorkspaceMembers } from '../src/app/workspace-guard.js';
 import { isOnCall, rollbackRight } from '../src/domain/policy.js';
+import { withDeadline } from '../src/deadline.js';
 import { describeError, ProviderFailed } from '../src/errors.js';
 import type { ServiceConfig } from '../src/runbook/catalog.js';
 
@@ -19,14 +20,6 @@ export interface OnCallDirectory {
   /** Throws when Slack cannot say who is in the group. */
   includes(user: string): Promise<boolean>;
 }
-
-const withDeadline = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProviderFailed(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-};
 
 export function onCallDirectory(
   client: WebClient,
@@ -55,7 +48,13 @@ export function onCallDirectory(
       inFlight ??= lookUp().finally(() => {
         inFlight = undefined;
       });
-      return (await withDeadline(inFlight, deadlineMs, `the Slack lookup of ${group}`)).has(user);
+      return (
+        await withDeadline(
+          inFlight,
+          deadlineMs,
+          () => new ProviderFailed(`the Slack lookup of ${group} took longer than ${deadlineMs} ms`),
+        )
+      ).has(user);
     },
   };
 }

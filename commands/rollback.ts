@@ -4,9 +4,10 @@ import { membersOf } from '../src/app/workspace-guard.js';
 import { isTerminal, type Deployment, type RollbackIntent } from '../src/domain/deployment.js';
 import { describeError } from '../src/errors.js';
 import type { ServiceConfig } from '../src/runbook/catalog.js';
-import { decodeSlackText, echo, escapeText } from '../views/text.js';
-import type { Parsed } from './deploy-text.js';
+import { decodeSlackText, escapeText } from '../views/text.js';
+import { unknownService, type Parsed } from './deploy-text.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
+import { ephemeral } from './ephemeral.js';
 
 const USAGE = 'Usage: `/rollback &lt;service&gt; [reason…]`';
 
@@ -24,7 +25,7 @@ export function parseRollback(text: string, services: readonly string[]): Parsed
   if (!name || !services.includes(name)) {
     return {
       ok: false,
-      error: `${name ? `unknown service \`${echo(name)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}`,
+      error: `${unknownService(services, name)}. ${USAGE}`,
     };
   }
   return {
@@ -140,7 +141,7 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
   app.command('/rollback', async ({ command, ack, respond, context }) => {
     const parsed = parseRollback(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
     }
     const { service: name, reason } = parsed.command;
@@ -148,21 +149,19 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
     const permission = await rollbackPermission(ctx, onCall, service, command.user_id, membersOf(context));
     if (!permission.allowed) {
       const because = permission.because ? ` (${permission.because})` : '';
-      await ack({
-        response_type: 'ephemeral',
-        text: `:no_entry: you may not roll back ${name}: its deployers, release managers and on-call may${because}`,
-      });
+      await ack(
+        ephemeral(
+          `:no_entry: you may not roll back ${name}: its deployers, release managers and on-call may${because}`,
+        ),
+      );
       return;
     }
     await ack();
     try {
-      await respond({ response_type: 'ephemeral', text: await requestRollback(ctx, name, command.user_id, reason) });
+      await respond(ephemeral(await requestRollback(ctx, name, command.user_id, reason)));
     } catch (error) {
       ctx.log.error({ err: error, service: name }, 'rollback request failed');
-      await respond({
-        response_type: 'ephemeral',
-        text: `:warning: could not request the rollback of ${name}: ${describeError(error)}`,
-      });
+      await respond(ephemeral(`:warning: could not request the rollback of ${name}: ${describeError(error)}`));
     }
   });
 }

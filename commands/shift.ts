@@ -6,6 +6,8 @@ import { deployRight } from '../src/domain/policy.js';
 import { membersOf } from '../src/app/workspace-guard.js';
 import { describeError } from '../src/errors.js';
 import { decodeSlackText, echo } from '../views/text.js';
+import { unknownService } from './deploy-text.js';
+import { ephemeral } from './ephemeral.js';
 
 const USAGE = 'Usage: `/shift &lt;service&gt; &lt;percent 0-100&gt;` or `/shift &lt;service&gt; resume`';
 
@@ -20,7 +22,7 @@ export function parseShift(
   if (!service || !services.includes(service)) {
     return {
       ok: false,
-      error: `${service ? `unknown service \`${echo(service)}\`` : 'name a service'}; known services: ${services.join(', ')}. ${USAGE}`,
+      error: `${unknownService(services, service)}. ${USAGE}`,
     };
   }
   if (extra.length > 0 || value === undefined) return { ok: false, error: USAGE };
@@ -40,7 +42,7 @@ export function registerShift(app: App, ctx: AppContext): void {
   app.command('/shift', async ({ command, ack, respond, context }) => {
     const parsed = parseShift(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}` });
+      await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
     }
     const { service } = parsed.command;
@@ -48,21 +50,19 @@ export function registerShift(app: App, ctx: AppContext): void {
     const right = config ? deployRight(ctx.catalog, config, command.user_id) : undefined;
     const membership = right === 'anyone' ? await membersOf(context).check(command.user_id) : undefined;
     if (!right || (membership && !membership.member)) {
-      await ack({
-        response_type: 'ephemeral',
-        text: `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may${membership && !membership.member ? ` (${membership.because})` : ''}`,
-      });
+      await ack(
+        ephemeral(
+          `:no_entry: you may not shift ${service}'s traffic: its deployers and release managers may${membership && !membership.member ? ` (${membership.because})` : ''}`,
+        ),
+      );
       return;
     }
     await ack();
     try {
-      await respond({ response_type: 'ephemeral', text: await shift(ctx, parsed.command, command.user_id) });
+      await respond(ephemeral(await shift(ctx, parsed.command, command.user_id)));
     } catch (error) {
       ctx.log.error({ err: error, service }, 'shift failed');
-      await respond({
-        response_type: 'ephemeral',
-        text: `:warning: could not shift ${service}: ${describeError(error)}`,
-      });
+      await respond(ephemeral(`:warning: could not shift ${service}: ${describeError(error)}`));
     }
   });
 }

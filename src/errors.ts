@@ -1,16 +1,5 @@
 /** Every error Switchyard raises on purpose has a code, so callers and logs can tell them apart. */
-export type ErrorCode =
-  | 'config_invalid'
-  | 'catalog_invalid'
-  | 'command_invalid'
-  | 'not_allowed'
-  | 'conflict'
-  | 'provider_failed'
-  | 'rollout_failed'
-  | 'health_failed'
-  | 'smoke_failed'
-  | 'not_found'
-  | 'internal';
+export type ErrorCode = 'config_invalid' | 'catalog_invalid' | 'provider_failed' | 'internal';
 
 export interface ErrorContext {
   service?: string;
@@ -65,28 +54,10 @@ export class KubeContextMissing extends SwitchyardError {
   }
 }
 
-export class CommandInvalid extends SwitchyardError {
-  constructor(message: string) {
-    super('command_invalid', message);
-  }
-}
-
-export class NotAllowed extends SwitchyardError {
-  constructor(message: string) {
-    super('not_allowed', message);
-  }
-}
-
 /** A provider call failed (network, throttling, 5xx); usually worth another try. */
 export class ProviderFailed extends SwitchyardError {
   constructor(message: string, options: { cause?: unknown; context?: ErrorContext; retriable?: boolean } = {}) {
     super('provider_failed', message, { retriable: true, ...options });
-  }
-}
-
-export class RolloutFailed extends SwitchyardError {
-  constructor(message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {
-    super('rollout_failed', message, options);
   }
 }
 

@@ -1,3 +1,4 @@
+import { weightOn } from '../src/domain/color.js';
 import type { Deployment } from '../src/domain/deployment.js';
 import { context, mention, quote, section } from './text.js';
 
@@ -13,7 +14,7 @@ const button = (actionId: string, text: string, value: string, style?: 'primary'
   ...(style ? { style } : {}),
 });
 
-/** A gate breach after the rollback window (SPEC §5 step 7): on-call decides. */
+/** A gate breach after the rollback window: on-call decides. */
 export function postWindowAlert(d: Deployment, onCall: string, evidence: string[]) {
   const text = `🚨 ${mention(onCall)} ${d.service} \`${d.version}\` breaches its gates after the automatic rollback window`;
   return {
@@ -48,7 +49,7 @@ export function pausedAlert(
   evidence: string[],
   hint: keyof typeof RESUME_HINTS = 'gates',
 ) {
-  const weight = d.weights && d.newColor ? `${d.weights[d.newColor]}% on ${d.newColor}` : 'its current weight';
+  const weight = d.weights && d.newColor ? weightOn(d.weights[d.newColor], d.newColor) : 'its current weight';
   const text = `⏸ ${mention(onCall)} ${d.service} \`${d.version}\` is paused at ${weight}: ${quote(d.pauseReason ?? 'gates inconclusive', 500)}`;
   return {
     text,

@@ -1,4 +1,4 @@
-import type { Strategy } from '../src/runbook/catalog.js';
+import type { Strategy } from '../src/domain/deployment.js';
 import { plain, section, truncate } from './text.js';
 
 export const CHECKLIST_CALLBACK = 'deploy_checklist';
@@ -41,7 +41,7 @@ const textInput = (
 });
 
 /**
- * The pre-deploy checklist (SPEC §4). Each item is the label of its own input block, so items
+ * The pre-deploy checklist. Each item is the label of its own input block, so items
  * longer than an option's 75 characters are shown whole.
  */
 export function checklistModal(request: ChecklistRequest, items: readonly string[]) {

@@ -1,7 +1,6 @@
-import { durationMs, type Deployment } from '../src/domain/deployment.js';
-import { describeStep, formatDuration } from '../src/domain/steps.js';
-import type { Catalog, ServiceConfig, Strategy } from '../src/runbook/catalog.js';
-import { expectedSeconds, gatesFor, planSteps } from '../src/runbook/plan.js';
+import { durationMs, type Deployment, type Strategy } from '../src/domain/deployment.js';
+import type { GateConfig } from '../src/domain/gates.js';
+import { describeStep, formatDuration, type Step } from '../src/domain/steps.js';
 import { statusLine } from './status-line.js';
 import { quote, slackDate } from './text.js';
 
@@ -60,21 +59,28 @@ export function historyReport(service: string, deployments: Deployment[], now: n
   ].join('\n');
 }
 
+/** What a dry run shows: one deployment's plan, as the runbook makes it. */
+export interface DryRun {
+  service: string;
+  version: string;
+  strategy: Strategy;
+  workload: { namespace: string; deployments: Record<string, string>; image: string };
+  steps: Step[];
+  gates: GateConfig;
+  hooks: { preDeploy: { name: string }[]; postDeploy: { name: string }[] };
+  /** Seconds of bakes and monitoring in `steps`. */
+  expectedSeconds: number;
+  releaseManagers: string[];
+}
+
 /** `/deploy … dry-run`: the plan, without acting (seed 004: "deployment scripts tested (dry run)"). */
-export function planReport(
-  name: string,
-  service: ServiceConfig,
-  strategy: Strategy,
-  version: string,
-  catalog: Catalog,
-): string {
-  const steps = planSteps(service, strategy);
-  const gates = gatesFor(name, service, strategy);
+export function planReport(plan: DryRun): string {
+  const { service: name, version, strategy, workload, steps, gates, hooks } = plan;
   const lines = [
     `*Dry run: ${name} \`${version}\` (${strategy})*: nothing will change.`,
     strategy === 'rolling'
-      ? `Workload: ${service.workload.namespace}/${Object.values(service.workload.deployments).join(', ')} gets \`${service.workload.image}:${version}\``
-      : `Colours: the live colour (weight 100 on the load balancer) stays as the rollback target; the idle one gets \`${service.workload.image}:${version}\``,
+      ? `Workload: ${workload.namespace}/${Object.values(workload.deployments).join(', ')} gets \`${workload.image}:${version}\``
+      : `Colours: the live colour (weight 100 on the load balancer) stays as the rollback target; the idle one gets \`${workload.image}:${version}\``,
     '*Steps:*',
     ...steps.map((step, i) => `${i + 1}. ${describeStep(step)}`),
     `*Gates:* every ${gates.intervalSeconds}s, ${gates.failureLimit} breach(es) tolerated, ${gates.inconclusiveLimit} inconclusive in a row pauses`,
@@ -88,8 +94,8 @@ export function planReport(
         ]
       : []),
     ...(gates.metrics.length === 0 && !gates.monitors ? ['• none configured'] : []),
-    `*Hooks:* ${[...service.hooks.preDeploy.map((h) => `pre ${h.name}`), ...service.hooks.postDeploy.map((h) => `post ${h.name}`)].join(', ') || 'none'}`,
-    `*Expected duration:* ~${formatDuration(expectedSeconds(steps) * 1000)} plus rollout time · approval by one of ${catalog.slack.releaseManagers.map((u) => `<@${u}>`).join(', ')}`,
+    `*Hooks:* ${[...hooks.preDeploy.map((h) => `pre ${h.name}`), ...hooks.postDeploy.map((h) => `post ${h.name}`)].join(', ') || 'none'}`,
+    `*Expected duration:* ~${formatDuration(plan.expectedSeconds * 1000)} plus rollout time · approval by one of ${plan.releaseManagers.map((u) => `<@${u}>`).join(', ')}`,
   ];
   return lines.join('\n');
 }

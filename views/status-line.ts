@@ -1,3 +1,4 @@
+import { weightOn } from '../src/domain/color.js';
 import type { Deployment } from '../src/domain/deployment.js';
 import { waitEndsAt } from '../src/domain/machine.js';
 import { formatNumber, type GateRun, type Reading } from '../src/domain/gates.js';
@@ -43,7 +44,7 @@ const gateParts = (run: GateRun | undefined): string[] => [
 
 /** Everything the line says except the countdown, which moves on every look. */
 function render(d: Deployment, now: number, countdown: boolean): string {
-  const weight = d.newColor && d.weights ? `${d.weights[d.newColor]}% on ${d.newColor}` : '';
+  const weight = d.newColor && d.weights ? weightOn(d.weights[d.newColor], d.newColor) : '';
   const head = [progressBar(d), weight].filter(Boolean).join(' ');
   const parts = head ? [head] : [];
   const phaseLine = PHASE_LINES[d.phase];

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { withDeadline } from '../deadline.js';
 import type { Phase } from '../domain/deployment.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import { bullBoardRoutes } from './bull-board.js';
@@ -44,14 +45,6 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
  */
 const HEALTH_DEADLINE_MS = 1000;
 
-function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
 /** Redis, the deployment queue and (in a worker process) the worker: 200 when all answer, 503 otherwise. */
 export async function health(ctx: AppContext): Promise<Health> {
   let redis = 'ok';
@@ -59,7 +52,7 @@ export async function health(ctx: AppContext): Promise<Health> {
     await withDeadline(
       ctx.redis.ping(),
       HEALTH_DEADLINE_MS,
-      `Redis did not answer PING within ${HEALTH_DEADLINE_MS} ms`,
+      () => new Error(`Redis did not answer PING within ${HEALTH_DEADLINE_MS} ms`),
     );
   } catch (error) {
     redis = errorText(error);

@@ -1,6 +1,5 @@
 import type { Deployment, RollbackIntent } from '../domain/deployment.js';
 import { DORA_WINDOW_DAYS, doraByService, type DoraFigures } from '../domain/dora.js';
-import { keys } from '../store/keys.js';
 import type { HomeData } from '../../views/app-home.js';
 import type { AppContext } from './context.js';
 
@@ -28,11 +27,7 @@ export async function recordsSince(
   from: number,
   limit = DORA_RECORDS_PER_SERVICE,
 ): Promise<Deployment[]> {
-  const k = keys(ctx.store.prefix);
-  const ids = await ctx.redis.zrevrangebyscore(k.history(service), '+inf', String(from), 'LIMIT', 0, limit);
-  if (ids.length === 0) return [];
-  const raws = await ctx.redis.mget(ids.map((id) => k.deployment(id)));
-  return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as Deployment] : []));
+  return ctx.store.historySince(service, from, limit);
 }
 
 /** The first rollback request of each rolled-back record, for DORA's time to restore. */

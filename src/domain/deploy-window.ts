@@ -1,13 +1,18 @@
-import type { Catalog } from '../runbook/catalog.js';
+export type Weekday = 'Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun';
 
-export type DeployWindow = NonNullable<Catalog['window']>;
+/** When non-hotfix deploys are allowed: days and `HH:MM-HH:MM` ranges blocked, in one time zone. */
+export interface DeployWindow {
+  timezone: string;
+  blockedDays: Weekday[];
+  blockedHours: string[];
+}
 
 const MINUTE = 60_000;
 /** A week and a day: past that, every slot is blocked and there is no next open one. */
 const SEARCH_MINUTES = 8 * 24 * 60;
 
 interface LocalTime {
-  day: DeployWindow['blockedDays'][number];
+  day: Weekday;
   minutes: number;
 }
 
@@ -35,7 +40,7 @@ const toMinutes = (hhmm: string): number => {
 };
 
 /** Why `ms` falls outside the deploy window (seeds 001, 002: never on Fridays, avoid peak hours), if it does. */
-export function blockedBecause(window: DeployWindow, ms: number): string | undefined {
+function blockedBecause(window: DeployWindow, ms: number): string | undefined {
   const local = localTime(ms, window.timezone);
   if (window.blockedDays.includes(local.day)) return `deploys are blocked on ${local.day}`;
   for (const range of window.blockedHours) {
@@ -46,7 +51,7 @@ export function blockedBecause(window: DeployWindow, ms: number): string | undef
 }
 
 /** The first minute from `ms` on when deploying is allowed, or undefined if none within a week. */
-export function nextOpenSlot(window: DeployWindow, ms: number): number | undefined {
+function nextOpenSlot(window: DeployWindow, ms: number): number | undefined {
   const start = Math.ceil(ms / MINUTE) * MINUTE;
   for (let i = 0; i <= SEARCH_MINUTES; i += 1) {
     const candidate = start + i * MINUTE;
@@ -56,7 +61,7 @@ export function nextOpenSlot(window: DeployWindow, ms: number): number | undefin
 }
 
 /** `Mon 09:00 America/New_York` */
-export function describeLocal(window: DeployWindow, ms: number): string {
+function describeLocal(window: DeployWindow, ms: number): string {
   const local = localTime(ms, window.timezone);
   const hh = String(Math.floor(local.minutes / 60)).padStart(2, '0');
   const mm = String(local.minutes % 60).padStart(2, '0');

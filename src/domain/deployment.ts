@@ -1,7 +1,9 @@
-import type { Strategy } from '../runbook/catalog.js';
 import type { Color, Weights } from './color.js';
 import type { GateRun, GateTally } from './gates.js';
 import type { Step } from './steps.js';
+
+/** How the new version takes over: a colour switch, a weighted canary, or Kubernetes' own rolling update. */
+export type Strategy = 'blue-green' | 'canary' | 'rolling';
 
 /** Where a deployment is in its life. */
 export type Phase =

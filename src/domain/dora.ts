@@ -1,7 +1,7 @@
 import { hasShiftedTraffic, type Deployment, type RollbackIntent } from './deployment.js';
 
 /**
- * The DORA four, computed from deployment records alone (SPEC §7). Pure: the records, the
+ * The DORA four, computed from deployment records alone. Pure: the records, the
  * rollback requests and the time are handed in.
  *
  * - A **production change** is a deployment whose new version served users (it succeeded, or it

@@ -1,14 +1,12 @@
-import { sameWeights, weightsFor, type Weights } from './color.js';
+import { describeWeights, sameWeights, weightsFor, type Weights } from './color.js';
 import type { Deployment, Intents } from './deployment.js';
 
-/** What the infrastructure showed when the worker looked before acting (SPEC §5). */
+/** What the infrastructure showed when the worker looked before acting. */
 export interface ObservedState {
   weights?: Weights;
   /** The image of the Deployment the new version went to. */
   image?: string;
 }
-
-const describeWeights = (w: Weights): string => `blue ${w.blue}% / green ${w.green}%`;
 
 /**
  * The weights the load balancer may show with nobody but Switchyard having touched it: what the

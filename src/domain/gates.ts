@@ -1,6 +1,3 @@
-import type { FiringMonitor, Measurement } from '../providers/metrics/metrics.js';
-import type { MetricGate } from '../runbook/catalog.js';
-
 /**
  * Gate evaluation, after Argo Rollouts' analysis: each run is pass, breach or inconclusive;
  * breaches beyond `failureLimit` roll back, `inconclusiveLimit` inconclusive runs in a row pause.
@@ -8,6 +5,33 @@ import type { MetricGate } from '../runbook/catalog.js';
  */
 
 export type GateOutcome = 'pass' | 'breach' | 'inconclusive';
+
+/** A metric query's latest value, or why there is none. Failed queries are data, not exceptions. */
+export type Measurement =
+  { query: string; value: number; at: number } | { query: string; value?: undefined; error: string };
+
+export interface FiringMonitor {
+  id: number;
+  name: string;
+  priority?: number;
+  state: string;
+}
+
+/** One metric gate: a query and the bounds its value must hold, absolute or against the live colour's. */
+export interface MetricGate {
+  name: string;
+  query: string;
+  max?: number;
+  min?: number;
+  maxOverBaseline?: { ratio?: number; delta?: number };
+}
+
+/** The gates of one deployment: how often they run, how much they tolerate, what they read. */
+export interface GateConfig extends GateLimits {
+  intervalSeconds: number;
+  metrics: MetricGate[];
+  monitors?: { tags: string[]; priorities: number[] };
+}
 
 /** One metric gate's evidence in one run, as posted to Slack. */
 export interface Reading {

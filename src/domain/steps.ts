@@ -48,9 +48,6 @@ export const describeStep = (step: Step): string => {
   }
 };
 
-/** Steps that change which version serves users: a failure after one of them needs a rollback. */
-export const movesTraffic = (step: Step): boolean => step.kind === 'setWeight';
-
 export const formatDuration = (ms: number): string => {
   const total = Math.max(0, Math.round(ms / 1000));
   const h = Math.floor(total / 3600);

@@ -177,6 +177,13 @@ export class DeploymentStore {
     return this.getMany(ids);
   }
 
+  /** A service's deployments requested at or after `from` (ms), newest first, at most `limit`. */
+  async historySince(service: string, from: number, limit: number): Promise<Deployment[]> {
+    return this.getMany(
+      await this.redis.zrevrangebyscore(this.k.history(service), '+inf', String(from), 'LIMIT', 0, limit),
+    );
+  }
+
   async recent(limit: number): Promise<Deployment[]> {
     return this.getMany(await this.redis.zrevrange(this.k.all(), 0, limit - 1));
   }

@@ -49,7 +49,7 @@ export function timerDriftProbe(now: () => number = () => performance.now()): La
 }
 
 /** `build.sha` in `{ build: { sha } }`; undefined when any step is missing. */
-export function readField(body: unknown, path: string): unknown {
+function readField(body: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((value, key) => {
     if (typeof value !== 'object' || value === null) return undefined;
     return (value as Record<string, unknown>)[key];
@@ -60,7 +60,7 @@ export function readField(body: unknown, path: string): unknown {
  * Deployers often give a short SHA while /healthz reports the full one (or the other way
  * round): two hex SHAs of at least 7 characters match when one is a prefix of the other.
  */
-export function sameVersion(observed: string, expected: string): boolean {
+function sameVersion(observed: string, expected: string): boolean {
   if (observed === expected) return true;
   const sha = /^[0-9a-f]{7,40}$/i;
   if (!sha.test(observed) || !sha.test(expected)) return false;

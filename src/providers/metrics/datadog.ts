@@ -4,7 +4,9 @@ import { STATUS_CODES } from 'node:http';
 import * as client from '@datadog/datadog-api-client/dist/packages/datadog-api-client-common/index.js';
 import * as v1 from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/index.js';
 import { ConfigInvalid, ProviderFailed } from '../../errors.js';
-import type { FiringMonitor, Measurement, MetricsProvider } from './metrics.js';
+import type { FiringMonitor, Measurement } from '../../domain/gates.js';
+import { backoffMs, sleep } from '../backoff.js';
+import type { MetricsProvider } from './metrics.js';
 
 export interface DatadogMetricsOptions {
   apiKey: string;
@@ -37,8 +39,6 @@ interface RetryPolicy {
   random: () => number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Datadog's rate limit (429) and its server-side trouble: the same read may well pass a moment later. */
 const worthRetrying = (status: number): boolean => status === 429 || status >= 500;
 
@@ -54,8 +54,7 @@ const rateLimitResetMs = (response: Response): number | undefined => {
  * run has, and the next interval tries again anyway.
  */
 async function fetchWithRetries(url: string, init: RequestInit, policy: RetryPolicy): Promise<Response> {
-  const backoff = (attempt: number) =>
-    Math.round(Math.min(policy.maxDelayMs, policy.baseMs * 2 ** attempt * (0.5 + policy.random())));
+  const backoff = (attempt: number) => backoffMs(attempt, policy.baseMs, policy.random, policy.maxDelayMs);
   for (let attempt = 0; ; attempt += 1) {
     const deadline = AbortSignal.timeout(policy.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;

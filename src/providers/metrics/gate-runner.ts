@@ -3,14 +3,15 @@ import {
   evaluateMetric,
   isRelative,
   substituteColor,
+  type FiringMonitor,
+  type GateConfig,
   type GateRun,
+  type MetricGate,
+  type Measurement,
   type Reading,
 } from '../../domain/gates.js';
 import { describeError } from '../../errors.js';
-import type { MetricGate, ServiceConfig } from '../../runbook/catalog.js';
-import type { FiringMonitor, Measurement, MetricsProvider } from './metrics.js';
-
-export type GatesConfig = ServiceConfig['gates'];
+import type { MetricsProvider } from './metrics.js';
 
 /**
  * Runs every gate of a service once: each metric (relative ones on the new and the live colour)
@@ -18,7 +19,7 @@ export type GatesConfig = ServiceConfig['gates'];
  */
 export async function runGates(
   metrics: MetricsProvider,
-  gates: Pick<GatesConfig, 'metrics' | 'monitors'>,
+  gates: Pick<GateConfig, 'metrics' | 'monitors'>,
   newColor: string | undefined,
   liveColor: string | undefined,
   now: number,
@@ -32,7 +33,7 @@ export async function runGates(
 
 async function checkMonitors(
   metrics: MetricsProvider,
-  monitors: GatesConfig['monitors'],
+  monitors: GateConfig['monitors'],
 ): Promise<{ firing: FiringMonitor[]; error?: string }> {
   if (!monitors) return { firing: [] };
   try {

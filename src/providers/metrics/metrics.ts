@@ -1,13 +1,4 @@
-/** A metric query's latest value, or why there is none. Failed queries are data, not exceptions. */
-export type Measurement =
-  { query: string; value: number; at: number } | { query: string; value?: undefined; error: string };
-
-export interface FiringMonitor {
-  id: number;
-  name: string;
-  priority?: number;
-  state: string;
-}
+import type { FiringMonitor, Measurement } from '../../domain/gates.js';
 
 /** Reads the metrics and monitors that gate a deployment. */
 export interface MetricsProvider {

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { sameWeights, type Weights } from '../../domain/color.js';
 import { ProviderFailed } from '../../errors.js';
+import { backoffMs, sleep } from '../backoff.js';
 import type { TrafficProvider, TrafficTarget } from './traffic.js';
 
 /** Error names the SDK gives AWS's throttling answers; another try later will likely pass. */
@@ -33,6 +34,9 @@ const NETWORK = new Set([
   'EAI_AGAIN',
   'TimeoutError',
 ]);
+
+/** `blue 90 / green 10`, as the load balancer's weights read. */
+const split = (weights: Weights): string => `blue ${weights.blue} / green ${weights.green}`;
 
 const where = (target: TrafficTarget): string =>
   target.ruleArn ? `rule ${target.ruleArn} (listener ${target.listenerArn})` : `listener ${target.listenerArn}`;
@@ -127,10 +131,7 @@ const checkWeights = (weights: Weights): void => {
   const valid =
     [weights.blue, weights.green].every((w) => Number.isInteger(w) && w >= 0 && w <= 100) &&
     weights.blue + weights.green === 100;
-  if (!valid)
-    throw misconfigured(
-      `weights must be whole percentages adding up to 100, got blue ${weights.blue} / green ${weights.green}`,
-    );
+  if (!valid) throw misconfigured(`weights must be whole percentages adding up to 100, got ${split(weights)}`);
 };
 
 export interface AlbTrafficOptions {
@@ -160,8 +161,6 @@ const withoutSdkRetries = <C extends ModifyListenerCommand | ModifyRuleCommand>(
   });
   return command;
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Blue/green weights on an Application Load Balancer: the forward action of a listener's
@@ -200,7 +199,7 @@ export class AlbTraffic implements TrafficProvider {
    */
   async setWeights(target: TrafficTarget, weights: Weights): Promise<{ changed: boolean }> {
     checkWeights(weights);
-    const doing = `setting weights blue ${weights.blue} / green ${weights.green} on ${where(target)}`;
+    const doing = `setting weights ${split(weights)} on ${where(target)}`;
     for (let attempt = 1; ; attempt += 1) {
       const { actions, forward } = await this.load(target);
       // After a failed try, weights in place mean that try went through.
@@ -223,7 +222,7 @@ export class AlbTraffic implements TrafficProvider {
       } catch (error) {
         const failure = failed(doing, error, this.timeoutMs);
         if (!failure.retriable || attempt >= this.modifyAttempts) throw failure;
-        await sleep(Math.round(this.retryBaseMs * 2 ** (attempt - 1) * (0.5 + this.random())));
+        await sleep(backoffMs(attempt - 1, this.retryBaseMs, this.random));
       }
     }
   }

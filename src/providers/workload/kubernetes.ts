@@ -115,12 +115,7 @@ export class KubernetesWorkload implements WorkloadProvider {
     if (this.imageIn(await this.read(ref), ref) === image) return { changed: false };
     // Strategic merge keys containers by name, so the patch names one container and leaves its siblings alone.
     const body = { spec: { template: { spec: { containers: [{ name: ref.container, image }] } } } };
-    await this.call(deploymentOf(ref), 'patch', (options) =>
-      this.apps.patchNamespacedDeployment(
-        { namespace: ref.namespace, name: ref.deployment, body },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, options),
-      ),
-    );
+    await this.patch(ref, 'patch', body, PatchStrategy.StrategicMergePatch);
     return { changed: true };
   }
 
@@ -137,20 +132,6 @@ export class KubernetesWorkload implements WorkloadProvider {
     // No ReplicaSet left with that image (the controller prunes beyond revisionHistoryLimit): the image alone is the best we have.
     if (!template) return this.setImage(ref, image);
     return this.restoreTemplate(deployment, ref, template);
-  }
-
-  async undoRollout(ref: WorkloadRef): Promise<{ changed: boolean; image?: string }> {
-    const deployment = await this.read(ref);
-    const current = revisionOf(deployment);
-    const previous = (await this.history(deployment, ref)).find((rs) => revisionOf(rs) < current);
-    const template = previous && deploymentTemplate(previous);
-    if (!template)
-      throw new ProviderFailed(
-        `kubernetes: deployment ${refName(ref)} has no revision before ${current} to roll back to`,
-        { retriable: false },
-      );
-    const image = template.spec?.containers.find((c) => c.name === ref.container)?.image;
-    return { ...(await this.restoreTemplate(deployment, ref, template)), ...(image ? { image } : {}) };
   }
 
   runJob(spec: JobSpec): Promise<{ created: boolean }> {
@@ -191,12 +172,7 @@ export class KubernetesWorkload implements WorkloadProvider {
     if (canonical(deployment.spec?.template) === canonical(template)) return { changed: false };
     // Under a pod template the client's model fields keep their wire names (none is renamed like `_from`), so they serialize as sent.
     const body = [{ op: 'replace', path: '/spec/template', value: JSON.parse(canonical(template)) as unknown }];
-    await this.call(deploymentOf(ref), 'roll back', (options) =>
-      this.apps.patchNamespacedDeployment(
-        { namespace: ref.namespace, name: ref.deployment, body },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, options),
-      ),
-    );
+    await this.patch(ref, 'roll back', body, PatchStrategy.JsonPatch);
     return { changed: true };
   }
 
@@ -309,6 +285,16 @@ export class KubernetesWorkload implements WorkloadProvider {
   }
 
   /** One request, bounded by the timeout, its failure turned into a ProviderFailed naming `subject` ("deployment prod/api"). */
+  /** Sends `body` to the Deployment as a patch of `type`. */
+  private async patch(ref: WorkloadRef, action: string, body: object, type: PatchStrategy): Promise<void> {
+    await this.call(deploymentOf(ref), action, (options) =>
+      this.apps.patchNamespacedDeployment(
+        { namespace: ref.namespace, name: ref.deployment, body },
+        setHeaderOptions('Content-Type', type, options),
+      ),
+    );
+  }
+
   private async call<T>(
     subject: string,
     action: string,

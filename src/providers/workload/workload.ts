@@ -53,11 +53,6 @@ export interface WorkloadProvider {
    * again: nothing is sent when the container already has `image`.
    */
   rollbackToImage(ref: WorkloadRef, image: string): Promise<{ changed: boolean }>;
-  /**
-   * `kubectl rollout undo`: the template of the revision before the current one, and its image.
-   * Not idempotent (a second call undoes the undo, as kubectl's does): prefer rollbackToImage.
-   */
-  undoRollout(ref: WorkloadRef): Promise<{ changed: boolean; image?: string }>;
   /** Creates the Job (no retries, no restarts); `created: false` when a Job of that name already exists, from an earlier try. */
   runJob(spec: JobSpec): Promise<{ created: boolean }>;
   /** The Job's state, and once it finished the tail of its pod's log. */

@@ -281,22 +281,6 @@ describe('KubernetesWorkload against the stand-in API server', () => {
     expect(k8s.imageOf('prod', 'acme-api-green', 'api')).toBe(`${IMAGE}:v0`);
   });
 
-  it('undoes the last rollout like kubectl rollout undo, and names the image it went back to', async () => {
-    await workload.setImage(ref, `${IMAGE}:v2`);
-    await followRollout();
-
-    expect(await workload.undoRollout(ref)).toEqual({ changed: true, image: `${IMAGE}:v1` });
-    expect((await followRollout()).at(-1)?.phase).toBe('complete');
-    expect(k8s.imageOf('prod', 'acme-api-green', 'api')).toBe(`${IMAGE}:v1`);
-  });
-
-  it('refuses to undo a deployment with no earlier revision, for good', async () => {
-    const error = await rejection(workload.undoRollout(ref));
-
-    expect(error.retriable).toBe(false);
-    expect(error.message).toContain('no revision before 1');
-  });
-
   it('writes a kubeconfig a child process can use', () => {
     const yaml = k8s.kubeconfigYaml();
 

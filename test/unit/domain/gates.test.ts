@@ -11,9 +11,9 @@ import {
   thresholdOf,
   type GateRun,
   type GateTally,
+  type Measurement,
   type Reading,
 } from '../../../src/domain/gates.js';
-import type { Measurement } from '../../../src/providers/metrics/metrics.js';
 import type { MetricGate } from '../../../src/runbook/catalog.js';
 
 const at = 1_700_000_000_000;

@@ -21,6 +21,7 @@ import {
   type ChecklistRequest,
 } from '../../../views/checklist-modal.js';
 import { historyReport, planReport, statusReport, threadLink } from '../../../views/reports.js';
+import { dryRun } from '../../../commands/dry-run.js';
 import { statusLine } from '../../../views/status-line.js';
 import { escapeText, mention, plain, section, slackDate, truncate } from '../../../views/text.js';
 import { failureMessage, rollbackMessage, successMessage } from '../../../views/thread-messages.js';
@@ -534,7 +535,7 @@ describe('reports', () => {
   it('dry-run plan: steps, weights, bakes, gates with queries and thresholds, hooks, expected duration', () => {
     const catalog = specCatalog();
     const service = catalog.services['acme-api']!;
-    const text = planReport('acme-api', service, 'blue-green', 'v1.2.3', catalog);
+    const text = planReport(dryRun('acme-api', service, 'blue-green', 'v1.2.3', catalog));
     expect(text).toContain('*Dry run: acme-api `v1.2.3` (blue-green)*');
     expect(text).toContain('2. preDeploy hook migrate');
     expect(text).toContain('6. shift traffic to 10%');
@@ -547,10 +548,10 @@ describe('reports', () => {
     expect(text).toContain(`~40m plus rollout time`);
     expect(expectedSeconds(planSteps(service, 'blue-green'))).toBe(2400);
     expect(text).toContain('<@U0RM1>, <@U0RM2>');
-    const bare = planReport('bare', bareService(), 'blue-green', 'a1b2c3d', catalog);
+    const bare = planReport(dryRun('bare', bareService(), 'blue-green', 'a1b2c3d', catalog));
     expect(bare).toContain('• none configured');
     expect(bare).toContain('*Hooks:* none');
-    const rolling = planReport('acme-worker', catalog.services['acme-worker']!, 'rolling', 'a1b2c3d', catalog);
+    const rolling = planReport(dryRun('acme-worker', catalog.services['acme-worker']!, 'rolling', 'a1b2c3d', catalog));
     expect(rolling).toContain('Workload: prod/acme-worker gets');
     expect(rolling).not.toContain('shift traffic');
   });

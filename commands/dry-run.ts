@@ -1,0 +1,25 @@
+import type { Catalog, ServiceConfig, Strategy } from '../src/runbook/catalog.js';
+import { expectedSeconds, gatesFor, planSteps } from '../src/runbook/plan.js';
+import type { DryRun } from '../views/reports.js';
+
+/** The plan a `/deploy … dry-run` shows: the steps and gates the runbook gives this deployment. */
+export function dryRun(
+  name: string,
+  service: ServiceConfig,
+  strategy: Strategy,
+  version: string,
+  catalog: Catalog,
+): DryRun {
+  const steps = planSteps(service, strategy);
+  return {
+    service: name,
+    version,
+    strategy,
+    workload: service.workload,
+    steps,
+    gates: gatesFor(name, service, strategy),
+    hooks: service.hooks,
+    expectedSeconds: expectedSeconds(steps),
+    releaseManagers: catalog.slack.releaseManagers,
+  };
+}

@@ -28,18 +28,23 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
         .postEphemeral({ channel, user: body.user.id, text })
         .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not send an ephemeral reply'));
   };
-  /** Replaces the alert's buttons with who pressed what, so nobody presses them twice. */
-  const settle = async (body: ButtonBody, line: string) => {
+  /**
+   * Replaces the alert's buttons with who pressed what, so nobody presses them twice; the
+   * outbox, which posted the alert, makes the edit.
+   */
+  const settle = async (body: ButtonBody, deploymentId: string, line: string) => {
     const channel = body.channel?.id ?? body.container?.channel_id;
     const message = body.message;
     if (!channel || !message?.ts) return;
-    const kept = ((message.blocks ?? []) as { type: string }[]).filter((b) => b.type !== 'actions');
-    await app.client.chat
-      .update({
+    const kept = ((message.blocks ?? []) as Record<string, unknown>[]).filter((b) => b.type !== 'actions');
+    await ctx.outbox
+      .edit({
+        deploymentId,
+        key: `alert:${message.ts}`,
         channel,
         ts: message.ts,
         text: String(message.text ?? ''),
-        blocks: [...(kept.length ? kept : [section(String(message.text ?? ''))]), context(line)] as never,
+        blocks: [...(kept.length ? kept : [section(String(message.text ?? ''))]), context(line)],
       })
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not update the alert'));
   };
@@ -54,7 +59,7 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
       body.user.id,
       `Roll back now pressed by on-call alert`,
     );
-    await settle(body, `↩️ <@${body.user.id}> pressed Roll back now`);
+    await settle(body, checked.d.id, `↩️ <@${body.user.id}> pressed Roll back now`);
     await tell(body, outcome);
   });
 
@@ -63,7 +68,7 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     const checked = await allowed(body, action.value ?? '');
     if ('refusal' in checked) return tell(body, `:no_entry: ${checked.refusal}`);
     await ctx.store.appendEvent(checked.d.id, { at: ctx.clock(), actor: body.user.id, type: 'alert-acknowledged' });
-    await settle(body, `👀 Acknowledged by <@${body.user.id}>: no rollback`);
+    await settle(body, checked.d.id, `👀 Acknowledged by <@${body.user.id}>: no rollback`);
   });
 
   app.action<ButtonBody>(RESUME_ACTION, async ({ ack, body, action }) => {
@@ -75,6 +80,6 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     await ctx.store.requestResume(checked.d.id, { by: body.user.id, at: ctx.clock() });
     await ctx.store.appendEvent(checked.d.id, { at: ctx.clock(), actor: body.user.id, type: 'resume-requested' });
     await ctx.queue.wake(checked.d.id);
-    await settle(body, `▶️ Resumed by <@${body.user.id}>`);
+    await settle(body, checked.d.id, `▶️ Resumed by <@${body.user.id}>`);
   });
 }

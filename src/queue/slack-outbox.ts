@@ -22,29 +22,32 @@ export interface OutboxMessage {
   blocks?: Blocks;
 }
 
-/** The announcement as it should read now: the newest one asked for is what the next edit sends. */
-export interface AnnouncementEdit {
+/** A message as it should read now (the announcement, an alert): the newest one asked for is what the next edit sends. */
+export interface MessageEdit {
   deploymentId: string;
+  /** The message's key: the outbox finds its ts among what it posted, unless `ts` is given. */
+  key: string;
   channel: string;
   text: string;
   blocks: Blocks;
-  /** The announcement's ts when it was posted outside the outbox; else the outbox's own record of it. */
+  /** The message's ts when it is known (or was posted outside the outbox). */
   ts?: string;
 }
 
 /** Where a message stands, for a handler that waits to learn whether its message went out. */
 export type Delivery = { state: 'posted'; ts: string } | { state: 'failed'; reason: string } | { state: 'pending' };
 
-interface AnnouncementJob {
+interface EditJob {
   deploymentId: string;
+  key?: string;
 }
 
-type OutboxJob = Job<OutboxMessage | AnnouncementJob>;
+type OutboxJob = Job<OutboxMessage | EditJob>;
 
 export interface OutboxPacing {
   /** Messages per second per channel (Slack allows about one, with short bursts). */
   messagesPerSecond: number;
-  /** The announcement's status line is edited at most this often. */
+  /** A message (the announcement's status line) is edited at most this often. */
   announcementEveryMs: number;
 }
 
@@ -55,7 +58,7 @@ export interface OutboxWorkerOptions {
 }
 
 const MESSAGE = 'message';
-const ANNOUNCEMENT = 'announcement';
+const EDIT = 'edit';
 const BURST = 4;
 /**
  * How long a message waits before looking again whether the ones before it have gone out; a
@@ -69,8 +72,8 @@ const messageJobId = (m: Pick<OutboxMessage, 'deploymentId' | 'key'>) =>
   `msg-${m.deploymentId}-${m.key.replaceAll(':', '.')}`;
 const isMessage = (job: OutboxJob): job is Job<OutboxMessage> => job.name === MESSAGE;
 
-const ANNOUNCEMENT_TTL_MS = 30 * 24 * 3600 * 1000;
-/** How often a handler waiting for its message, or an edit waiting for its announcement, looks again. */
+const EDIT_TTL_MS = 30 * 24 * 3600 * 1000;
+/** How often a handler waiting for its message, or an edit waiting for its message to be posted, looks again. */
 const POLL_MS = 100;
 
 /** Puts a message at the end of its deployment's line (once: a message asked for again keeps its place). */
@@ -114,7 +117,7 @@ return wait
  * Retry-After; other transient failures retry with exponential backoff and jitter.
  */
 export class SlackOutbox {
-  readonly queue: Queue<OutboxMessage | AnnouncementJob>;
+  readonly queue: Queue<OutboxMessage | EditJob>;
   private readonly keys: ReturnType<typeof keys>;
 
   constructor(
@@ -165,27 +168,32 @@ export class SlackOutbox {
     }
   }
 
+  /** The announcement as it should now read (see `edit`). */
+  async announce(edit: Omit<MessageEdit, 'key'>): Promise<void> {
+    await this.edit({ ...edit, key: ANNOUNCEMENT_MESSAGE });
+  }
+
   /**
-   * Records the announcement as it should now read and makes sure one edit is queued; edits
-   * are spaced by `announcementEveryMs` and each sends the newest version. An edit asked for
-   * before the announcement went out waits for it.
+   * Records how a message should now read and makes sure one edit is queued; edits of a
+   * message are spaced by `announcementEveryMs` and each sends the newest version. An edit
+   * asked for before the message went out waits for it.
    */
-  async announce(edit: AnnouncementEdit): Promise<void> {
+  async edit(edit: MessageEdit): Promise<void> {
     const { deploymentId, channel, text, blocks } = edit;
-    const key = this.keys.announcement(deploymentId);
+    const key = this.keys.edit(deploymentId, edit.key);
     const replies = await this.redis
       .multi()
       .hset(key, { channel, text, blocks: JSON.stringify(blocks), ...(edit.ts ? { ts: edit.ts } : {}) })
       .hincrby(key, 'version', 1)
-      .pexpire(key, ANNOUNCEMENT_TTL_MS)
+      .pexpire(key, EDIT_TTL_MS)
       .hget(key, 'sentAt')
       .exec();
     const lastSentAt = Number(replies?.[3]?.[1] ?? 0);
     const delay = Math.max(0, lastSentAt + this.pacing.announcementEveryMs - Date.now());
     await this.queue.add(
-      ANNOUNCEMENT,
-      { deploymentId },
-      { delay, deduplication: { id: `announce-${deploymentId}`, keepLastIfActive: true } },
+      EDIT,
+      { deploymentId, key: edit.key },
+      { delay, deduplication: { id: `edit-${deploymentId}-${edit.key.replaceAll(':', '.')}`, keepLastIfActive: true } },
     );
   }
 
@@ -195,7 +203,7 @@ export class SlackOutbox {
       queueName(this.prefix),
       async (job: OutboxJob, token?: string) => {
         if (isMessage(job)) return this.deliver(job, token, chat, store, log);
-        return this.editAnnouncement(job as Job<AnnouncementJob>, token, chat, store, log);
+        return this.editMessage(job as Job<EditJob>, token, chat, store, log);
       },
       {
         connection: this.queue.opts.connection,
@@ -284,23 +292,24 @@ export class SlackOutbox {
     }
   }
 
-  private async editAnnouncement(
-    job: Job<AnnouncementJob>,
+  private async editMessage(
+    job: Job<EditJob>,
     token: string | undefined,
     chat: ChatProvider,
     store: DeploymentStore,
     log: Logger,
   ): Promise<void> {
     const { deploymentId } = job.data;
+    const message = job.data.key ?? ANNOUNCEMENT_MESSAGE;
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const key = this.keys.announcement(deploymentId);
+    const key = this.keys.edit(deploymentId, message);
     const wanted = await this.redis.hgetall(key);
     const version = Number(wanted.version ?? 0);
     if (!wanted.channel || version <= Number(wanted.sentVersion ?? 0)) return;
-    const ts = wanted.ts ?? (await store.postedTs(deploymentId, ANNOUNCEMENT_MESSAGE));
+    const ts = wanted.ts ?? (await store.postedTs(deploymentId, message));
     if (!ts) {
       // Edited before it went out: wait for the post, unless it was given up on.
-      const post = await this.queue.getJob(messageJobId({ deploymentId, key: ANNOUNCEMENT_MESSAGE }));
+      const post = await this.queue.getJob(messageJobId({ deploymentId, key: message }));
       const state = post ? await post.getState() : 'unknown';
       if (state === 'completed' || state === 'failed' || state === 'unknown') return;
       await job.moveToDelayed(Date.now() + POLL_MS, token);
@@ -323,13 +332,7 @@ export class SlackOutbox {
         Date.now(),
       );
     } catch (error) {
-      await this.failed(
-        error,
-        { deploymentId, key: 'announcement', channel: wanted.channel },
-        undefined,
-        finalAttempt,
-        log,
-      );
+      await this.failed(error, { deploymentId, key: message, channel: wanted.channel }, undefined, finalAttempt, log);
     }
   }
 

@@ -171,7 +171,7 @@ export class DeploymentStore {
         this.k.posted(d.id),
         this.k.outboxOrder(d.id),
         this.k.outboxSending(d.id),
-        this.k.announcement(d.id),
+        this.k.edit(d.id, ANNOUNCEMENT_MESSAGE),
       )
       .zrem(this.k.history(d.service), d.id)
       .zrem(this.k.all(), d.id)

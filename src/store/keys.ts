@@ -17,8 +17,8 @@ export const keys = (prefix: string) => ({
   outboxSending: (id: string) => `${prefix}:sending:${id}`,
   /** The per-channel token bucket that paces the outbox. */
   slackRate: (channel: string) => `${prefix}:slack-rate:${channel}`,
-  /** How the announcement should read now, and which version of it Slack has. */
-  announcement: (id: string) => `${prefix}:announcement:${id}`,
+  /** How a deployment's message (its announcement, an alert) should read now, and which version Slack has. */
+  edit: (id: string, key: string) => `${prefix}:edit:${id}:${key}`,
 });
 
 export type Keys = ReturnType<typeof keys>;

@@ -79,7 +79,7 @@ describe('the announcement has one writer: the Slack outbox', () => {
     await until(async () => (await h.app.store.intents(d.id)).decision, 3000, 'the decision recorded');
     const edit = await until(
       async () => {
-        const wanted = await h.redis.hgetall(`${h.prefix}:announcement:${d.id}`);
+        const wanted = await h.redis.hgetall(`${h.prefix}:edit:${d.id}:announcement`);
         return wanted.text?.includes('awaiting approval') && wanted.blocks?.includes('Approved by')
           ? wanted
           : undefined;

@@ -148,7 +148,8 @@ export async function startHarness(
           [...sandbox.slack.messages(CHANNELS.deployments)]
             .reverse()
             .find((m) => !m.thread_ts && m.text.includes('Production Deployment Scheduled')),
-        3000,
+        // The outbox of a worker posts it: one in a process of its own may still be starting.
+        10_000,
         'the announcement',
       ),
     only: async () => {

@@ -31,18 +31,23 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     const channel = body.channel?.id ?? body.container?.channel_id;
     await tellUser(app.client, ctx.log, { channel, user: body.user.id, text });
   };
-  /** Replaces the alert's buttons with who pressed what, so nobody presses them twice. */
-  const settle = async (body: ButtonBody, line: string) => {
+  /**
+   * Replaces the alert's buttons with who pressed what, so nobody presses them twice; the
+   * outbox, which posted the alert, makes the edit.
+   */
+  const settle = async (body: ButtonBody, deploymentId: string, line: string) => {
     const channel = body.channel?.id ?? body.container?.channel_id;
     const message = body.message;
     if (!channel || !message?.ts) return;
-    const kept = ((message.blocks ?? []) as { type: string }[]).filter((b) => b.type !== 'actions');
-    await app.client.chat
-      .update({
+    const kept = ((message.blocks ?? []) as Record<string, unknown>[]).filter((b) => b.type !== 'actions');
+    await ctx.outbox
+      .edit({
+        deploymentId,
+        key: `alert:${message.ts}`,
         channel,
         ts: message.ts,
         text: String(message.text ?? ''),
-        blocks: [...(kept.length ? kept : [section(String(message.text ?? ''))]), context(line)] as never,
+        blocks: [...(kept.length ? kept : [section(String(message.text ?? ''))]), context(line)],
       })
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not update the alert'));
   };
@@ -58,13 +63,13 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
 
   onPress(ROLLBACK_NOW_ACTION, async (d, body) => {
     const outcome = await rollBackDeployment(ctx, d, body.user.id, `Roll back now pressed by on-call alert`);
-    await settle(body, `↩️ <@${body.user.id}> pressed Roll back now`);
+    await settle(body, d.id, `↩️ <@${body.user.id}> pressed Roll back now`);
     await tell(body, outcome);
   });
 
   onPress(ACKNOWLEDGE_ACTION, async (d, body) => {
     await ctx.store.appendEvent(d.id, { at: ctx.clock(), actor: body.user.id, type: 'alert-acknowledged' });
-    await settle(body, `👀 Acknowledged by <@${body.user.id}>: no rollback`);
+    await settle(body, d.id, `👀 Acknowledged by <@${body.user.id}>: no rollback`);
   });
 
   onPress(RESUME_ACTION, async (d, body) => {
@@ -72,6 +77,6 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
     await ctx.store.requestResume(d.id, { by: body.user.id, at: ctx.clock() });
     await ctx.store.appendEvent(d.id, { at: ctx.clock(), actor: body.user.id, type: 'resume-requested' });
     await ctx.queue.wake(d.id);
-    await settle(body, `▶️ Resumed by <@${body.user.id}>`);
+    await settle(body, d.id, `▶️ Resumed by <@${body.user.id}>`);
   });
 }

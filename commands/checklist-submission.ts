@@ -5,8 +5,9 @@ import type { Deployment } from '../src/domain/deployment.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { checklistOf, StrategySchema, type ServiceConfig } from '../src/runbook/catalog.js';
-import { expectedSeconds, planSteps } from '../src/runbook/plan.js';
-import { announcement } from '../views/announcement.js';
+import { planSteps } from '../src/runbook/plan.js';
+import { ANNOUNCEMENT_MESSAGE } from '../src/store/deployment-store.js';
+import { currentAnnouncement } from '../views/announcement.js';
 import {
   CHECKLIST_CALLBACK,
   CONFIRM_ACTION,
@@ -30,6 +31,13 @@ const RequestSchema = z.object({
 });
 
 export const TICKET_PATTERN = /^DEPLOY-\d{1,9}$/;
+
+/**
+ * How long the handler waits to learn whether the outbox posted the announcement. One Slack
+ * refuses for good is reported and nothing is kept; one still being retried after this goes
+ * out when Slack lets it.
+ */
+const ANNOUNCE_WAIT_MS = 10_000;
 
 export interface ChecklistAnswers {
   summary: string;
@@ -147,6 +155,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       stepRecords: [],
       fence: 0,
     };
+    draft.statusLine = statusLine(draft, now);
     // The modal may have stayed open a while: a freeze, a rollback or the window may have come since.
     const refusal = await deployRefusal(ctx, name, version, hotfix);
     if (refusal) {
@@ -177,28 +186,30 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     }
     await ack();
     const d = created.deployment;
+    // The announcement goes out through the outbox, its one writer (edits included), which also
+    // logs it as announced; this handler waits to learn how it went.
+    let failure: unknown;
     try {
-      const message = announcement(d, {
-        onCall: ctx.catalog.slack.onCall,
-        expectedSeconds: expectedSeconds(d.steps),
-        statusLine: statusLine(d, now),
-      });
-      const posted = await client.chat.postMessage({
+      const message = currentAnnouncement(d, ctx.catalog.slack.onCall, now);
+      await ctx.outbox.send({
+        deploymentId: d.id,
+        key: ANNOUNCEMENT_MESSAGE,
         channel: d.channel,
         text: message.text,
-        blocks: message.blocks as never,
-        unfurl_links: false,
+        blocks: message.blocks,
       });
-      const announced: Deployment = { ...d, announcementTs: posted.ts as string };
-      await ctx.store.save(announced);
-      await ctx.store.appendEvent(d.id, {
-        at: ctx.clock(),
-        actor: 'switchyard',
-        type: 'announced',
-        detail: `${d.channel} ${posted.ts}`,
-      });
-      await ctx.queue.add(d.id);
+      const delivery = await ctx.outbox.delivery(d.id, ANNOUNCEMENT_MESSAGE, ANNOUNCE_WAIT_MS);
+      if (delivery.state === 'failed') failure = new Error(delivery.reason);
+      else {
+        if (delivery.state === 'pending')
+          ctx.log.warn({ deploymentId: d.id }, 'the announcement is not out yet; the outbox keeps trying');
+        await ctx.queue.add(d.id);
+      }
     } catch (error) {
+      failure = error;
+    }
+    if (failure !== undefined) {
+      const error = failure;
       ctx.log.error({ err: error, deploymentId: d.id }, 'could not announce the deployment');
       await ctx.store.discard(d);
       await client.chat

@@ -3,16 +3,14 @@ import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../src/app/context.js';
 import type { Decision, Deployment } from '../src/domain/deployment.js';
 import { decisionRefusal } from '../src/domain/policy.js';
-import { expectedSeconds } from '../src/runbook/plan.js';
 import {
-  announcement,
   APPROVE_ACTION,
+  currentAnnouncement,
   REASON_BLOCK,
   REJECT_ACTION,
   REJECT_CALLBACK,
   rejectModal,
 } from '../views/announcement.js';
-import { statusLine } from '../views/status-line.js';
 
 const REFUSALS = {
   'not-release-manager': 'Only a release manager can approve or reject a deployment.',
@@ -44,25 +42,27 @@ async function decide(ctx: AppContext, d: Deployment, decision: Decision): Promi
   return won ? undefined : decided(standing);
 }
 
-/** Logs the decision, replaces the buttons with who decided, and wakes the worker. */
-async function publishDecision(ctx: AppContext, client: WebClient, d: Deployment, decision: Decision): Promise<void> {
+/**
+ * Logs the decision, has the outbox replace the buttons with who decided and when (its next
+ * edit of the announcement, which it alone writes), and wakes the worker.
+ */
+async function publishDecision(ctx: AppContext, d: Deployment, decision: Decision): Promise<void> {
   await ctx.store.appendEvent(d.id, {
     at: decision.at,
     actor: decision.by,
     type: `${decision.kind}-recorded`,
     detail: decision.reason,
   });
-  if (d.announcementTs) {
-    const message = announcement(d, {
-      onCall: ctx.catalog.slack.onCall,
-      expectedSeconds: expectedSeconds(d.steps),
-      statusLine: statusLine(d, decision.at),
-      decision,
-    });
-    await client.chat
-      .update({ channel: d.channel, ts: d.announcementTs, text: message.text, blocks: message.blocks as never })
-      .catch((error: unknown) => ctx.log.warn({ err: error, deploymentId: d.id }, 'could not update the announcement'));
-  }
+  const message = currentAnnouncement(d, ctx.catalog.slack.onCall, decision.at, decision);
+  await ctx.outbox
+    .announce({
+      deploymentId: d.id,
+      channel: d.channel,
+      ts: d.announcementTs,
+      text: message.text,
+      blocks: message.blocks,
+    })
+    .catch((error: unknown) => ctx.log.warn({ err: error, deploymentId: d.id }, 'could not update the announcement'));
   await ctx.queue.wake(d.id);
 }
 
@@ -82,7 +82,7 @@ export function registerDecisions(app: App, ctx: AppContext): void {
     const decision: Decision = { kind: 'approve', by: body.user.id, at: ctx.clock() };
     const refusal = await decide(ctx, checked.d, decision);
     if (refusal) return tellUser(ctx, client, body, `:no_entry: ${refusal}`);
-    await publishDecision(ctx, client, checked.d, decision);
+    await publishDecision(ctx, checked.d, decision);
   });
 
   app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action, client }) => {
@@ -92,7 +92,7 @@ export function registerDecisions(app: App, ctx: AppContext): void {
     await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(checked.d) });
   });
 
-  app.view(REJECT_CALLBACK, async ({ ack, body, view, client }) => {
+  app.view(REJECT_CALLBACK, async ({ ack, body, view }) => {
     const reason = (view.state.values[REASON_BLOCK]?.value?.value ?? '').trim();
     if (!reason) {
       await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'Say why the deployment is rejected' } });
@@ -111,6 +111,6 @@ export function registerDecisions(app: App, ctx: AppContext): void {
       return;
     }
     await ack();
-    await publishDecision(ctx, client, checked.d, decision);
+    await publishDecision(ctx, checked.d, decision);
   });
 }

@@ -1,5 +1,6 @@
 import type { Decision, Deployment } from '../src/domain/deployment.js';
-import { formatDuration } from '../src/domain/steps.js';
+import { expectedSeconds, formatDuration } from '../src/domain/steps.js';
+import { statusLine } from './status-line.js';
 import { context, escapeText, mention, quote, section, slackDate } from './text.js';
 
 export const APPROVE_ACTION = 'approve_deployment';
@@ -80,6 +81,13 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
   blocks.push(context(`*Status:* ${ctx.statusLine}`));
   return { text: `${title} (${ctx.statusLine})`, blocks };
 }
+
+/**
+ * The announcement as it reads at `now`: the one place its context (expected duration, status
+ * line, decision) is assembled from the record, for the bot and the worker alike.
+ */
+export const currentAnnouncement = (d: Deployment, onCall: string, now: number, decision?: Decision) =>
+  announcement(d, { onCall, expectedSeconds: expectedSeconds(d.steps), statusLine: statusLine(d, now), decision });
 
 export const REJECT_CALLBACK = 'reject_reason';
 export const REASON_BLOCK = 'reason';

@@ -42,8 +42,13 @@ const gateParts = (run: GateRun | undefined): string[] => [
     : []),
 ];
 
-/** Everything the line says except the countdown, which moves on every look. */
-function render(d: Deployment, now: number, countdown: boolean): string {
+/**
+ * `▰▰▱ 50% on green · baking 3m12s left · p99 latency 412ms · error rate 0.2%`: the one line
+ * on the announcement (and in `/deploy status` and the Home tab) that says where things are.
+ * The countdown moves with `now`, so a bake's line changes at every look; the outbox spaces the
+ * announcement's edits.
+ */
+export function statusLine(d: Deployment, now: number): string {
   const weight = d.newColor && d.weights ? weightOn(d.weights[d.newColor], d.newColor) : '';
   const head = [progressBar(d), weight].filter(Boolean).join(' ');
   const parts = head ? [head] : [];
@@ -57,12 +62,8 @@ function render(d: Deployment, now: number, countdown: boolean): string {
   if (d.held) parts.push(`holding at ${d.held.weight}% (/shift by <@${d.held.by}>)`);
   if (step.kind === 'bake' || step.kind === 'monitor') {
     const verb = step.kind === 'bake' ? 'baking' : 'monitoring';
-    if (countdown) {
-      const started = d.stepRecords[d.stepIndex]?.startedAt !== undefined;
-      parts.push(`${verb} ${formatDuration(started ? waitEndsAt(d, step.seconds) - now : step.seconds * 1000)} left`);
-    } else {
-      parts.push(verb);
-    }
+    const started = d.stepRecords[d.stepIndex]?.startedAt !== undefined;
+    parts.push(`${verb} ${formatDuration(started ? waitEndsAt(d, step.seconds) - now : step.seconds * 1000)} left`);
     parts.push(...gateParts(d.lastGateRun));
   } else {
     parts.push(`${describeStep(step)}…`);
@@ -71,16 +72,3 @@ function render(d: Deployment, now: number, countdown: boolean): string {
   if (detail) parts.push(quote(detail.split('\n')[0] ?? '', 300));
   return parts.join(' · ');
 }
-
-/**
- * `▰▰▱ 50% on green · baking 3m12s left · p99 latency 412ms · error rate 0.2%`: the one line
- * on the announcement (and in `/deploy status` and the Home tab) that says where things are.
- */
-export const statusLine = (d: Deployment, now: number): string => render(d, now, true);
-
-/**
- * The status line without the countdown. Two renders with the same signature differ only by
- * the clock, so an update of the announcement can wait for its throttle instead of going out
- * on every gate tick.
- */
-export const statusSignature = (d: Deployment): string => render(d, 0, false);

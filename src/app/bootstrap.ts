@@ -94,17 +94,17 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   const store = new DeploymentStore(redis, config.SWITCHYARD_PREFIX);
   const queue = new DeploymentQueue(redis, config.SWITCHYARD_PREFIX);
-  const ctx: AppContext = { catalog, store, queue, redis, log, clock, version: VERSION };
+  // Both roles enqueue Slack messages; only the worker role sends them.
+  const outbox = new SlackOutbox(redis, redis, config.SWITCHYARD_PREFIX, {
+    messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
+    announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
+  });
+  const ctx: AppContext = { catalog, store, queue, outbox, redis, log, clock, version: VERSION };
 
   let worker: Worker | undefined;
-  let outbox: SlackOutbox | undefined;
   let outboxWorker: Worker | undefined;
   if (roles.worker) {
     const providers = options.providers ?? buildProviders(config, log);
-    outbox = new SlackOutbox(redis, redis, config.SWITCHYARD_PREFIX, {
-      messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
-      announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
-    });
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
@@ -152,7 +152,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       await ops?.close();
       await worker?.close();
       await outboxWorker?.close();
-      await outbox?.close();
+      await outbox.close();
       await queue.close();
       await redis.quit().catch(() => undefined);
     },

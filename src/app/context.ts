@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeploymentQueue } from '../queue/deployment-queue.js';
+import type { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import type { DeploymentStore } from '../store/deployment-store.js';
 
@@ -10,6 +11,8 @@ export interface AppContext {
   catalog: Catalog;
   store: DeploymentStore;
   queue: DeploymentQueue;
+  /** Every message the bot posts or edits in a channel or thread goes through it (it only enqueues). */
+  outbox: SlackOutbox;
   redis: Redis;
   log: Logger;
   clock: () => number;

@@ -185,10 +185,21 @@ export function describeReading(r: Reading): string {
   return `${r.name}: ${observed}${against} (${r.threshold}) — ${r.outcome}`;
 }
 
-export const describeRun = (run: GateRun): string[] => [
-  ...run.readings.map(describeReading),
-  ...run.firingMonitors.map(
-    (m) => `monitor firing: ${m.name}${m.priority !== undefined ? ` (P${m.priority})` : ''} — breach`,
-  ),
-  ...(run.monitorError !== undefined ? [`monitors: ${run.monitorError} — inconclusive`] : []),
-];
+/**
+ * A gate run in words, one line per reading and firing monitor. As `evidence` (what the thread
+ * and the rollback message show when the gates change a deployment's course): only what did not
+ * pass, as bullets, each with the query run (and the baseline's).
+ */
+export const describeRun = (run: GateRun, options: { evidence?: boolean } = {}): string[] => {
+  const bullet = options.evidence ? '• ' : '';
+  const readings = options.evidence ? run.readings.filter((r) => r.outcome !== 'pass') : run.readings;
+  const queries = (r: Reading): string =>
+    options.evidence ? ` · \`${r.query}\`${r.baselineQuery ? ` vs \`${r.baselineQuery}\`` : ''}` : '';
+  return [
+    ...readings.map((r) => `${bullet}${describeReading(r)}${queries(r)}`),
+    ...run.firingMonitors.map(
+      (m) => `${bullet}monitor firing: ${m.name}${m.priority !== undefined ? ` (P${m.priority})` : ''} — breach`,
+    ),
+    ...(run.monitorError !== undefined ? [`${bullet}monitors: ${run.monitorError} — inconclusive`] : []),
+  ];
+};

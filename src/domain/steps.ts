@@ -57,3 +57,7 @@ export const formatDuration = (ms: number): string => {
   if (m) return s ? `${m}m${s}s` : `${m}m`;
   return `${s}s`;
 };
+
+/** Seconds a plan is expected to take, counting only the waits it is made of. */
+export const expectedSeconds = (steps: readonly Step[]): number =>
+  steps.reduce((sum, step) => sum + (step.kind === 'bake' || step.kind === 'monitor' ? step.seconds : 0), 0);

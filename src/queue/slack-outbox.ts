@@ -2,31 +2,52 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { asSwitchyardError, describeError } from '../errors.js';
-import type { Blocks, ChatProvider, PostedMessage } from '../providers/chat/chat.js';
-import { SlackRateLimited } from '../providers/chat/slack.js';
-import type { DeploymentStore } from '../store/deployment-store.js';
+import { ChatFailed, type Blocks, type ChatProvider, type PostedMessage } from '../providers/chat/chat.js';
+import { ANNOUNCEMENT_MESSAGE, type DeploymentStore } from '../store/deployment-store.js';
+import { keys } from '../store/keys.js';
 
 /** A message a deployment wants in Slack, posted once per (deployment, key). */
 export interface OutboxMessage {
   deploymentId: string;
   key: string;
   channel: string;
-  /** Set for a reply in the announcement's thread. */
+  /** Set for a reply in the thread of a message posted outside the outbox. */
   threadTs?: string;
+  /**
+   * Set for a reply in the thread of this deployment's message of that key (its announcement):
+   * the outbox looks its ts up when the reply goes out, which is after that message went.
+   */
+  inThreadOf?: string;
   text: string;
   blocks?: Blocks;
 }
 
-interface AnnouncementJob {
+/** A message as it should read now (the announcement, an alert): the newest one asked for is what the next edit sends. */
+export interface MessageEdit {
   deploymentId: string;
+  /** The message's key: the outbox finds its ts among what it posted, unless `ts` is given. */
+  key: string;
+  channel: string;
+  text: string;
+  blocks: Blocks;
+  /** The message's ts when it is known (or was posted outside the outbox). */
+  ts?: string;
 }
 
-type OutboxJob = Job<OutboxMessage | AnnouncementJob>;
+/** Where a message stands, for a handler that waits to learn whether its message went out. */
+export type Delivery = { state: 'posted'; ts: string } | { state: 'failed'; reason: string } | { state: 'pending' };
+
+interface EditJob {
+  deploymentId: string;
+  key?: string;
+}
+
+type OutboxJob = Job<OutboxMessage | EditJob>;
 
 export interface OutboxPacing {
   /** Messages per second per channel (Slack allows about one, with short bursts). */
   messagesPerSecond: number;
-  /** The announcement's status line is edited at most this often. */
+  /** A message (the announcement's status line) is edited at most this often. */
   announcementEveryMs: number;
 }
 
@@ -37,7 +58,7 @@ export interface OutboxWorkerOptions {
 }
 
 const MESSAGE = 'message';
-const ANNOUNCEMENT = 'announcement';
+const EDIT = 'edit';
 const BURST = 4;
 /**
  * How long a message waits before looking again whether the ones before it have gone out; a
@@ -51,7 +72,9 @@ const messageJobId = (m: Pick<OutboxMessage, 'deploymentId' | 'key'>) =>
   `msg-${m.deploymentId}-${m.key.replaceAll(':', '.')}`;
 const isMessage = (job: OutboxJob): job is Job<OutboxMessage> => job.name === MESSAGE;
 
-const ANNOUNCEMENT_TTL_MS = 30 * 24 * 3600 * 1000;
+const EDIT_TTL_MS = 30 * 24 * 3600 * 1000;
+/** How often a handler waiting for its message, or an edit waiting for its message to be posted, looks again. */
+const POLL_MS = 100;
 
 /** Puts a message at the end of its deployment's line (once: a message asked for again keeps its place). */
 const TAKE_PLACE = `
@@ -83,16 +106,19 @@ return wait
 `;
 
 /**
- * The worker's way to Slack: every thread reply, channel post and announcement edit is a job
- * on its own queue, so a slow or failing Slack never blocks a deployment step. Messages of a
- * deployment go out in the order they were asked for, each once: a post is tagged with
+ * Switchyard's one way to write in Slack channels and threads: the announcement, every thread
+ * reply, channel post and announcement edit is a job on its own queue, so a slow or failing
+ * Slack never blocks a handler or a deployment step, and one writer owns each message. The bot
+ * only enqueues (this class without `createWorker`); the worker role runs the worker. Messages
+ * of a deployment go out in the order they were asked for, each once: a post is tagged with
  * message metadata, and a retry after an uncertain attempt (timeout, crash) first looks for
- * the tagged message before posting again. 429s pause the queue for Retry-After; other
- * transient failures retry with exponential backoff and jitter.
+ * the tagged message before posting again. Posted messages' ts are recorded by key; replies
+ * in the announcement's thread and its edits look it up there. 429s pause the queue for
+ * Retry-After; other transient failures retry with exponential backoff and jitter.
  */
 export class SlackOutbox {
-  readonly queue: Queue<OutboxMessage | AnnouncementJob>;
-  private readonly keys;
+  readonly queue: Queue<OutboxMessage | EditJob>;
+  private readonly keys: ReturnType<typeof keys>;
 
   constructor(
     connection: ConnectionOptions,
@@ -110,12 +136,7 @@ export class SlackOutbox {
         removeOnFail: { age: 7 * 24 * 3600 },
       },
     });
-    this.keys = {
-      order: (deploymentId: string) => `${prefix}:outbox:${deploymentId}`,
-      sending: (deploymentId: string) => `${prefix}:sending:${deploymentId}`,
-      bucket: (channel: string) => `${prefix}:slack-rate:${channel}`,
-      announcement: (deploymentId: string) => `${prefix}:announcement:${deploymentId}`,
-    };
+    this.keys = keys(prefix);
   }
 
   static nameFor(prefix: string): string {
@@ -126,29 +147,53 @@ export class SlackOutbox {
   async send(message: OutboxMessage): Promise<void> {
     const jobId = messageJobId(message);
     // The place in line is taken first: a job never runs without one.
-    await this.redis.eval(TAKE_PLACE, 1, this.keys.order(message.deploymentId), jobId, Date.now());
+    await this.redis.eval(TAKE_PLACE, 1, this.keys.outboxOrder(message.deploymentId), jobId, Date.now());
     await this.queue.add(MESSAGE, message, { jobId });
   }
 
   /**
-   * Records the announcement as it should now read and makes sure one edit is queued; edits
-   * are spaced by `announcementEveryMs` and each sends the newest version.
+   * Waits up to `timeoutMs` for a message to go out or to be given up on; `pending` when it
+   * is still trying (it keeps trying after that).
    */
-  async announce(deploymentId: string, channel: string, ts: string, text: string, blocks: Blocks): Promise<void> {
-    const key = this.keys.announcement(deploymentId);
+  async delivery(deploymentId: string, key: string, timeoutMs: number): Promise<Delivery> {
+    const deadline = Date.now() + timeoutMs;
+    const jobId = messageJobId({ deploymentId, key });
+    for (;;) {
+      const ts = await this.redis.hget(this.keys.posted(deploymentId), key);
+      if (ts) return { state: 'posted', ts };
+      const job = await this.queue.getJob(jobId);
+      if (job && (await job.getState()) === 'failed') return { state: 'failed', reason: job.failedReason };
+      if (Date.now() >= deadline) return { state: 'pending' };
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  /** The announcement as it should now read (see `edit`). */
+  async announce(edit: Omit<MessageEdit, 'key'>): Promise<void> {
+    await this.edit({ ...edit, key: ANNOUNCEMENT_MESSAGE });
+  }
+
+  /**
+   * Records how a message should now read and makes sure one edit is queued; edits of a
+   * message are spaced by `announcementEveryMs` and each sends the newest version. An edit
+   * asked for before the message went out waits for it.
+   */
+  async edit(edit: MessageEdit): Promise<void> {
+    const { deploymentId, channel, text, blocks } = edit;
+    const key = this.keys.edit(deploymentId, edit.key);
     const replies = await this.redis
       .multi()
-      .hset(key, { channel, ts, text, blocks: JSON.stringify(blocks) })
+      .hset(key, { channel, text, blocks: JSON.stringify(blocks), ...(edit.ts ? { ts: edit.ts } : {}) })
       .hincrby(key, 'version', 1)
-      .pexpire(key, ANNOUNCEMENT_TTL_MS)
+      .pexpire(key, EDIT_TTL_MS)
       .hget(key, 'sentAt')
       .exec();
     const lastSentAt = Number(replies?.[3]?.[1] ?? 0);
     const delay = Math.max(0, lastSentAt + this.pacing.announcementEveryMs - Date.now());
     await this.queue.add(
-      ANNOUNCEMENT,
-      { deploymentId },
-      { delay, deduplication: { id: `announce-${deploymentId}`, keepLastIfActive: true } },
+      EDIT,
+      { deploymentId, key: edit.key },
+      { delay, deduplication: { id: `edit-${deploymentId}-${edit.key.replaceAll(':', '.')}`, keepLastIfActive: true } },
     );
   }
 
@@ -158,7 +203,7 @@ export class SlackOutbox {
       queueName(this.prefix),
       async (job: OutboxJob, token?: string) => {
         if (isMessage(job)) return this.deliver(job, token, chat, store, log);
-        return this.editAnnouncement(job as Job<AnnouncementJob>, token, chat, log);
+        return this.editMessage(job as Job<EditJob>, token, chat, store, log);
       },
       {
         connection: this.queue.opts.connection,
@@ -194,17 +239,32 @@ export class SlackOutbox {
       throw new DelayedError();
     }
     const tag = { deploymentId: m.deploymentId, key: m.key };
+    const threadTs = m.threadTs ?? (m.inThreadOf ? await store.postedTs(m.deploymentId, m.inThreadOf) : undefined);
+    if (m.inThreadOf && !threadTs) {
+      // Its line put it after that message, which was given up on: there is no thread to reply in.
+      return this.failed(
+        new ChatFailed(`the ${m.inThreadOf} of ${m.deploymentId} was never posted`, 'permanent'),
+        m,
+        jobId,
+        true,
+        log,
+      );
+    }
     try {
       // An earlier attempt may have reached Slack and died before recording it.
-      const uncertain = await this.redis.hexists(this.keys.sending(m.deploymentId), m.key);
-      const earlier = uncertain ? await this.findEarlier(chat, m, log) : undefined;
-      await this.redis.hset(this.keys.sending(m.deploymentId), m.key, Date.now());
+      const uncertain = await this.redis.hexists(this.keys.outboxSending(m.deploymentId), m.key);
+      const earlier = uncertain ? await this.findEarlier(chat, m, threadTs, log) : undefined;
+      await this.redis.hset(this.keys.outboxSending(m.deploymentId), m.key, Date.now());
       const posted: PostedMessage =
         earlier ??
-        (m.threadTs
-          ? await chat.reply(m.channel, m.threadTs, m.text, m.blocks, tag)
+        (threadTs
+          ? await chat.reply(m.channel, threadTs, m.text, m.blocks, tag)
           : await chat.post(m.channel, m.text, m.blocks, tag));
-      await store.markPosted(m.deploymentId, m.key, posted.ts);
+      const announced =
+        m.key === ANNOUNCEMENT_MESSAGE
+          ? { at: Date.now(), actor: 'switchyard', type: 'announced', detail: `${m.channel} ${posted.ts}` }
+          : undefined;
+      await store.markPosted(m.deploymentId, m.key, posted.ts, announced);
       await this.done(m, jobId);
     } catch (error) {
       await this.failed(error, m, jobId, finalAttempt, log);
@@ -212,9 +272,14 @@ export class SlackOutbox {
   }
 
   /** The message an interrupted attempt may have posted; unknown (so post) when Slack cannot say. */
-  private async findEarlier(chat: ChatProvider, m: OutboxMessage, log: Logger): Promise<PostedMessage | undefined> {
+  private async findEarlier(
+    chat: ChatProvider,
+    m: OutboxMessage,
+    threadTs: string | undefined,
+    log: Logger,
+  ): Promise<PostedMessage | undefined> {
     try {
-      return await chat.findTagged(m.channel, { deploymentId: m.deploymentId, key: m.key }, m.threadTs);
+      return await chat.findTagged(m.channel, { deploymentId: m.deploymentId, key: m.key }, threadTs);
     } catch (error) {
       const failure = asSwitchyardError(error);
       if (failure.retriable) throw failure;
@@ -227,18 +292,29 @@ export class SlackOutbox {
     }
   }
 
-  private async editAnnouncement(
-    job: Job<AnnouncementJob>,
+  private async editMessage(
+    job: Job<EditJob>,
     token: string | undefined,
     chat: ChatProvider,
+    store: DeploymentStore,
     log: Logger,
   ): Promise<void> {
     const { deploymentId } = job.data;
+    const message = job.data.key ?? ANNOUNCEMENT_MESSAGE;
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const key = this.keys.announcement(deploymentId);
+    const key = this.keys.edit(deploymentId, message);
     const wanted = await this.redis.hgetall(key);
     const version = Number(wanted.version ?? 0);
-    if (!wanted.channel || !wanted.ts || version <= Number(wanted.sentVersion ?? 0)) return;
+    if (!wanted.channel || version <= Number(wanted.sentVersion ?? 0)) return;
+    const ts = wanted.ts ?? (await store.postedTs(deploymentId, message));
+    if (!ts) {
+      // Edited before it went out: wait for the post, unless it was given up on.
+      const post = await this.queue.getJob(messageJobId({ deploymentId, key: message }));
+      const state = post ? await post.getState() : 'unknown';
+      if (state === 'completed' || state === 'failed' || state === 'unknown') return;
+      await job.moveToDelayed(Date.now() + POLL_MS, token);
+      throw new DelayedError();
+    }
     // An edit queued while the previous one was being sent must still keep its distance.
     const notBefore = Number(wanted.sentAt ?? 0) + this.pacing.announcementEveryMs;
     if (notBefore > Date.now()) {
@@ -246,7 +322,7 @@ export class SlackOutbox {
       throw new DelayedError();
     }
     try {
-      await chat.update(wanted.channel, wanted.ts, wanted.text ?? '', JSON.parse(wanted.blocks ?? '[]') as Blocks);
+      await chat.update(wanted.channel, ts, wanted.text ?? '', JSON.parse(wanted.blocks ?? '[]') as Blocks);
       // Never move sentVersion backwards: a newer edit may have finished first.
       await this.redis.eval(
         "if tonumber(redis.call('HGET', KEYS[1], 'sentVersion') or '0') < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'sentVersion', ARGV[1], 'sentAt', ARGV[2]) end",
@@ -256,19 +332,13 @@ export class SlackOutbox {
         Date.now(),
       );
     } catch (error) {
-      await this.failed(
-        error,
-        { deploymentId, key: 'announcement', channel: wanted.channel },
-        undefined,
-        finalAttempt,
-        log,
-      );
+      await this.failed(error, { deploymentId, key: message, channel: wanted.channel }, undefined, finalAttempt, log);
     }
   }
 
   /** 0 when every message the deployment asked for before this one has gone out (or given up). */
   private async waitForTurn(m: OutboxMessage, jobId: string): Promise<number> {
-    const order = this.keys.order(m.deploymentId);
+    const order = this.keys.outboxOrder(m.deploymentId);
     for (;;) {
       const [head] = await this.redis.zrange(order, '0', '0');
       if (!head || head === jobId) return 0;
@@ -282,21 +352,21 @@ export class SlackOutbox {
 
   private async takeToken(channel: string): Promise<number> {
     const perMs = this.pacing.messagesPerSecond / 1000;
-    return Number(await this.redis.eval(TAKE_TOKEN, 1, this.keys.bucket(channel), BURST, perMs, Date.now()));
+    return Number(await this.redis.eval(TAKE_TOKEN, 1, this.keys.slackRate(channel), BURST, perMs, Date.now()));
   }
 
   private async done(m: Pick<OutboxMessage, 'deploymentId' | 'key'>, jobId: string): Promise<void> {
     await this.redis
       .multi()
-      .hdel(this.keys.sending(m.deploymentId), m.key)
-      .zrem(this.keys.order(m.deploymentId), jobId)
+      .hdel(this.keys.outboxSending(m.deploymentId), m.key)
+      .zrem(this.keys.outboxOrder(m.deploymentId), jobId)
       .exec();
     await this.wakeNext(m.deploymentId);
   }
 
   /** The next message in line may be sleeping until its recheck: let it go now. */
   private async wakeNext(deploymentId: string): Promise<void> {
-    const [next] = await this.redis.zrange(this.keys.order(deploymentId), '0', '0');
+    const [next] = await this.redis.zrange(this.keys.outboxOrder(deploymentId), '0', '0');
     const job = next ? await this.queue.getJob(next) : undefined;
     // It may have left the delayed set by itself in between; then there is nothing to do.
     if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined);
@@ -311,9 +381,10 @@ export class SlackOutbox {
   ): Promise<never> {
     const failure = asSwitchyardError(error);
     const context = { deploymentId: m.deploymentId, key: m.key, channel: m.channel };
-    if (error instanceof SlackRateLimited) {
-      log.warn({ ...context, retryAfterMs: error.retryAfterMs }, 'Slack rate limited the outbox; pausing it');
-      await this.queue.rateLimit(error.retryAfterMs);
+    if (error instanceof ChatFailed && error.kind === 'rate-limited') {
+      const retryAfterMs = error.retryAfterMs ?? 1000;
+      log.warn({ ...context, retryAfterMs }, 'Slack rate limited the outbox; pausing it');
+      await this.queue.rateLimit(retryAfterMs);
       throw Worker.RateLimitError();
     }
     if (!failure.retriable || finalAttempt) {

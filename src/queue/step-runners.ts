@@ -1,7 +1,7 @@
 import type { Color } from '../domain/color.js';
 import { liveColorOf, otherColor, sameWeights, weightsFor } from '../domain/color.js';
 import type { Deployment } from '../domain/deployment.js';
-import { describeReading, EMPTY_TALLY, tally, type GateRun } from '../domain/gates.js';
+import { describeRun, EMPTY_TALLY, tally, type GateRun } from '../domain/gates.js';
 import { bakeProgress, type StepResult } from '../domain/machine.js';
 import { runGates } from '../providers/metrics/gate-runner.js';
 import { gatesFor } from '../runbook/plan.js';
@@ -36,15 +36,6 @@ export interface StepRun {
   /** The gate run of this tick, for the event log. */
   gateRun?: GateRun;
 }
-
-/** The readings worth showing as evidence: every breach and every unreadable metric, with its query. */
-export const evidenceOf = (run: GateRun): string[] => [
-  ...run.readings
-    .filter((r) => r.outcome !== 'pass')
-    .map((r) => `• ${describeReading(r)} · \`${r.query}\`${r.baselineQuery ? ` vs \`${r.baselineQuery}\`` : ''}`),
-  ...run.firingMonitors.map((m) => `• monitor firing: ${m.name}${m.priority ? ` (P${m.priority})` : ''} — breach`),
-  ...(run.monitorError ? [`• monitors: ${run.monitorError} — inconclusive`] : []),
-];
 
 export const versionOfImage = (image: string): string => image.slice(image.lastIndexOf(':') + 1);
 
@@ -258,7 +249,7 @@ async function checkGates(d: Deployment, env: StepEnv): Promise<GateCheck | unde
       .map((r) => r.name)
       .concat(run.firingMonitors.map((m) => m.name));
     const reason = `gate breach at ${d.weights && d.newColor ? d.weights[d.newColor] : 0}%: ${breached.join(', ')}`;
-    return { run, learned, stop: { kind: 'fail', reason, evidence: evidenceOf(run) } };
+    return { run, learned, stop: { kind: 'fail', reason, evidence: describeRun(run, { evidence: true }) } };
   }
   if (counted.verdict === 'pause') {
     return {
@@ -286,7 +277,7 @@ async function watch(d: Deployment, step: Extract<Step, { kind: 'bake' | 'monito
         result: bakeProgress(d, step.seconds, env.now, intervalMs),
         learned,
         gateRun: run,
-        alert: evidenceOf(run),
+        alert: describeRun(run, { evidence: true }),
       };
     }
   }

@@ -45,6 +45,4 @@ export function planSteps(service: ServiceConfig, strategy: Strategy): Step[] {
   return steps;
 }
 
-/** Seconds the plan is expected to take, counting only the waits it is made of. */
-export const expectedSeconds = (steps: readonly Step[]): number =>
-  steps.reduce((sum, step) => sum + (step.kind === 'bake' || step.kind === 'monitor' ? step.seconds : 0), 0);
+export { expectedSeconds } from '../domain/steps.js';

@@ -36,6 +36,65 @@ if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
 return 1
 `;
 
+/**
+ * A tick's one write: the record, its events and (for a rollback) the blocked version, all or
+ * nothing, and only while the lock holds this deployment's fencing token. Answers with the
+ * intents as they are now, so the tick sees one recorded while it was acting.
+ * KEYS: lock, record, events, intents, blocked versions. ARGV: holder, record, release, blocked
+ * version ('' for none), its JSON, then the events.
+ */
+const COMMIT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+redis.call('SET', KEYS[2], ARGV[2])
+for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[5]) end
+if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
+return {1, redis.call('HGETALL', KEYS[4])}
+`;
+
+/** A tick's one read: the record, its intents and the announcement's ts (KEYS: record, intents, posted). */
+const LOAD = `
+local record = redis.call('GET', KEYS[1])
+if not record then return {} end
+return {record, redis.call('HGETALL', KEYS[2]), redis.call('HGET', KEYS[3], ARGV[1]) or ''}
+`;
+
+/** The outbox's key of a deployment's announcement; its posted ts is the thread every reply goes in. */
+export const ANNOUNCEMENT_MESSAGE = 'announcement';
+
+const parseIntents = (flat: string[]): Intents => {
+  const intents: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) intents[flat[i] as string] = JSON.parse(flat[i + 1] as string);
+  return intents as Intents;
+};
+
+/**
+ * The record as stored: without the announcement's ts, which only the outbox records (in its
+ * posted keys) and every read joins back in.
+ */
+const stored = (d: Deployment): string => JSON.stringify({ ...d, announcementTs: undefined });
+
+const withAnnouncement = (raw: string, ts: string | null | undefined): Deployment => {
+  const d = JSON.parse(raw) as Deployment;
+  return ts ? { ...d, announcementTs: ts } : d;
+};
+
+/** What one tick works from. */
+export interface Loaded {
+  deployment: Deployment;
+  intents: Intents;
+}
+
+/** What a tick's write came to: written (with the intents as they are now), or nothing, the lock being lost. */
+export type CommitResult = { written: true; intents: Intents } | { written: false };
+
+export interface CommitOptions {
+  /** Drop the service's lock in the same step (a terminal phase). */
+  release?: boolean;
+  /** Block the deployment's version from being deployed again (a rollback). */
+  blockVersion?: BlockedVersion;
+}
+
 // A finished deployment takes its service's lock again to be rolled back, if nobody holds it.
 const REOPEN = `
 if redis.call('GET', KEYS[1]) then return 0 end
@@ -91,7 +150,7 @@ export class DeploymentStore {
       this.k.all(),
       this.k.events(d.id),
       d.id,
-      JSON.stringify(d),
+      stored(d),
       String(d.requestedAt),
       JSON.stringify(event),
       String(fence),
@@ -104,8 +163,16 @@ export class DeploymentStore {
   async discard(d: Deployment): Promise<void> {
     await this.redis
       .multi()
-      .eval(SAVE, 2, this.k.lock(d.service), this.k.deployment(d.id), `${d.id}:${d.fence}`, JSON.stringify(d), '1')
-      .del(this.k.deployment(d.id), this.k.events(d.id), this.k.intents(d.id), this.k.posted(d.id))
+      .eval(SAVE, 2, this.k.lock(d.service), this.k.deployment(d.id), `${d.id}:${d.fence}`, stored(d), '1')
+      .del(
+        this.k.deployment(d.id),
+        this.k.events(d.id),
+        this.k.intents(d.id),
+        this.k.posted(d.id),
+        this.k.outboxOrder(d.id),
+        this.k.outboxSending(d.id),
+        this.k.edit(d.id, ANNOUNCEMENT_MESSAGE),
+      )
       .zrem(this.k.history(d.service), d.id)
       .zrem(this.k.all(), d.id)
       .exec();
@@ -132,7 +199,7 @@ export class DeploymentStore {
       this.k.deployment(d.id),
       d.id,
       String(fence),
-      JSON.stringify(next),
+      stored(next),
     );
     if (ok !== 1) return undefined;
     await this.redis.hset(this.k.intents(d.id), 'rollback', JSON.stringify(intent));
@@ -140,8 +207,51 @@ export class DeploymentStore {
   }
 
   async get(id: string): Promise<Deployment | undefined> {
-    const raw = await this.redis.get(this.k.deployment(id));
-    return raw ? (JSON.parse(raw) as Deployment) : undefined;
+    const replies = await this.redis
+      .multi()
+      .get(this.k.deployment(id))
+      .hget(this.k.posted(id), ANNOUNCEMENT_MESSAGE)
+      .exec();
+    const raw = replies?.[0]?.[1] as string | null | undefined;
+    return raw ? withAnnouncement(raw, replies?.[1]?.[1] as string | null) : undefined;
+  }
+
+  /** The record and its intents in one round trip: what one tick of the worker decides on. */
+  async load(id: string): Promise<Loaded | undefined> {
+    const reply = (await this.redis.eval(
+      LOAD,
+      3,
+      this.k.deployment(id),
+      this.k.intents(id),
+      this.k.posted(id),
+      ANNOUNCEMENT_MESSAGE,
+    )) as [string, string[], string] | [];
+    if (reply.length === 0) return undefined;
+    const [raw, intents, ts] = reply;
+    return { deployment: withAnnouncement(raw, ts), intents: parseIntents(intents) };
+  }
+
+  /**
+   * Writes the record and appends its events in one atomic step, if this deployment still holds
+   * its service's lock (its fencing token); otherwise writes nothing.
+   */
+  async commit(d: Deployment, events: DeploymentEvent[], options: CommitOptions = {}): Promise<CommitResult> {
+    const reply = (await this.redis.eval(
+      COMMIT,
+      5,
+      this.k.lock(d.service),
+      this.k.deployment(d.id),
+      this.k.events(d.id),
+      this.k.intents(d.id),
+      this.k.blocked(d.service),
+      `${d.id}:${d.fence}`,
+      stored(d),
+      options.release ? '1' : '0',
+      options.blockVersion ? d.version : '',
+      options.blockVersion ? JSON.stringify(options.blockVersion) : '',
+      ...events.map((event) => JSON.stringify(event)),
+    )) as [0] | [1, string[]];
+    return reply[0] === 1 ? { written: true, intents: parseIntents(reply[1]) } : { written: false };
   }
 
   /**
@@ -149,16 +259,7 @@ export class DeploymentStore {
    * lock in the same step (a terminal save). Returns false when the lock was lost.
    */
   async save(d: Deployment, options: { release?: boolean } = {}): Promise<boolean> {
-    const ok = await this.redis.eval(
-      SAVE,
-      2,
-      this.k.lock(d.service),
-      this.k.deployment(d.id),
-      `${d.id}:${d.fence}`,
-      JSON.stringify(d),
-      options.release ? '1' : '0',
-    );
-    return ok === 1;
+    return (await this.commit(d, [], options)).written;
   }
 
   async activeId(service: string): Promise<string | undefined> {
@@ -190,8 +291,11 @@ export class DeploymentStore {
 
   private async getMany(ids: string[]): Promise<Deployment[]> {
     if (ids.length === 0) return [];
-    const raws = await this.redis.mget(ids.map((id) => this.k.deployment(id)));
-    return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as Deployment] : []));
+    const pipeline = this.redis.multi().mget(ids.map((id) => this.k.deployment(id)));
+    for (const id of ids) pipeline.hget(this.k.posted(id), ANNOUNCEMENT_MESSAGE);
+    const replies = (await pipeline.exec()) ?? [];
+    const raws = (replies[0]?.[1] ?? []) as (string | null)[];
+    return raws.flatMap((raw, i) => (raw ? [withAnnouncement(raw, replies[i + 1]?.[1] as string | null)] : []));
   }
 
   async appendEvent(id: string, event: DeploymentEvent): Promise<void> {
@@ -261,8 +365,11 @@ export class DeploymentStore {
     return (await this.redis.hget(this.k.posted(id), key)) ?? undefined;
   }
 
-  async markPosted(id: string, key: string, ts: string): Promise<void> {
-    await this.redis.hset(this.k.posted(id), key, ts);
+  /** Records a message's ts, and with it the event that says so (the announcement's), in one step. */
+  async markPosted(id: string, key: string, ts: string, event?: DeploymentEvent): Promise<void> {
+    const write = this.redis.multi().hset(this.k.posted(id), key, ts);
+    if (event) write.rpush(this.k.events(id), JSON.stringify(event));
+    await write.exec();
   }
 
   async freeze(scope: string, freeze: Freeze): Promise<void> {

@@ -3,6 +3,7 @@ export const keys = (prefix: string) => ({
   deployment: (id: string) => `${prefix}:deploy:${id}`,
   events: (id: string) => `${prefix}:events:${id}`,
   intents: (id: string) => `${prefix}:intents:${id}`,
+  /** The Slack ts of each message the outbox posted for a deployment, by message key. */
   posted: (id: string) => `${prefix}:posted:${id}`,
   lock: (service: string) => `${prefix}:lock:${service}`,
   fence: (service: string) => `${prefix}:fence:${service}`,
@@ -10,6 +11,14 @@ export const keys = (prefix: string) => ({
   blocked: (service: string) => `${prefix}:blocked:${service}`,
   all: () => `${prefix}:deployments`,
   freezes: () => `${prefix}:freezes`,
+  /** The outbox's line of a deployment's messages (job ids, by the order they were asked for). */
+  outboxOrder: (id: string) => `${prefix}:outbox:${id}`,
+  /** Message keys an outbox attempt started sending, so a retry first looks for what it posted. */
+  outboxSending: (id: string) => `${prefix}:sending:${id}`,
+  /** The per-channel token bucket that paces the outbox. */
+  slackRate: (channel: string) => `${prefix}:slack-rate:${channel}`,
+  /** How a deployment's message (its announcement, an alert) should read now, and which version Slack has. */
+  edit: (id: string, key: string) => `${prefix}:edit:${id}:${key}`,
 });
 
 export type Keys = ReturnType<typeof keys>;

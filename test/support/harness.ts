@@ -80,6 +80,8 @@ export async function startHarness(
     redisUrl?: string;
     /** Where the app logs (default: pino at TEST_LOG_LEVEL, silent unless set). */
     log?: Logger;
+    /** Run the Slack outbox's worker in this process although the roles have no worker. */
+    slackOutbox?: boolean;
     /** Adapters to use instead of `sandbox.providers()`, given the started sandbox. */
     providers?: (sandbox: Sandbox) => Providers;
   } = {},
@@ -109,6 +111,14 @@ export async function startHarness(
     clock: options.clock,
     log: options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
+  // A bot on its own only enqueues Slack messages; the worker role sends them. A test without
+  // worker processes asks for the outbox's worker alone, so what the bot posts reaches Slack.
+  const outboxWorker = !options.slackOutbox
+    ? undefined
+    : app.ctx.outbox.createWorker(sandbox.providers().chat, app.store, app.ctx.log, {
+        lockDurationMs: config.WORKER_LOCK_MS,
+        stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+      });
   const appUrl = `http://127.0.0.1:${app.port}`;
   const redis = new Redis(redisUrl);
   const outbox = new Queue(SlackOutbox.nameFor(prefix), { connection: redis, prefix });
@@ -138,7 +148,8 @@ export async function startHarness(
           [...sandbox.slack.messages(CHANNELS.deployments)]
             .reverse()
             .find((m) => !m.thread_ts && m.text.includes('Production Deployment Scheduled')),
-        3000,
+        // The outbox of a worker posts it: one in a process of its own may still be starting.
+        10_000,
         'the announcement',
       ),
     only: async () => {
@@ -183,6 +194,7 @@ export async function startHarness(
     },
     async close() {
       await outbox.close();
+      await outboxWorker?.close();
       await app.close();
       await sandbox.close();
       await deletePrefix(redis, prefix);

@@ -1,3 +1,5 @@
+import { ProviderFailed } from '../../errors.js';
+
 /** Block Kit blocks, kept opaque here; views/ builds them. */
 export type Blocks = Record<string, unknown>[];
 
@@ -20,4 +22,22 @@ export interface ChatProvider {
   permalink(channel: string, ts: string): Promise<string>;
   /** A message posted earlier with `tag` in the channel (or in the thread of `threadTs`), if any. */
   findTagged(channel: string, tag: MessageTag, threadTs?: string): Promise<PostedMessage | undefined>;
+}
+
+/**
+ * How a chat call failed, in the provider's own words: `rate-limited` (nothing may be sent until
+ * `retryAfterMs` has passed), `retriable` (another try may work) or `permanent` (it never will).
+ */
+export type ChatFailureKind = 'rate-limited' | 'retriable' | 'permanent';
+
+/** What every ChatProvider throws, so callers classify failures without knowing the adapter. */
+export class ChatFailed extends ProviderFailed {
+  readonly kind: ChatFailureKind;
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, kind: ChatFailureKind, options: { cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message, { cause: options.cause, retriable: kind !== 'permanent' });
+    this.kind = kind;
+    this.retryAfterMs = options.retryAfterMs;
+  }
 }

@@ -7,8 +7,7 @@ import {
   type WebClient,
 } from '@slack/web-api';
 import { recordSlackError } from '../../metrics.js';
-import { ProviderFailed } from '../../errors.js';
-import type { Blocks, ChatProvider, MessageTag, PostedMessage } from './chat.js';
+import { ChatFailed, type Blocks, type ChatProvider, type MessageTag, type PostedMessage } from './chat.js';
 
 type SlackBlocks = Extract<ChatUpdateArguments, { blocks: unknown }>['blocks'];
 
@@ -26,17 +25,6 @@ const RETRIABLE_PLATFORM_ERRORS = new Set([
 // Block Kit builders stay free of SDK types (views/ are pure data), so the cast lives here.
 const asSlackBlocks = (blocks: Blocks | undefined): SlackBlocks => blocks as unknown as SlackBlocks;
 
-/** Slack said 429: nothing to send until Retry-After has passed. */
-export class SlackRateLimited extends ProviderFailed {
-  constructor(
-    method: string,
-    readonly retryAfterMs: number,
-    cause: unknown,
-  ) {
-    super(`Slack ${method} was rate limited (retry after ${retryAfterMs / 1000} s)`, { cause, retriable: true });
-  }
-}
-
 /** The metadata event type of every message the worker posts. */
 export const MESSAGE_EVENT_TYPE = 'switchyard_message';
 
@@ -53,31 +41,38 @@ const hasTag = (
   message.metadata.event_payload?.deployment_id === tag.deploymentId &&
   message.metadata.event_payload?.key === tag.key;
 
-/** Turns a WebClient failure into a ProviderFailed that says whether another try may help. */
-export function slackFailure(method: string, error: unknown): ProviderFailed {
+/** Turns a WebClient failure into the chat provider's ChatFailed: rate limited, retriable or permanent. */
+export function slackFailure(method: string, error: unknown): ChatFailed {
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;
     const details = error.data.response_metadata?.messages?.join('; ');
-    return new ProviderFailed(`Slack ${method} failed: ${code}${details ? ` (${details})` : ''}`, {
+    return new ChatFailed(
+      `Slack ${method} failed: ${code}${details ? ` (${details})` : ''}`,
+      RETRIABLE_PLATFORM_ERRORS.has(code) ? 'retriable' : 'permanent',
+      { cause: error },
+    );
+  }
+  if (error instanceof WebAPIRateLimitedError) {
+    const retryAfterMs = error.retryAfter * 1000;
+    return new ChatFailed(`Slack ${method} was rate limited (retry after ${retryAfterMs / 1000} s)`, 'rate-limited', {
       cause: error,
-      retriable: RETRIABLE_PLATFORM_ERRORS.has(code),
+      retryAfterMs,
     });
   }
-  if (error instanceof WebAPIRateLimitedError) return new SlackRateLimited(method, error.retryAfter * 1000, error);
   if (error instanceof WebAPIHTTPError) {
-    return new ProviderFailed(`Slack ${method} answered HTTP ${error.statusCode}`, {
-      cause: error,
-      retriable: error.statusCode >= 500 || error.statusCode === 429,
-    });
+    return new ChatFailed(
+      `Slack ${method} answered HTTP ${error.statusCode}`,
+      error.statusCode >= 500 || error.statusCode === 429 ? 'retriable' : 'permanent',
+      { cause: error },
+    );
   }
   if (error instanceof WebAPIRequestError) {
-    return new ProviderFailed(`Slack ${method} could not be reached: ${error.original.message}`, {
+    return new ChatFailed(`Slack ${method} could not be reached: ${error.original.message}`, 'retriable', {
       cause: error,
-      retriable: true,
     });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new ProviderFailed(`Slack ${method} failed: ${message}`, { cause: error, retriable: true });
+  return new ChatFailed(`Slack ${method} failed: ${message}`, 'retriable', { cause: error });
 }
 
 /**
@@ -89,7 +84,13 @@ export class SlackChat implements ChatProvider {
 
   async post(channel: string, text: string, blocks?: Blocks, tag?: MessageTag): Promise<PostedMessage> {
     return this.send('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel, text, blocks: asSlackBlocks(blocks), metadata: metadataOf(tag) }),
+      this.client.chat.postMessage({
+        channel,
+        text,
+        blocks: asSlackBlocks(blocks),
+        metadata: metadataOf(tag),
+        unfurl_links: false,
+      }),
     );
   }
 
@@ -131,8 +132,7 @@ export class SlackChat implements ChatProvider {
     const result = await this.call('chat.getPermalink', () =>
       this.client.chat.getPermalink({ channel, message_ts: ts }),
     );
-    if (!result.permalink)
-      throw new ProviderFailed('Slack chat.getPermalink answered without a permalink', { retriable: false });
+    if (!result.permalink) throw new ChatFailed('Slack chat.getPermalink answered without a permalink', 'permanent');
     return result.permalink;
   }
 
@@ -142,7 +142,7 @@ export class SlackChat implements ChatProvider {
   ): Promise<PostedMessage> {
     const result = await this.call(method, request);
     if (!result.channel || !result.ts) {
-      throw new ProviderFailed(`Slack ${method} answered without channel and ts`, { retriable: false });
+      throw new ChatFailed(`Slack ${method} answered without channel and ts`, 'permanent');
     }
     return { channel: result.channel, ts: result.ts };
   }

@@ -6,6 +6,7 @@ import { httpRoutes } from '../../../src/app/http-routes.js';
 import { startOpsServer } from '../../../src/app/ops-server.js';
 import { SANDBOX_SIGNING_SECRET } from '../../../sandbox/sandbox.js';
 import { urlVerification } from '../../../sandbox/slack-requests.js';
+import type { SlackOutbox } from '../../../src/queue/slack-outbox.js';
 import type { DeploymentQueue } from '../../../src/queue/deployment-queue.js';
 import type { DeploymentStore } from '../../../src/store/deployment-store.js';
 import { REDIS_URL, startHarness, until, type Harness } from '../../support/harness.js';
@@ -200,6 +201,7 @@ describe('probes without Redis', () => {
       catalog: specCatalog(),
       store: {} as DeploymentStore,
       queue: {} as DeploymentQueue,
+      outbox: {} as SlackOutbox,
       redis,
       log: pino({ level: 'silent' }),
       clock: Date.now,
@@ -231,6 +233,7 @@ describe('readiness in Socket Mode', () => {
       catalog: specCatalog(),
       store: {} as DeploymentStore,
       queue: { queue: { getJobCounts: async () => ({}), getWorkersCount: async () => 0, name: 'q' } } as never,
+      outbox: {} as SlackOutbox,
       redis,
       log: pino({ level: 'silent' }),
       clock: Date.now,

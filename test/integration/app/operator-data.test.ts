@@ -6,6 +6,7 @@ import type { AppContext } from '../../../src/app/context.js';
 import { activeDeployments, doraFromRedis, homeData, recordsSince } from '../../../src/app/operator-data.js';
 import type { Deployment, RollbackIntent, StepRecord } from '../../../src/domain/deployment.js';
 import { DeploymentQueue } from '../../../src/queue/deployment-queue.js';
+import type { SlackOutbox } from '../../../src/queue/slack-outbox.js';
 import { DeploymentStore } from '../../../src/store/deployment-store.js';
 import { viewProblems } from '../../../sandbox/block-kit-limits.js';
 import { appHome } from '../../../views/app-home.js';
@@ -86,6 +87,7 @@ describe('operator data read from Redis', () => {
       catalog: specCatalog(),
       store: new DeploymentStore(redis, prefix),
       queue,
+      outbox: {} as SlackOutbox,
       redis,
       log: pino({ level: 'silent' }),
       clock: () => NOW,

@@ -9,7 +9,8 @@ import { startHarness, until, type Harness } from '../../support/harness.js';
 
 /**
  * The authorization matrix of README.md ("Who may do what"), one test per cell. The bot runs
- * alone (no worker), so Redis changes only through the action under test: the state each
+ * alone (no deployment worker; only the Slack outbox's, which posts what the bot asks for), so
+ * Redis changes only through the action under test: the state each
  * action needs (a running deployment, a paused one, an on-call alert) is requested through
  * Slack and then moved on in the store as the worker would have moved it.
  */
@@ -269,6 +270,7 @@ describe('who may do what (README matrix)', () => {
   beforeAll(async () => {
     h = await startHarness({
       roles: { bot: true, worker: false },
+      slackOutbox: true,
       service: {
         monitorSeconds: 60,
         rollbackWindowSeconds: 0,

@@ -205,9 +205,13 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     start({ messagesPerSecond: 200, announcementEveryMs: 400 });
     const ts = await announcement();
     for (let i = 1; i <= 20; i += 1) {
-      await outbox.announce(DEPLOYMENT, CHANNEL, ts, `status ${i}`, [
-        { type: 'section', text: { type: 'mrkdwn', text: `status ${i}` } },
-      ]);
+      await outbox.announce({
+        deploymentId: DEPLOYMENT,
+        channel: CHANNEL,
+        ts,
+        text: `status ${i}`,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `status ${i}` } }],
+      });
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await until(

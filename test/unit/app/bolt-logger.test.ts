@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { boltLogger } from '../../../src/app/bolt-logger.js';
-import { deploymentLog } from '../../../src/app/log-context.js';
+import { deploymentLog } from '../../../src/log-context.js';
 import { deployment } from '../fixtures.js';
 
 /** A pino logger writing JSON lines into an array. */

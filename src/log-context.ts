@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Deployment } from '../domain/deployment.js';
+import type { Deployment } from './domain/deployment.js';
 
 /** A logger whose every line names the deployment, its service and the step it is at. */
 export const deploymentLog = (log: Logger, d: Pick<Deployment, 'id' | 'service' | 'steps' | 'stepIndex'>): Logger =>

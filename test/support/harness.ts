@@ -101,13 +101,14 @@ export async function startHarness(
     ANNOUNCEMENT_UPDATE_MS: '200',
     ...options.env,
   });
+  const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = await startSwitchyard({
     config,
     catalog: sandbox.catalog,
     roles: options.roles ?? { bot: true, worker: true },
-    providers: options.providers ? options.providers(sandbox) : sandbox.providers(),
+    providers: options.providers ? options.providers(sandbox) : sandbox.providers({ log }),
     clock: options.clock,
-    log: options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log,
   });
   const appUrl = `http://127.0.0.1:${app.port}`;
   const redis = new Redis(redisUrl);

@@ -10,6 +10,7 @@ import { planReport } from '../views/reports.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
+import { yieldToAcks } from './yield-to-acks.js';
 
 export const newDeploymentId = (service: string, now: number): string =>
   `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -56,6 +57,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
         return;
       }
       await ack();
+      await yieldToAcks();
       const text = await runAdminCommand(ctx, cmd, command.user_id).catch(
         (error: unknown) => `:warning: ${describeError(error)}`,
       );
@@ -80,6 +82,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     }
     // Slack needs the ack within 3 s and the trigger_id expires 3 s after the command: ack first.
     await ack();
+    await yieldToAcks();
     try {
       const stateRefused = await deployRefusal(ctx, cmd.service, cmd.version, cmd.hotfix);
       if (stateRefused) {

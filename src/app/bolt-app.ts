@@ -38,6 +38,9 @@ export function createBotApp(config: Config, ctx: AppContext): App {
     customRoutes: httpRoutes(ctx, { bullBoard: config }),
     logger: boltLogger(ctx.log),
     logLevel: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? LogLevel.DEBUG : LogLevel.WARN,
+    // No handler keeps conversation state; Bolt's default in-memory store would look every request up (and
+    // build a "not found" error for each) before the listener could ack.
+    convoStore: false as const,
   };
   const app = config.SLACK_APP_TOKEN
     ? new App({

@@ -12,8 +12,9 @@ import { BUILT_ENTRY } from '../../support/built-entry.js';
 import { deletePrefix, REDIS_URL, until } from '../../support/harness.js';
 
 /**
- * A bot-only process (`node dist/main.js bot`) loads no AWS, Kubernetes or Datadog SDK, even
- * after answering slash commands and opening the Home tab; a worker process loads all three.
+ * A bot-only process (`node dist/main.js bot`) loads no AWS, Kubernetes or Datadog SDK (nor
+ * Bull Board when the dashboard is off), even after answering slash commands and opening the
+ * Home tab; a worker process loads all three.
  * What each process loaded is recorded by a module hook registered with `--import`.
  */
 
@@ -119,6 +120,8 @@ describe('a bot-only process loads no infrastructure SDK', () => {
     expect(modules.some((m) => m.endsWith('/dist/src/app/bolt-app.js'))).toBe(true);
     expect(sdksIn(modules)).toEqual([]);
     expect(modules.filter((m) => m.endsWith('/build-providers.js'))).toEqual([]);
+    // Nor the queue dashboard, which is off unless its credential is set.
+    expect(modules.filter((m) => m.includes('node_modules/@bull-board/'))).toEqual([]);
   });
 
   it('the worker loads all three', async () => {

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { randomBytes } from 'node:crypto';
+import { afterPendingAcks } from '../src/app/ack-lane.js';
 import type { AppContext } from '../src/app/context.js';
 import { windowRefusal } from '../src/domain/deploy-window.js';
 import { mayDeploy } from '../src/domain/policy.js';
@@ -10,7 +11,6 @@ import { planReport } from '../views/reports.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
-import { yieldToAcks } from './yield-to-acks.js';
 
 export const newDeploymentId = (service: string, now: number): string =>
   `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -57,10 +57,11 @@ export function registerDeploy(app: App, ctx: AppContext): void {
         return;
       }
       await ack();
-      await yieldToAcks();
+      await afterPendingAcks();
       const text = await runAdminCommand(ctx, cmd, command.user_id).catch(
         (error: unknown) => `:warning: ${describeError(error)}`,
       );
+      await afterPendingAcks();
       await respond({ response_type: 'ephemeral', text });
       return;
     }
@@ -82,13 +83,15 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     }
     // Slack needs the ack within 3 s and the trigger_id expires 3 s after the command: ack first.
     await ack();
-    await yieldToAcks();
+    await afterPendingAcks();
     try {
       const stateRefused = await deployRefusal(ctx, cmd.service, cmd.version, cmd.hotfix);
       if (stateRefused) {
         await respond({ response_type: 'ephemeral', text: `:no_entry: ${stateRefused}` });
         return;
       }
+      // Building and sending the modal is the heaviest step: again behind any acks that are waiting.
+      await afterPendingAcks();
       await client.views.open({
         trigger_id: command.trigger_id,
         view: checklistModal(

@@ -2,6 +2,7 @@ import { App, HTTPReceiver, LogLevel, type HTTPReceiverOptions } from '@slack/bo
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { registerCommands } from '../../commands/index.js';
+import { trackSlackAcks } from './ack-lane.js';
 import { boltLogger } from './bolt-logger.js';
 import type { AppContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
@@ -23,6 +24,7 @@ function httpReceiver(
     bodyLimit: MAX_SLACK_BODY_BYTES,
   });
   guardSlackRequests(receiver, log);
+  trackSlackAcks(receiver);
   return receiver;
 }
 

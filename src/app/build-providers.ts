@@ -61,7 +61,7 @@ export function elbv2ClientConfig(env: ProviderOptions['env'] = process.env): El
   };
 }
 
-/** KUBECONFIG (one file or several, merged as kubectl does), else `~/.kube/config` or the in-cluster account. */
+/** KUBECONFIG (one file or several, merged as the client's `loadFromDefault` merges them), else `~/.kube/config` or the in-cluster account. */
 export function kubeConfigFrom(env: ProviderOptions['env'] = process.env): KubeConfig {
   const kubeConfig = new KubeConfig();
   const files = (set(env.KUBECONFIG) ?? '').split(delimiter).filter(Boolean);

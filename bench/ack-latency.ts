@@ -4,7 +4,7 @@ import { READY, type WaveReply, type WaveRequest } from './ack-client.js';
 import { BenchFailed } from './bench-error.js';
 import { sleep, type BenchContext } from './context.js';
 import { freePort } from './ports.js';
-import { answers, spawnTs, waitUntil, type BenchProcess } from './processes.js';
+import { answers, spawnBareBolt, spawnTs, waitUntil, type BenchProcess } from './processes.js';
 import { openStage } from './stage.js';
 import { ratio, summarize, type Summary } from './stats.js';
 
@@ -108,7 +108,7 @@ export async function measureAckLatency(ctx: BenchContext): Promise<AckRow[]> {
   try {
     const bot = await stage.startBot('ack-switchyard-bot');
     const barePort = await freePort();
-    const bare = spawnTs('ack-bare-bolt', 'bench/bare-bolt.ts', [], {
+    const bare = spawnBareBolt('ack-bare-bolt', {
       env: { ...stage.env, PORT: String(barePort) },
       cpuProfDir: ctx.cpuProfDir,
     });

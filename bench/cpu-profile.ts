@@ -113,7 +113,7 @@ function inclusiveByPackage(
 
 /**
  * One summary per process: `dir` holds a directory per process, and in it a profile per
- * thread; the busiest thread is the process's main one (tsx's module loader runs in another).
+ * thread; the busiest thread is the process's main one (a module loader such as tsx runs in another).
  */
 export async function summarizeProfiles(dir: string, root: string): Promise<ProfileSummary[]> {
   const processes = (await readdir(dir, { withFileTypes: true }))

@@ -1,11 +1,13 @@
 import { sleep, type BenchContext } from './context.js';
 import { inParallel, SlackDriver, waitForBaking } from './flows.js';
 import { freePort } from './ports.js';
-import { answers, spawnTs, waitUntil, type BenchProcess } from './processes.js';
+import { answers, spawnBareBolt, waitUntil, type BenchProcess } from './processes.js';
 import { openStage } from './stage.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface MemoryRow {
+  /** The idle bot against the bare Bolt app, or the worker against itself idle. */
+  role: 'bot' | 'worker';
   what: string;
   /** Resident set size in MiB, sampled every 250 ms. */
   rssMiB: Summary;
@@ -51,7 +53,7 @@ export async function measureMemory(ctx: BenchContext): Promise<MemoryRow[]> {
     const rows: MemoryRow[] = [];
     const bot = await stage.startBot('memory-bot');
     const barePort = await freePort();
-    const bare = spawnTs('memory-bare-bolt', 'bench/bare-bolt.ts', [], {
+    const bare = spawnBareBolt('memory-bare-bolt', {
       env: { ...stage.env, PORT: String(barePort) },
     });
     try {
@@ -66,6 +68,7 @@ export async function measureMemory(ctx: BenchContext): Promise<MemoryRow[]> {
         sampleRss(bare, samples, settleMs),
       ]);
       rows.push({
+        role: 'bot',
         what: `idle bot (catalog of ${size + 1} services)`,
         rssMiB: botRss,
         baselineWhat: 'bare Bolt app, idle',
@@ -83,6 +86,7 @@ export async function measureMemory(ctx: BenchContext): Promise<MemoryRow[]> {
     ctx.log(`memory: ${size} deployments baking`);
     const bakingWorker = await sampleRss(worker, samples, settleMs);
     rows.push({
+      role: 'worker',
       what: `worker, ${size} deployments baking`,
       rssMiB: bakingWorker,
       baselineWhat: 'the same worker idle',

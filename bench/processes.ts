@@ -1,10 +1,55 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchFailed } from './bench-error.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
+
+/** What the image, compose, Kubernetes and `npm start` run. */
+export const BUILT_ENTRY = 'dist/main.js';
+/**
+ * The bare Bolt app, compiled to JavaScript like Switchyard, so both bots are measured the
+ * same way; in npm's cache directory, where Node still finds `@slack/bolt` in node_modules/.
+ */
+export const BARE_BOLT_ENTRY = 'node_modules/.cache/switchyard-bench/bare-bolt.js';
+
+/**
+ * `npm run build` (dist/, as shipped) and the bare Bolt app compiled by the same tsc with the
+ * same compiler options (tsconfig.json's, emitting). Once per bench run, before any process starts.
+ */
+export function buildArtefacts(): void {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const steps: [string, string[]][] = [
+    ['npm run build', ['scripts/build.mjs']],
+    [
+      'compiling bench/bare-bolt.ts',
+      [
+        tsc,
+        'bench/bare-bolt.ts',
+        '--ignoreConfig',
+        '--outDir',
+        join('node_modules', '.cache', 'switchyard-bench'),
+        '--target',
+        'ES2022',
+        '--module',
+        'NodeNext',
+        '--moduleResolution',
+        'NodeNext',
+        '--strict',
+        '--skipLibCheck',
+        '--types',
+        'node',
+      ],
+    ],
+  ];
+  for (const [what, args] of steps) {
+    const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    if (result.status !== 0)
+      throw new BenchFailed(`${what} failed (exit ${result.status})`, { output: `${result.stdout}${result.stderr}` });
+  }
+}
 
 export interface BenchProcess {
   name: string;
@@ -26,11 +71,16 @@ export interface SpawnOptions {
   ipc?: boolean;
 }
 
-/** Runs a TypeScript entry (through tsx) in its own Node process, as `npm start` would. */
-export function spawnTs(name: string, entry: string, args: string[], options: SpawnOptions): BenchProcess {
-  // One directory per process: Node writes a profile per thread (tsx's loader runs in one of its own).
+export interface NodeSpawnOptions extends SpawnOptions {
+  /** Node flags before the entry (`--import tsx` for TypeScript). */
+  nodeFlags?: string[];
+}
+
+/** Runs an entry in its own Node process (the same Node as the bench), JavaScript unless `nodeFlags` say otherwise. */
+export function spawnNode(name: string, entry: string, args: string[], options: NodeSpawnOptions): BenchProcess {
+  // One directory per process: Node writes a profile per thread (a loader such as tsx runs in one of its own).
   const flags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, name)}`] : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [...flags, ...(options.nodeFlags ?? []), entry, ...args], {
     cwd: root,
     env: { ...process.env, NODE_NO_WARNINGS: '1', LOG_LEVEL: 'warn', ...options.env },
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -67,9 +117,21 @@ export function spawnTs(name: string, entry: string, args: string[], options: Sp
   };
 }
 
-/** `src/main.ts bot|worker|all` with the sandbox's environment. */
+/** The bench's own TypeScript helpers (the load generator), through tsx: they are not what is measured. */
+export const spawnTs = (name: string, entry: string, args: string[], options: SpawnOptions): BenchProcess =>
+  spawnNode(name, entry, args, { ...options, nodeFlags: ['--import', 'tsx'] });
+
+/** `node --enable-source-maps dist/main.js bot|worker` (or both), as `npm start` runs it, with the sandbox's environment. */
 export const spawnSwitchyard = (role: 'bot' | 'worker' | 'all', name: string, options: SpawnOptions): BenchProcess =>
-  spawnTs(name, 'src/main.ts', role === 'all' ? [] : [role], options);
+  spawnNode(name, BUILT_ENTRY, role === 'all' ? [] : [role], { ...options, nodeFlags: ['--enable-source-maps'] });
+
+/** The bare Bolt app (compiled by `buildArtefacts`). */
+export const spawnBareBolt = (name: string, options: SpawnOptions): BenchProcess =>
+  spawnNode(name, BARE_BOLT_ENTRY, [], options);
+
+/** The way Switchyard ran before it was compiled: `node --import tsx src/main.ts worker`, for the cold-start comparison. */
+export const spawnSwitchyardFromSource = (role: 'worker', name: string, options: SpawnOptions): BenchProcess =>
+  spawnTs(name, 'src/main.ts', [role], options);
 
 /** Polls until `probe` is true; fails with the process's last output if it exits or time runs out. */
 export async function waitUntil(

@@ -1,9 +1,10 @@
 import type { AckRow } from './ack-latency.js';
 import type { BreachRow } from './breach-to-rollback.js';
+import type { ColdStartRow } from './cold-start.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { MemoryRow } from './memory.js';
 import type { RollbackRow } from './rollback-latency.js';
-import { formatSummary } from './stats.js';
+import { formatSummary, ratio } from './stats.js';
 import type { ThroughputRow } from './throughput.js';
 
 export interface Machine {
@@ -32,6 +33,7 @@ export interface Results {
   breachToRollback?: BreachRow[];
   throughput?: ThroughputRow[];
   memory?: MemoryRow[];
+  coldStart?: ColdStartRow[];
   targets: TargetCheck[];
   /** Measurements that could not be taken, with why. */
   errors: Record<string, string>;
@@ -39,8 +41,13 @@ export interface Results {
 }
 
 const ACK_CEILING_MS = 100;
-const ACK_MAX_RATIO = 1.5;
+/** p99 at 100 concurrent against the bare Bolt app: `/deploy` opens a modal after the ack, `/deploy status` only reads. */
+const ACK_MAX_RATIO: Record<string, number> = { '/deploy': 1.5, '/deploy status': 1.2 };
+const DEFAULT_ACK_MAX_RATIO = 1.5;
 const ROLLBACK_CEILING_MS = 1000;
+/** Idle bot RSS (median) against the bare Bolt app's, and in absolute terms. */
+const BOT_RSS_MAX_RATIO = 1.3;
+const BOT_RSS_CEILING_MIB = 120;
 
 /** Every target of the issue that the measured figures can be checked against. */
 export function checkTargets(results: Omit<Results, 'targets'>): TargetCheck[] {
@@ -52,11 +59,28 @@ export function checkTargets(results: Omit<Results, 'targets'>): TargetCheck[] {
       measured: `${row.switchyard.p99.toFixed(1)} ms`,
       met: row.switchyard.p99 < ACK_CEILING_MS,
     });
+    const maxRatio = ACK_MAX_RATIO[row.command] ?? DEFAULT_ACK_MAX_RATIO;
     checks.push({
       name: `${row.command} ack p99 vs bare Bolt at 100 concurrent`,
-      target: `≤ ${ACK_MAX_RATIO}×`,
+      target: `≤ ${maxRatio}×`,
       measured: `${row.p99Ratio.toFixed(2)}× (${row.switchyard.p99.toFixed(1)} vs ${row.bare.p99.toFixed(1)} ms)`,
-      met: row.p99Ratio <= ACK_MAX_RATIO,
+      met: row.p99Ratio <= maxRatio,
+    });
+  }
+  for (const row of (results.memory ?? []).filter((r) => r.role === 'bot')) {
+    const rss = row.rssMiB.median;
+    const bare = row.baselineRssMiB.median;
+    checks.push({
+      name: 'idle bot RSS vs bare Bolt app',
+      target: `≤ ${BOT_RSS_MAX_RATIO}×`,
+      measured: `${ratio(rss, bare).toFixed(2)}× (${rss.toFixed(1)} vs ${bare.toFixed(1)} MiB)`,
+      met: ratio(rss, bare) <= BOT_RSS_MAX_RATIO,
+    });
+    checks.push({
+      name: 'idle bot RSS',
+      target: `< ${BOT_RSS_CEILING_MIB} MiB`,
+      measured: `${rss.toFixed(1)} MiB`,
+      met: rss < BOT_RSS_CEILING_MIB,
     });
   }
   for (const row of results.rollbackLatency ?? []) {
@@ -125,6 +149,17 @@ export function markdownReport(results: Results): string {
         ms(r.latency),
         'breach → first gate query seeing it',
         ms(r.detection),
+      ]),
+    );
+  }
+  for (const r of results.coldStart ?? []) {
+    out.push(
+      line([
+        `${r.what} (connected to the deployment queue), \`node dist/main.js worker\``,
+        r.runs,
+        ms(r.after),
+        'the same, the way it ran before: `node --import tsx src/main.ts worker`',
+        ms(r.before),
       ]),
     );
   }

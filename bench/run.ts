@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureAckLatency } from './ack-latency.js';
 import { measureBreachToRollback } from './breach-to-rollback.js';
+import { measureColdStart } from './cold-start.js';
 import type { BenchContext } from './context.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { measureMemory } from './memory.js';
 import { renderAckLatencySvg } from './plot.js';
+import { buildArtefacts } from './processes.js';
 import { startPrivateRedis } from './redis-server.js';
 import { checkTargets, markdownReport, type Machine, type Results } from './report.js';
 import { measureRollbackLatency } from './rollback-latency.js';
@@ -16,10 +18,12 @@ import { measureThroughput } from './throughput.js';
 
 /**
  * `npm run bench`: every measurement on the sandbox stand-ins and a private redis-server,
- * written to bench/results.json, bench/results.md and bench/ack-latency.svg.
+ * written to bench/results.json, bench/results.md and bench/ack-latency.svg. Switchyard runs
+ * as built (`npm run build` first, then `node dist/main.js bot|worker`), and so does the bare
+ * Bolt app it is compared with (compiled by the same tsc).
  *
  *   --quick (or BENCH_QUICK=1)  small smoke run, written to a temporary directory
- *   --only=ack,rollback,…       some measurements only (ack, rollback, breach, throughput, memory)
+ *   --only=ack,rollback,…       some measurements only (ack, rollback, breach, throughput, memory, coldstart)
  *   --cpu-prof (or BENCH_CPU_PROF=1)  Switchyard's processes write CPU profiles to bench/profiles/
  *   --fleet=N                   services deploying at once for throughput and memory (default 200, quick 20)
  *   --out=DIR                   where to write the results
@@ -36,8 +40,8 @@ const partial = quick || only !== undefined || flag('fleet') !== undefined;
 // A smoke or partial run must not overwrite the full results that are committed.
 const outDir = flag('out') ?? (partial ? join(tmpdir(), 'switchyard-bench') : join(root, 'bench'));
 
-type Key = 'ack' | 'rollback' | 'breach' | 'throughput' | 'memory';
-const KEYS: Key[] = ['ack', 'rollback', 'breach', 'throughput', 'memory'];
+type Key = 'ack' | 'rollback' | 'breach' | 'throughput' | 'memory' | 'coldstart';
+const KEYS: Key[] = ['ack', 'rollback', 'breach', 'throughput', 'memory', 'coldstart'];
 
 function machine(): Machine {
   const cpu = cpus();
@@ -71,6 +75,8 @@ async function main(): Promise<number> {
     : undefined;
   if (profileDir) await mkdir(profileDir, { recursive: true });
 
+  log('building dist/ and the bare Bolt app…');
+  buildArtefacts();
   const redis = await startPrivateRedis();
   log(`private redis-server on port ${redis.port}; ${quick ? 'quick' : 'full'} run of ${selected.join(', ')}`);
   const ctx: BenchContext = { redisUrl: redis.url, quick, fleetSize, cpuProfDir: profileDir, log };
@@ -87,6 +93,7 @@ async function main(): Promise<number> {
     breach: async () => void (results.breachToRollback = await measureBreachToRollback(ctx)),
     throughput: async () => void (results.throughput = await measureThroughput(ctx, redis)),
     memory: async () => void (results.memory = await measureMemory(ctx)),
+    coldstart: async () => void (results.coldStart = await measureColdStart(ctx)),
   };
   try {
     for (const key of selected) {

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { randomBytes } from 'node:crypto';
+import { afterPendingAcks } from '../src/app/ack-lane.js';
 import type { AppContext } from '../src/app/context.js';
 import { windowRefusal } from '../src/domain/deploy-window.js';
 import { deployRight } from '../src/domain/policy.js';
@@ -59,17 +60,19 @@ export function registerDeploy(app: App, ctx: AppContext): void {
         return;
       }
       await ack();
+      await afterPendingAcks();
       // Status and history are open to anyone: full members of the workspace, not guests or external users.
       if (cmd.kind === 'status' || cmd.kind === 'history') {
         const membership = await membersOf(context).check(command.user_id);
         if (!membership.member) {
-          await respond({ response_type: 'ephemeral', text: `:no_entry: ${membership.because}` });
+          await respond(ephemeral(`:no_entry: ${membership.because}`));
           return;
         }
       }
       const text = await runAdminCommand(ctx, cmd, command.user_id).catch(
         (error: unknown) => `:warning: ${describeError(error)}`,
       );
+      await afterPendingAcks();
       await respond(ephemeral(text));
       return;
     }
@@ -96,12 +99,15 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     }
     // Slack needs the ack within 3 s and the trigger_id expires 3 s after the command: ack first.
     await ack();
+    await afterPendingAcks();
     try {
       const stateRefused = await deployRefusal(ctx, cmd.service, cmd.version, cmd.hotfix);
       if (stateRefused) {
         await respond(ephemeral(`:no_entry: ${stateRefused}`));
         return;
       }
+      // Building and sending the modal is the heaviest step: again behind any acks that are waiting.
+      await afterPendingAcks();
       await client.views.open({
         trigger_id: command.trigger_id,
         view: checklistModal(

@@ -1,17 +1,22 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { startSwitchyard } from '../src/app/bootstrap.js';
-import { loadConfig } from '../src/config.js';
 import type { Deployment } from '../src/domain/deployment.js';
-import { createLogger } from '../src/logger.js';
+import { DeploymentStore } from '../src/store/deployment-store.js';
 import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, startSandbox } from './sandbox.js';
 import type { SlackCall } from './slack.js';
 import { SlackUser } from './slack-user.js';
 
 /**
- * `npm run demo`: the stand-ins, the bot and the worker in one process, and a whole
- * blue-green deployment played through signed Slack requests, every Slack message printed.
+ * `npm run demo`: builds Switchyard, starts the stand-ins in this process, runs the bot and the
+ * worker as `node dist/main.js bot` / `worker` (what the image runs) with the sandbox's
+ * environment, and plays a whole blue-green deployment through signed Slack requests, every
+ * Slack message printed.
  */
+
+const root = fileURLToPath(new URL('../', import.meta.url));
 
 const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
@@ -52,39 +57,97 @@ const LABELS: Record<string, (c: SlackCall) => string> = {
   'views.open': () => 'modal opened',
 };
 
+interface Started {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  output: string[];
+}
+
+/** A port nothing listens on right now, chosen by the OS. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** `node dist/main.js <role>` with the sandbox's environment; resolves once it answers /healthz on its port. */
+async function startRole(role: 'bot' | 'worker', env: Record<string, string>): Promise<Started> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js', role], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const started: Started = { name: role, child, url: `http://127.0.0.1:${port}`, output };
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`the ${role} exited (${child.exitCode}): ${output.join('')}`);
+    const answered = await fetch(`${started.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    return answered ? true : undefined;
+  }, 30_000);
+  return started;
+}
+
+const stopRole = (started: Started): Promise<void> =>
+  new Promise((resolve) => {
+    if (started.child.exitCode !== null || started.child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => started.child.kill('SIGKILL'), 10_000);
+    started.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    started.child.kill('SIGTERM');
+  });
+
 async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  console.log(dim('building dist/ (npm run build)…'));
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+
   const sandbox = await startSandbox({ bakeSeconds: 3 });
   const prefix = `switchyard-demo-${randomUUID().slice(0, 8)}`;
-  const config = loadConfig({ ...(await sandbox.env(redisUrl, prefix)), PORT: '0', LOG_LEVEL: 'warn' });
-  const app = await startSwitchyard({
-    config,
-    catalog: sandbox.catalog,
-    roles: { bot: true, worker: true },
-    providers: sandbox.providers(),
-    log: createLogger('warn'),
-  });
-  const appUrl = `http://127.0.0.1:${app.port}`;
-  const person = (id: string) => new SlackUser(id, appUrl, sandbox.slack, SANDBOX_SIGNING_SECRET, CHANNELS.team);
-  console.log(
-    bold(`Switchyard demo — bot on ${appUrl}, Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog`),
-  );
-
-  let printed = 0;
-  const printer = setInterval(() => {
-    for (const call of sandbox.slack.calls.slice(printed)) {
-      const label = LABELS[call.method];
-      if (label && call.ok) {
-        const update = call.method === 'chat.update';
-        const text = readable(call);
-        console.log(`\n${bold(`[slack] ${label(call)}`)}\n${update ? text.split('\n').at(-1) : text}`);
-      }
-    }
-    printed = sandbox.slack.calls.length;
-  }, 50);
-
+  const env = await sandbox.env(redisUrl, prefix);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const store = new DeploymentStore(redis, prefix);
+  const roles: Started[] = [];
+  let printer: NodeJS.Timeout | undefined;
   let outcome: Deployment | undefined;
   try {
+    roles.push(...(await Promise.all([startRole('bot', env), startRole('worker', env)])));
+    const [bot, worker] = roles as [Started, Started];
+    const appUrl = bot.url;
+    const person = (id: string) => new SlackUser(id, appUrl, sandbox.slack, SANDBOX_SIGNING_SECRET, CHANNELS.team);
+    console.log(
+      bold(
+        `Switchyard demo — node dist/main.js bot on ${appUrl} (pid ${bot.child.pid}) and worker (pid ${worker.child.pid}), Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog`,
+      ),
+    );
+
+    let printed = 0;
+    printer = setInterval(() => {
+      for (const call of sandbox.slack.calls.slice(printed)) {
+        const label = LABELS[call.method];
+        if (label && call.ok) {
+          const update = call.method === 'chat.update';
+          const text = readable(call);
+          console.log(`\n${bold(`[slack] ${label(call)}`)}\n${update ? text.split('\n').at(-1) : text}`);
+        }
+      }
+      printed = sandbox.slack.calls.length;
+    }, 50);
+
     const requester = person(PEOPLE.requester);
     console.log(`\n${bold(`@${PEOPLE.requester} types`)} /deploy acme-api v1.5.0`);
     const { view } = await requester.requestDeploy('acme-api v1.5.0');
@@ -94,17 +157,27 @@ async function main(): Promise<void> {
     console.log(`\n${bold(`@${PEOPLE.releaseManager} (release manager) presses Approve`)}`);
     await person(PEOPLE.releaseManager).press(announcement, 'approve_deployment');
     outcome = await waitFor(async () => {
-      const [d] = await app.store.recent(1);
+      const [d] = await store.recent(1);
       return d && ['succeeded', 'failed', 'rolled-back'].includes(d.phase) ? d : undefined;
     }, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The worker's last thread replies go out through its Slack outbox just after the record is saved.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  } catch (error) {
+    for (const started of roles) {
+      const output = started.output.join('').trim();
+      if (output) console.error(`\n${bold(`${started.name} output:`)}\n${output.slice(-4000)}`);
+    }
+    throw error;
   } finally {
     clearInterval(printer);
-    await app.close();
+    await Promise.all(roles.map(stopRole));
     await sandbox.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
     await redis.quit();
   }
   const weights = sandbox.weights();

@@ -1,15 +1,12 @@
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { WebClient } from '@slack/web-api';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { SlackChat } from '../src/providers/chat/slack.js';
-import { HttpHealth } from '../src/providers/health/http.js';
-import { DatadogMetrics } from '../src/providers/metrics/datadog.js';
+import { buildProviders, type ProviderTimeouts } from '../src/app/build-providers.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
 import type { Providers } from '../src/providers/providers.js';
-import { AlbTraffic } from '../src/providers/traffic/alb.js';
-import { KubernetesWorkload } from '../src/providers/workload/kubernetes.js';
 import { parseCatalog, type Catalog } from '../src/runbook/catalog.js';
 import { startDatadogStandIn, type DatadogStandIn } from './datadog.js';
 import { startElbv2StandIn, type Elbv2StandIn } from './elbv2.js';
@@ -32,6 +29,11 @@ export const PEOPLE = {
   onCallMember: 'U0ONCALL1',
 };
 export const CHANNELS = { deployments: 'C0DEPLOYS', incidents: 'C0INCIDENT', team: 'C0TEAM' };
+/**
+ * Deadlines of the sandbox's adapters: shorter than production's, so that a test of a stand-in
+ * that stops answering does not wait 10-15 s. A process started with `env()` gets production's.
+ */
+export const SANDBOX_TIMEOUTS: ProviderTimeouts = { slackMs: 5000, datadogMs: 1000 };
 
 const LISTENER =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme/50dc6c495c0c9188/f2f7dc8efc522ab2';
@@ -65,8 +67,14 @@ export interface Sandbox {
   catalogYaml: string;
   /** Names of the fleet's services (`svc-001`, …), when one was asked for. */
   fleet: string[];
-  /** The real adapters, configured to talk to the stand-ins. */
-  providers(): Providers;
+  /**
+   * The real adapters, built by production's factory (`buildProviders`) from the sandbox's
+   * environment (`providerEnv`), so they reach the stand-ins the way a deployed worker reaches
+   * Slack, the ELB API, Kubernetes and Datadog. Web API client lines go to `log` (silent by default).
+   */
+  providers(options?: { log?: Logger; timeouts?: ProviderTimeouts }): Providers;
+  /** What the adapters read: Slack, AWS, KUBECONFIG and Datadog settings pointing at the stand-ins. */
+  providerEnv: Record<string, string>;
   /** Environment for a separate bot or worker process (`npm start` reads the same variables). */
   env(redisUrl: string, prefix: string): Promise<Record<string, string>>;
   /** Weights the load balancer holds, by colour. */
@@ -174,7 +182,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (fleet) Object.assign(raw.services, fleet.entries);
   const catalog = parseCatalog(raw);
   const catalogYaml = stringify(raw);
-  let dir: string | undefined;
+  // The files a separate process (and the Kubernetes client) reads: KUBECONFIG and SERVICES_FILE.
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-sandbox-'));
+  await writeFile(join(dir, 'kubeconfig.yaml'), kubernetes.kubeconfigYaml());
+  await writeFile(join(dir, 'services.yaml'), catalogYaml);
+  const providerEnv: Record<string, string> = {
+    SLACK_BOT_TOKEN: slack.token,
+    SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,
+    SLACK_API_URL: slack.url,
+    KUBECONFIG: join(dir, 'kubeconfig.yaml'),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIASANDBOX',
+    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elbv2.url,
+    DD_API_KEY: DD_KEYS.apiKey,
+    DD_APP_KEY: DD_KEYS.appKey,
+    DATADOG_API_URL: datadog.url,
+  };
 
   return {
     slack,
@@ -187,45 +211,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     catalog,
     catalogYaml,
     fleet: fleet?.names ?? [],
-    providers: () => ({
-      traffic: new AlbTraffic(
-        new ElasticLoadBalancingV2Client({
-          endpoint: elbv2.url,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' },
-        }),
-      ),
-      workload: new KubernetesWorkload(kubernetes.kubeConfig()),
-      health: new HttpHealth(),
-      chat: new SlackChat(
-        new WebClient(slack.token, {
-          slackApiUrl: slack.url,
-          rejectRateLimitedCalls: true,
-          retryConfig: { retries: 0 },
-          timeout: 5000,
-        }),
-      ),
-      metrics: new DatadogMetrics({ ...DD_KEYS, apiUrl: datadog.url, timeoutMs: 1000 }),
-    }),
+    providerEnv,
+    providers: ({ log = createLogger('silent'), timeouts = SANDBOX_TIMEOUTS } = {}) =>
+      buildProviders(loadConfig(providerEnv), log, { env: providerEnv, timeouts }),
     async env(redisUrl, prefix) {
-      dir ??= await mkdtemp(join(tmpdir(), 'switchyard-sandbox-'));
-      await writeFile(join(dir, 'kubeconfig.yaml'), kubernetes.kubeconfigYaml());
-      await writeFile(join(dir, 'services.yaml'), catalogYaml);
       return {
-        SLACK_BOT_TOKEN: slack.token,
-        SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,
-        SLACK_API_URL: slack.url,
+        ...providerEnv,
         REDIS_URL: redisUrl,
         SWITCHYARD_PREFIX: prefix,
         SERVICES_FILE: join(dir, 'services.yaml'),
-        KUBECONFIG: join(dir, 'kubeconfig.yaml'),
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'AKIASANDBOX',
-        AWS_SECRET_ACCESS_KEY: 'sandbox',
-        AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elbv2.url,
-        DD_API_KEY: DD_KEYS.apiKey,
-        DD_APP_KEY: DD_KEYS.appKey,
-        DATADOG_API_URL: datadog.url,
         // The stand-in has no rate limit of its own; keep Slack lag out of the way of the flows.
         SLACK_CHANNEL_MESSAGES_PER_SECOND: '100',
         ANNOUNCEMENT_UPDATE_MS: '200',
@@ -244,6 +238,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         service.close(),
         fleet?.close(),
       ]);
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { startSwitchyard, type Roles } from './app/bootstrap.js';
+import { loadCatalogApart } from './app/load-catalog-apart.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { loadCatalog } from './runbook/catalog.js';
 
 const ROLES: Record<string, Roles> = {
   all: { bot: true, worker: true },
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const roles = ROLES[role];
   if (!roles) throw new Error(`unknown role "${role}": give bot, worker or nothing (both)`);
   const config = loadConfig();
-  const catalog = await loadCatalog(config.SERVICES_FILE);
+  const catalog = await loadCatalogApart(config.SERVICES_FILE);
   const log = createLogger(config.LOG_LEVEL);
   const running = await startSwitchyard({ config, catalog, roles, log });
   const stop = async (signal: string) => {

@@ -2,6 +2,7 @@ import { App, HTTPReceiver, LogLevel, type HTTPReceiverOptions } from '@slack/bo
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { registerCommands } from '../../commands/index.js';
+import { trackSlackAcks } from './ack-lane.js';
 import { boltLogger } from './bolt-logger.js';
 import type { AppContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
@@ -24,6 +25,7 @@ function httpReceiver(
     bodyLimit: MAX_SLACK_BODY_BYTES,
   });
   guardSlackRequests(receiver, log);
+  trackSlackAcks(receiver);
   return receiver;
 }
 
@@ -39,6 +41,9 @@ export function createBotApp(config: Config, ctx: AppContext): App {
     customRoutes: httpRoutes(ctx, { bullBoard: config }),
     logger: boltLogger(ctx.log),
     logLevel: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? LogLevel.DEBUG : LogLevel.WARN,
+    // No handler keeps conversation state; Bolt's default in-memory store would look every request up (and
+    // build a "not found" error for each) before the listener could ack.
+    convoStore: false as const,
   };
   const app = config.SLACK_APP_TOKEN
     ? new App({

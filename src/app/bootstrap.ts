@@ -1,31 +1,42 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import type { App } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
-import { SlackChat } from '../providers/chat/slack.js';
-import { HttpHealth } from '../providers/health/http.js';
-import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
 import type { Providers } from '../providers/providers.js';
-import { AlbTraffic } from '../providers/traffic/alb.js';
-import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
-import { createDeploymentWorker } from '../queue/deployment-worker.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
 import { createBotApp } from './bolt-app.js';
-import { boltLogger } from './bolt-logger.js';
 import type { AppContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
 import { startOpsServer, type OpsServer } from './ops-server.js';
 
-export const VERSION = process.env.npm_package_version ?? '0.1.0';
+/**
+ * The version in Switchyard's package.json, found by walking up from this file: `dist/src/app/`
+ * when built, `src/app/` when run from source. `npm_package_version` is only set under npm,
+ * and the image runs `node dist/main.js` directly.
+ */
+export function packageVersion(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'switchyard' && pkg.version) return pkg.version;
+    } catch {
+      // No package.json here (or not ours): look one directory up.
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+export const VERSION = packageVersion();
 
 export interface Roles {
   bot: boolean;
@@ -36,7 +47,10 @@ export interface SwitchyardOptions {
   config: Config;
   catalog: Catalog;
   roles: Roles;
-  /** Real adapters built from the environment unless given (tests point them at stand-ins). */
+  /**
+   * Real adapters built from the environment (`buildProviders`) unless given. Only a process
+   * that runs the worker loads them, and the AWS, Kubernetes and Datadog clients with them.
+   */
   providers?: Providers;
   clock?: () => number;
   log?: Logger;
@@ -52,36 +66,6 @@ export interface RunningSwitchyard {
   /** What the bot's handlers and routes read from (operator views, /healthz). */
   ctx: AppContext;
   close(): Promise<void>;
-}
-
-/** The real adapters, configured the way each SDK configures itself from the environment. */
-export function buildProviders(config: Config, log: Logger): Providers {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return {
-    traffic: new AlbTraffic({}),
-    workload: new KubernetesWorkload(kubeConfig),
-    health: new HttpHealth(),
-    // The outbox retries (after looking for an earlier attempt) and honours Retry-After itself.
-    chat: new SlackChat(
-      new WebClient(config.SLACK_BOT_TOKEN, {
-        ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-        rejectRateLimitedCalls: true,
-        retryConfig: { retries: 0 },
-        timeout: 15_000,
-        logger: boltLogger(log, 'web-api'),
-      }),
-    ),
-    metrics:
-      config.DD_API_KEY || config.DD_APP_KEY
-        ? datadogMetricsFromEnv({
-            apiKey: config.DD_API_KEY,
-            appKey: config.DD_APP_KEY,
-            site: config.DD_SITE,
-            apiUrl: config.DATADOG_API_URL,
-          })
-        : undefined,
-  };
 }
 
 /** Starts the bot, the worker, or both, on one Redis. */
@@ -104,7 +88,11 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;
   if (roles.worker) {
-    const providers = options.providers ?? buildProviders(config, log);
+    // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
+    const [providers, { createDeploymentWorker }] = await Promise.all([
+      options.providers ?? import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log)),
+      import('../queue/deployment-worker.js'),
+    ]);
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,

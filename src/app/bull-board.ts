@@ -1,6 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import type { CustomRoute } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -37,14 +34,23 @@ export function hasCredential(header: string | undefined, expected: BasicCredent
  * deployment with the service lock held). Served behind HTTP basic auth.
  */
 export function bullBoardRoutes(queues: Queue[], credential: BasicCredential): CustomRoute[] {
-  const adapter = new ExpressAdapter();
-  adapter.setBasePath(BULL_BOARD_PATH);
-  createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
-    serverAdapter: adapter,
-    options: { uiConfig: { boardTitle: 'Switchyard queues' } },
+  // Bull Board and its Express adapter are loaded only when the dashboard is configured (about
+  // 8 MiB that a bot without it does not carry); loading starts now, requests wait for it.
+  const board: Promise<Handler> = Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/express'),
+  ]).then(([{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }]) => {
+    const adapter = new ExpressAdapter();
+    adapter.setBasePath(BULL_BOARD_PATH);
+    createBullBoard({
+      queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+      serverAdapter: adapter,
+      options: { uiConfig: { boardTitle: 'Switchyard queues' } },
+    });
+    return adapter.getRouter() as Handler;
   });
-  const board = adapter.getRouter() as Handler;
+  board.catch(() => undefined);
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (!hasCredential(req.headers.authorization, credential)) {
@@ -58,10 +64,11 @@ export function bullBoardRoutes(queues: Queue[], credential: BasicCredential): C
     // The board routes relative to where it is mounted, as Express does for a mounted app.
     req.url = req.url?.slice(BULL_BOARD_PATH.length) || '/';
     if (!req.url.startsWith('/')) req.url = `/${req.url}`;
-    board(req, res, (error) => {
+    const fail = (error: unknown) => {
       res.writeHead(error ? 500 : 404, { 'content-type': 'text/plain' });
       res.end(error ? 'queue dashboard error' : 'not found');
-    });
+    };
+    board.then((serve) => serve(req, res, fail), fail);
   };
   return [
     { path: BULL_BOARD_PATH, method: ['GET'], handler },

@@ -103,13 +103,14 @@ export async function startHarness(
     ANNOUNCEMENT_UPDATE_MS: '200',
     ...options.env,
   });
+  const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = await startSwitchyard({
     config,
     catalog: sandbox.catalog,
     roles: options.roles ?? { bot: true, worker: true },
-    providers: options.providers ? options.providers(sandbox) : sandbox.providers(),
+    providers: options.providers ? options.providers(sandbox) : sandbox.providers({ log }),
     clock: options.clock,
-    log: options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log,
   });
   // A bot on its own only enqueues Slack messages; the worker role sends them. A test without
   // worker processes asks for the outbox's worker alone, so what the bot posts reaches Slack.

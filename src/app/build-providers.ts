@@ -1,0 +1,116 @@
+import type { ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KubeConfig } from '@kubernetes/client-node';
+import { WebClient } from '@slack/web-api';
+import { delimiter } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { SlackChat } from '../providers/chat/slack.js';
+import { HttpHealth } from '../providers/health/http.js';
+import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
+import type { Providers } from '../providers/providers.js';
+import { AlbTraffic } from '../providers/traffic/alb.js';
+import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
+import { boltLogger } from './bolt-logger.js';
+
+/**
+ * The SDK-backed adapters, only ever loaded by a process that runs the worker: `bootstrap.ts`
+ * imports this module with `import()`, so a bot-only process never loads the AWS, Kubernetes
+ * or Datadog client.
+ */
+
+/** Per-request deadlines of each adapter; the defaults are production's. */
+export interface ProviderTimeouts {
+  /** Slack Web API calls (default 15 s). */
+  slackMs?: number;
+  /** Datadog queries (the adapter's default, 10 s). */
+  datadogMs?: number;
+  /** ELB API calls, the SDK's retries included (the adapter's default, 15 s). */
+  albMs?: number;
+  /** Kubernetes API requests (the adapter's default, 10 s). */
+  kubernetesMs?: number;
+}
+
+export interface ProviderOptions {
+  /**
+   * Where the AWS and Kubernetes settings are read (`AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+   * `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2`,
+   * `AWS_ENDPOINT_URL`, `KUBECONFIG`); `process.env` by default. Whatever is not set there is
+   * left to each SDK's own chain (shared AWS config files, instance roles, ~/.kube/config,
+   * in-cluster service account).
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  timeouts?: ProviderTimeouts;
+}
+
+const set = (value: string | undefined): string | undefined =>
+  value === undefined || value === '' ? undefined : value;
+
+/** The ELBv2 client's settings: what the environment names, the SDK's chain for the rest. */
+export function elbv2ClientConfig(env: ProviderOptions['env'] = process.env): ElasticLoadBalancingV2ClientConfig {
+  const region = set(env.AWS_REGION) ?? set(env.AWS_DEFAULT_REGION);
+  const endpoint = set(env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2) ?? set(env.AWS_ENDPOINT_URL);
+  const accessKeyId = set(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = set(env.AWS_SECRET_ACCESS_KEY);
+  const sessionToken = set(env.AWS_SESSION_TOKEN);
+  return {
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+      : {}),
+  };
+}
+
+/** KUBECONFIG (one file or several, merged as the client's `loadFromDefault` merges them), else `~/.kube/config` or the in-cluster account. */
+export function kubeConfigFrom(env: ProviderOptions['env'] = process.env): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  const files = (set(env.KUBECONFIG) ?? '').split(delimiter).filter(Boolean);
+  const [first, ...rest] = files;
+  if (!first) {
+    kubeConfig.loadFromDefault();
+    return kubeConfig;
+  }
+  kubeConfig.loadFromFile(first);
+  for (const file of rest) {
+    const more = new KubeConfig();
+    more.loadFromFile(file);
+    kubeConfig.mergeConfig(more);
+  }
+  return kubeConfig;
+}
+
+/**
+ * The real adapters, configured from the environment: Slack from `SLACK_BOT_TOKEN` and
+ * `SLACK_API_URL`, Datadog from `DD_API_KEY`, `DD_APP_KEY`, `DD_SITE` and `DATADOG_API_URL`
+ * (no metrics provider without keys), the ELB API and Kubernetes as above. Production and the
+ * sandbox both build theirs here.
+ */
+export function buildProviders(config: Config, log: Logger, options: ProviderOptions = {}): Providers {
+  const env = options.env ?? process.env;
+  const timeouts = options.timeouts ?? {};
+  return {
+    traffic: new AlbTraffic(elbv2ClientConfig(env), { timeoutMs: timeouts.albMs }),
+    workload: new KubernetesWorkload(kubeConfigFrom(env), { timeoutMs: timeouts.kubernetesMs }),
+    health: new HttpHealth(),
+    // The outbox retries (after looking for an earlier attempt) and honours Retry-After itself.
+    chat: new SlackChat(
+      new WebClient(config.SLACK_BOT_TOKEN, {
+        ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+        rejectRateLimitedCalls: true,
+        retryConfig: { retries: 0 },
+        timeout: timeouts.slackMs ?? 15_000,
+        logger: boltLogger(log, 'web-api'),
+      }),
+    ),
+    metrics:
+      config.DD_API_KEY || config.DD_APP_KEY
+        ? datadogMetricsFromEnv({
+            apiKey: config.DD_API_KEY,
+            appKey: config.DD_APP_KEY,
+            site: config.DD_SITE,
+            apiUrl: config.DATADOG_API_URL,
+            timeoutMs: timeouts.datadogMs,
+          })
+        : undefined,
+  };
+}

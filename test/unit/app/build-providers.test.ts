@@ -1,0 +1,79 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProviders, elbv2ClientConfig, kubeConfigFrom } from '../../../src/app/build-providers.js';
+import { loadConfig } from '../../../src/config.js';
+import { createLogger } from '../../../src/logger.js';
+
+const kubeconfig = (cluster: string, server: string) => `apiVersion: v1
+kind: Config
+clusters: [{ name: ${cluster}, cluster: { server: '${server}' } }]
+users: [{ name: ${cluster}-user, user: { token: t-${cluster} } }]
+contexts: [{ name: ${cluster}, context: { cluster: ${cluster}, user: ${cluster}-user } }]
+current-context: ${cluster}
+`;
+
+describe('buildProviders reads its endpoints from the environment it is given', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'switchyard-providers-'));
+    await writeFile(join(dir, 'a.yaml'), kubeconfig('a', 'http://127.0.0.1:1'));
+    await writeFile(join(dir, 'b.yaml'), kubeconfig('b', 'http://127.0.0.1:2'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('gives the ELB client the dedicated endpoint over AWS_ENDPOINT_URL, and static keys only as a pair', () => {
+    expect(
+      elbv2ClientConfig({
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL: 'http://general:1',
+        AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: 'http://elb:2',
+        AWS_ACCESS_KEY_ID: 'AKIA',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_SESSION_TOKEN: 'session',
+      }),
+    ).toEqual({
+      region: 'eu-west-1',
+      endpoint: 'http://elb:2',
+      credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret', sessionToken: 'session' },
+    });
+    expect(elbv2ClientConfig({ AWS_ENDPOINT_URL: 'http://general:1', AWS_ACCESS_KEY_ID: 'AKIA' })).toEqual({
+      endpoint: 'http://general:1',
+    });
+    // Nothing set: the SDK's own chain (profiles, instance roles) decides.
+    expect(elbv2ClientConfig({})).toEqual({});
+  });
+
+  it('loads KUBECONFIG (several files merged) exactly as the Kubernetes client does from process.env', () => {
+    const files = [join(dir, 'a.yaml'), join(dir, 'b.yaml')].join(delimiter);
+    const kc = kubeConfigFrom({ KUBECONFIG: files });
+    expect(kc.getClusters().map((c) => c.name)).toEqual(['a', 'b']);
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = files;
+    try {
+      const fromDefault = new KubeConfig();
+      fromDefault.loadFromDefault();
+      expect(kc.exportConfig()).toEqual(fromDefault.exportConfig());
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+    }
+  });
+
+  it('builds every adapter, and Datadog only with keys', () => {
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: 'secret',
+      KUBECONFIG: join(dir, 'a.yaml'),
+      AWS_REGION: 'us-east-1',
+    };
+    const log = createLogger('silent');
+    const without = buildProviders(loadConfig(env), log, { env });
+    expect(Object.keys(without).sort()).toEqual(['chat', 'health', 'metrics', 'traffic', 'workload']);
+    expect(without.metrics).toBeUndefined();
+    const withKeys = { ...env, DD_API_KEY: 'api', DD_APP_KEY: 'app', DATADOG_API_URL: 'http://127.0.0.1:3' };
+    expect(buildProviders(loadConfig(withKeys), log, { env: withKeys }).metrics).toBeDefined();
+  });
+});

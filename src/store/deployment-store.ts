@@ -44,12 +44,30 @@ return 1
  * service's and the global index of deployments requested before the retention window.
  * KEYS: lock, record, events, intents, blocked versions, posted, outbox order, outbox sending,
  * service history, all deployments. ARGV: holder, record, release, blocked version ('' for
- * none), its JSON, retention in ms, oldest score kept, then the events.
+ * none), its JSON, retention in ms, oldest score kept, then the events. An event with a
+ * `signature` equal to the last event's replaces it, counting on (repeated gate readings).
  */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 redis.call('SET', KEYS[2], ARGV[2])
-for i = 8, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+for i = 8, #ARGV do
+  local merged = false
+  if string.find(ARGV[i], '"signature":', 1, true) then
+    local last = redis.call('LINDEX', KEYS[3], -1)
+    if last and string.find(last, '"signature":', 1, true) then
+      local before = cjson.decode(last)
+      local now = cjson.decode(ARGV[i])
+      if before.type == now.type and before.data.signature == now.data.signature then
+        local count = string.format('%d', (before.data.count or 1) + 1)
+        local first = string.format('%d', before.data.firstAt or before.at)
+        local event = string.gsub(ARGV[i], '"count":1,"firstAt":%d+', '"count":' .. count .. ',"firstAt":' .. first, 1)
+        redis.call('LSET', KEYS[3], -1, event)
+        merged = true
+      end
+    end
+  end
+  if not merged then redis.call('RPUSH', KEYS[3], ARGV[i]) end
+end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[5]) end
 if ARGV[3] == '1' then
   redis.call('DEL', KEYS[1])

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, DeploymentEvent } from '../../../src/domain/deployment.js';
 import { DeploymentStore } from '../../../src/store/deployment-store.js';
 import { keys } from '../../../src/store/keys.js';
+import { measureDeploymentMemory } from '../../../bench/redis-memory.js';
 import { deletePrefix, REDIS_URL } from '../../support/harness.js';
 import { deployment } from '../../unit/fixtures.js';
 
@@ -70,6 +71,11 @@ describe('retention: a finished deployment expires, an active one stays, the ind
     await store.markPosted(d.id, 'alert:late', '2.000200', event('announced', Date.now()));
     expect(await redis.pttl(k().posted(d.id))).toBeGreaterThan(30 * DAY - 60_000);
     expect(await redis.pttl(k().events(d.id))).toBeGreaterThan(30 * DAY - 60_000);
+    // The bench's measurement of the same deployment: some bytes, every key with a TTL.
+    const memory = await measureDeploymentMemory({ redisUrl: REDIS_URL, log: () => {} }, prefix, d.id);
+    expect(memory.totalBytes).toBeGreaterThan(0);
+    expect(memory.byKind.record).toBeGreaterThan(0);
+    expect(memory.withoutTtl).toEqual([]);
     // The service lock went with the terminal write and carries no TTL of its own.
     expect(await redis.exists(k().lock('acme-api'))).toBe(0);
   });

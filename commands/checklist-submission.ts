@@ -21,6 +21,7 @@ import {
 import { statusLine } from '../views/status-line.js';
 import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
 import { VERSION_PATTERN } from './deploy-text.js';
+import { tellUser } from './tell-user.js';
 
 const RequestSchema = z.object({
   service: z.string(),
@@ -212,13 +213,12 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       const error = failure;
       ctx.log.error({ err: error, deploymentId: d.id }, 'could not announce the deployment');
       await ctx.store.discard(d);
-      await client.chat
-        .postEphemeral({
-          channel: origin,
-          user,
-          text: `:warning: ${name} ${version} was not requested: the announcement could not be posted (${describeError(error)}). Nothing was created; try again.`,
-        })
-        .catch((e: unknown) => ctx.log.warn({ err: e }, 'could not tell the requester'));
+      // The modal is closed by now: an ephemeral in the channel, or a DM where the bot is not a member.
+      await tellUser(client, ctx.log, {
+        channel: origin,
+        user,
+        text: `:warning: ${name} ${version} was not requested: the announcement could not be posted (${describeError(error)}). Nothing was created; try again.`,
+      });
     }
   });
 }

@@ -49,6 +49,12 @@ const EnvSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
       .default('switchyard'),
+    /** Days a finished deployment's record, events and messages are kept; DORA needs 30. */
+    RETENTION_DAYS: z.coerce
+      .number({ error: 'must be a number of days' })
+      .int('must be a whole number of days')
+      .min(30, 'must be at least 30 (DORA metrics look back 30 days)')
+      .default(90),
     /** How many deployments one worker process runs at once. */
     WORKER_CONCURRENCY: positiveInt(50),
     /**

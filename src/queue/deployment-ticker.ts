@@ -1,3 +1,4 @@
+import { gateRunEvent } from './gate-events.js';
 import type { Logger } from 'pino';
 import { weightsFor } from '../domain/color.js';
 import type { Decision, Deployment, DeploymentEvent, HoldIntent, Intents } from '../domain/deployment.js';
@@ -256,13 +257,7 @@ export class DeploymentTicker {
       result = run.result;
       if (run.learned) current = { ...current, ...run.learned };
       if (run.gateRun) {
-        events.push({
-          at: now,
-          actor: 'switchyard',
-          type: 'gate-run',
-          detail: run.gateRun.outcome,
-          data: { readings: run.gateRun.readings, firingMonitors: run.gateRun.firingMonitors },
-        });
+        events.push(gateRunEvent(run.gateRun, now));
       }
       alert = run.alert;
     } catch (error) {
@@ -313,14 +308,7 @@ export class DeploymentTicker {
       weights: newColor ? weightsFor(newColor, hold.weight) : d.weights,
     };
     const events: DeploymentEvent[] = [];
-    if (run.gateRun)
-      events.push({
-        at: now,
-        actor: 'switchyard',
-        type: 'gate-run',
-        detail: run.gateRun.outcome,
-        data: { readings: run.gateRun.readings },
-      });
+    if (run.gateRun) events.push(gateRunEvent(run.gateRun, now));
     if (run.result.kind !== 'wait') next = applyStepResult(next, run.result, now);
     if (d.held?.at !== hold.at) events.push({ at: now, actor: hold.by, type: 'held', detail: `${hold.weight}%` });
     const result = run.result;

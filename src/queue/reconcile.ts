@@ -1,5 +1,6 @@
 import type { Deployment, Intents } from '../domain/deployment.js';
 import { driftBetween, type ObservedState } from '../domain/drift.js';
+import { imageFor } from './image.js';
 import type { StepEnv } from './step-runners.js';
 import { trafficTarget, workloadRef } from './step-runners.js';
 
@@ -18,7 +19,9 @@ async function observe(d: Deployment, env: StepEnv): Promise<ObservedState> {
  */
 export async function findDrift(d: Deployment, intents: Intents, env: StepEnv): Promise<string | undefined> {
   if (d.phase !== 'running' || (!d.newColor && d.strategy !== 'rolling')) return undefined;
-  return driftBetween(d, intents, await observe(d, env));
+  // Held against the image the catalog builds for the version, not an image the record holds.
+  const expected = { ...d, image: imageFor(env.service, d.version) };
+  return driftBetween(expected, intents, await observe(d, env));
 }
 
 /** What `resume` does after a drift: put back what Switchyard last set (weights, image). */
@@ -27,5 +30,5 @@ export async function reapply(d: Deployment, env: StepEnv): Promise<void> {
   if (target && d.weights) await env.providers.traffic.setWeights(target, d.weights);
   const deployStep = d.steps.findIndex((step) => step.kind === 'deployIdle');
   if (deployStep >= 0 && d.stepIndex > deployStep)
-    await env.providers.workload.setImage(workloadRef(env.service, d.newColor), d.image);
+    await env.providers.workload.setImage(workloadRef(env.service, d.newColor), imageFor(env.service, d.version));
 }

@@ -1,6 +1,7 @@
 import { sameWeights, weightsFor } from '../domain/color.js';
 import type { Deployment } from '../domain/deployment.js';
 import type { StepResult } from '../domain/machine.js';
+import { imageFor } from './image.js';
 import { healthUrl, POLL_MS, trafficTarget, workloadRef, type StepEnv } from './step-runners.js';
 
 export interface RollbackRun {
@@ -46,16 +47,18 @@ export async function restorePrevious(d: Deployment, env: StepEnv): Promise<Roll
     }
     return { result: { kind: 'done' }, evidence };
   }
-  if (!target && d.previousImage) {
+  if (!target && (d.previousVersion || d.previousImage)) {
     const ref = workloadRef(env.service, undefined);
+    // Rebuilt from the catalog and the validated previous version; a tampered record throws here.
+    const previousImage = imageFor(env.service, d.previousVersion, 'previous version');
     // `kubectl rollout undo`: the whole previous pod template comes back, not just its image.
-    await env.providers.workload.rollbackToImage(ref, d.previousImage);
+    await env.providers.workload.rollbackToImage(ref, previousImage);
     const status = await env.providers.workload.rolloutStatus(ref);
     if (status.phase === 'progressing')
       return { result: { kind: 'wait', ms: POLL_MS, detail: status.message }, evidence: [] };
     return {
       result: { kind: 'done' },
-      evidence: [`*Workload:* ${ref.namespace}/${ref.deployment} back on ${d.previousImage}: ${status.message}`],
+      evidence: [`*Workload:* ${ref.namespace}/${ref.deployment} back on ${previousImage}: ${status.message}`],
     };
   }
   return { result: { kind: 'done' }, evidence: ['*Traffic:* never left the previous version'] };

@@ -10,6 +10,7 @@ import type { Providers } from '../providers/providers.js';
 import type { TrafficTarget } from '../providers/traffic/traffic.js';
 import type { WorkloadRef } from '../providers/workload/workload.js';
 import type { ServiceConfig } from '../runbook/catalog.js';
+import { imageFor, RefusedVersionError } from './image.js';
 
 /** How often a rollout or a failing health check is looked at again. */
 export const POLL_MS = 1000;
@@ -82,11 +83,25 @@ async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
   }
   if (!target) {
     const previousImage = await env.providers.workload.readImage(workloadRef(env.service, undefined));
+    const previousVersion = d.previousVersion ?? versionOfImage(previousImage);
+    try {
+      // A rolling rollback rebuilds the previous image from this version: it must be one.
+      imageFor(env.service, previousVersion, 'previous version');
+    } catch (error) {
+      if (error instanceof RefusedVersionError)
+        return {
+          result: {
+            kind: 'fail',
+            reason: `${error.message} (the Deployment runs ${previousImage}): no rollback target`,
+          },
+        };
+      throw error;
+    }
     return {
       result: { kind: 'done', detail: `running ${versionOfImage(previousImage)}${firingNote}` },
       learned: {
         previousImage: d.previousImage ?? previousImage,
-        previousVersion: d.previousVersion ?? versionOfImage(previousImage),
+        previousVersion,
       },
     };
   }
@@ -114,7 +129,14 @@ async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
 
 async function deployIdle(d: Deployment, env: StepEnv): Promise<StepRun> {
   const ref = workloadRef(env.service, d.newColor);
-  await env.providers.workload.setImage(ref, d.image);
+  let image: string;
+  try {
+    image = imageFor(env.service, d.version);
+  } catch (error) {
+    if (error instanceof RefusedVersionError) return { result: { kind: 'fail', reason: error.message } };
+    throw error;
+  }
+  await env.providers.workload.setImage(ref, image);
   const status = await env.providers.workload.rolloutStatus(ref);
   if (status.phase === 'complete') return { result: { kind: 'done', detail: `${ref.deployment} runs ${d.version}` } };
   if (status.phase === 'failed') {

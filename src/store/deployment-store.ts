@@ -39,17 +39,56 @@ return 1
 /**
  * A tick's one write: the record, its events and (for a rollback) the blocked version, all or
  * nothing, and only while the lock holds this deployment's fencing token. Answers with the
- * intents as they are now, so the tick sees one recorded while it was acting.
- * KEYS: lock, record, events, intents, blocked versions. ARGV: holder, record, release, blocked
- * version ('' for none), its JSON, then the events.
+ * intents as they are now, so the tick sees one recorded while it was acting. A terminal write
+ * (release) also starts the retention clock on every key of the deployment and trims the
+ * service's and the global index of deployments requested before the retention window.
+ * KEYS: lock, record, events, intents, blocked versions, posted, outbox order, outbox sending,
+ * service history, all deployments. ARGV: holder, record, release, blocked version ('' for
+ * none), its JSON, retention in ms, oldest score kept, then the events. An event with a
+ * `signature` equal to the last event's replaces it, counting on (repeated gate readings).
  */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 redis.call('SET', KEYS[2], ARGV[2])
-for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+for i = 8, #ARGV do
+  local merged = false
+  if string.find(ARGV[i], '"signature":', 1, true) then
+    local last = redis.call('LINDEX', KEYS[3], -1)
+    if last and string.find(last, '"signature":', 1, true) then
+      local before = cjson.decode(last)
+      local now = cjson.decode(ARGV[i])
+      if before.type == now.type and before.data.signature == now.data.signature then
+        local count = string.format('%d', (before.data.count or 1) + 1)
+        local first = string.format('%d', before.data.firstAt or before.at)
+        local event = string.gsub(ARGV[i], '"count":1,"firstAt":%d+', '"count":' .. count .. ',"firstAt":' .. first, 1)
+        redis.call('LSET', KEYS[3], -1, event)
+        merged = true
+      end
+    end
+  end
+  if not merged then redis.call('RPUSH', KEYS[3], ARGV[i]) end
+end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[5]) end
-if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[1])
+  for i = 2, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+  for i = 6, 8 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', '(' .. ARGV[7])
+  redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. ARGV[7])
+end
 return {1, redis.call('HGETALL', KEYS[4])}
+`;
+
+/** KEYS: posted, events, record. ARGV: message key, ts, event JSON ('' for none). */
+const MARK_POSTED = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
+local ttl = redis.call('PTTL', KEYS[3])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+return 1
 `;
 
 /** A tick's one read: the record, its intents and the announcement's ts (KEYS: record, intents, posted). */
@@ -93,7 +132,13 @@ export interface CommitOptions {
   release?: boolean;
   /** Block the deployment's version from being deployed again (a rollback). */
   blockVersion?: BlockedVersion;
+  /** The clock the retention window of a terminal write is measured on (default: now). */
+  now?: number;
 }
+
+/** How long a finished deployment's record, events, intents and message keys are kept. */
+export const DEFAULT_RETENTION_DAYS = 90;
+const DAY_MS = 86_400_000;
 
 // A finished deployment takes its service's lock again to be rolled back, if nobody holds it.
 const REOPEN = `
@@ -102,6 +147,8 @@ local current = redis.call('GET', KEYS[2])
 if not current or cjson.decode(current)['phase'] ~= 'succeeded' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
+-- Active again: kept until it ends again (KEYS 3-5: events, intents, posted).
+for i = 3, 5 do redis.call('PERSIST', KEYS[i]) end
 return 1
 `;
 
@@ -126,10 +173,15 @@ export type CreateResult = { created: true; deployment: Deployment } | { created
 export class DeploymentStore {
   private readonly k: Keys;
 
+  /** How long a finished deployment is kept (its keys expire; the indexes drop it). */
+  readonly retentionMs: number;
+
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
+    retentionDays: number = DEFAULT_RETENTION_DAYS,
   ) {
+    this.retentionMs = retentionDays * DAY_MS;
     this.k = keys(prefix);
   }
 
@@ -194,9 +246,12 @@ export class DeploymentStore {
     };
     const ok = await this.redis.eval(
       REOPEN,
-      2,
+      5,
       this.k.lock(d.service),
       this.k.deployment(d.id),
+      this.k.events(d.id),
+      this.k.intents(d.id),
+      this.k.posted(d.id),
       d.id,
       String(fence),
       stored(next),
@@ -238,17 +293,24 @@ export class DeploymentStore {
   async commit(d: Deployment, events: DeploymentEvent[], options: CommitOptions = {}): Promise<CommitResult> {
     const reply = (await this.redis.eval(
       COMMIT,
-      5,
+      10,
       this.k.lock(d.service),
       this.k.deployment(d.id),
       this.k.events(d.id),
       this.k.intents(d.id),
       this.k.blocked(d.service),
+      this.k.posted(d.id),
+      this.k.outboxOrder(d.id),
+      this.k.outboxSending(d.id),
+      this.k.history(d.service),
+      this.k.all(),
       `${d.id}:${d.fence}`,
       stored(d),
       options.release ? '1' : '0',
       options.blockVersion ? d.version : '',
       options.blockVersion ? JSON.stringify(options.blockVersion) : '',
+      String(this.retentionMs),
+      String((options.now ?? Date.now()) - this.retentionMs),
       ...events.map((event) => JSON.stringify(event)),
     )) as [0] | [1, string[]];
     return reply[0] === 1 ? { written: true, intents: parseIntents(reply[1]) } : { written: false };
@@ -367,9 +429,17 @@ export class DeploymentStore {
 
   /** Records a message's ts, and with it the event that says so (the announcement's), in one step. */
   async markPosted(id: string, key: string, ts: string, event?: DeploymentEvent): Promise<void> {
-    const write = this.redis.multi().hset(this.k.posted(id), key, ts);
-    if (event) write.rpush(this.k.events(id), JSON.stringify(event));
-    await write.exec();
+    // A message that goes out after the deployment ended keeps to the record's retention.
+    await this.redis.eval(
+      MARK_POSTED,
+      3,
+      this.k.posted(id),
+      this.k.events(id),
+      this.k.deployment(id),
+      key,
+      ts,
+      event ? JSON.stringify(event) : '',
+    );
   }
 
   async freeze(scope: string, freeze: Freeze): Promise<void> {

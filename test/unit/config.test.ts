@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       PORT: 3000,
       DD_SITE: 'datadoghq.com',
       SWITCHYARD_PREFIX: 'switchyard',
+      RETENTION_DAYS: 90,
       WORKER_CONCURRENCY: 50,
       WORKER_LOCK_MS: 5_000,
       WORKER_STALLED_INTERVAL_MS: 1_000,
@@ -89,6 +90,15 @@ describe('loadConfig', () => {
     ['-1', 'PORT must be 0..65535'],
   ])('a bad PORT (%s) is named', (port, expected) => {
     expect(errorOf({ ...REQUIRED, PORT: port })).toContain(expected);
+  });
+
+  it('RETENTION_DAYS below 30 is refused, naming the variable; 30 and more are kept', () => {
+    expect(errorOf({ ...REQUIRED, RETENTION_DAYS: '29' })).toBe(
+      'invalid environment: RETENTION_DAYS must be at least 30 (DORA metrics look back 30 days)',
+    );
+    expect(errorOf({ ...REQUIRED, RETENTION_DAYS: 'forever' })).toContain('RETENTION_DAYS must be a number of days');
+    expect(loadConfig({ ...REQUIRED, RETENTION_DAYS: '30' }).RETENTION_DAYS).toBe(30);
+    expect(loadConfig({ ...REQUIRED, RETENTION_DAYS: '365' }).RETENTION_DAYS).toBe(365);
   });
 
   it('a fractional PORT is refused', () => {

@@ -76,7 +76,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   // BullMQ needs maxRetriesPerRequest: null so its blocking calls survive a Redis restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
-  const store = new DeploymentStore(redis, config.SWITCHYARD_PREFIX);
+  const store = new DeploymentStore(redis, config.SWITCHYARD_PREFIX, config.RETENTION_DAYS);
   const queue = new DeploymentQueue(redis, config.SWITCHYARD_PREFIX);
   // Both roles enqueue Slack messages; only the worker role sends them.
   const outbox = new SlackOutbox(redis, redis, config.SWITCHYARD_PREFIX, {

@@ -1,3 +1,4 @@
+import { ANNOUNCEMENT_MESSAGE } from '../../../src/store/deployment-store.js';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tellUser } from '../../../commands/tell-user.js';
@@ -44,6 +45,8 @@ beforeAll(async () => {
     });
     const created = await h.app.store.create(d, { at: now, actor: PEOPLE.requester, type: 'requested' });
     expect(created.created).toBe(true);
+    // As the outbox records it once the announcement is out: the status links each thread.
+    await h.app.store.markPosted(d.id, ANNOUNCEMENT_MESSAGE, d.announcementTs as string);
   }
 }, 60_000);
 

@@ -1,5 +1,8 @@
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
@@ -242,19 +245,51 @@ describe('a configuration error next to real-looking secrets', () => {
     expectNoSecretIn(JSON.stringify(error));
   });
 
-  it('`npm start` (the built entry point) stops with one line naming the variable, and no secret in its output', async () => {
+  /** `node dist/main.js` started in `cwd` (where `npm start` looks for `.env`), until it exits. */
+  const startIn = async (cwd: string, env: Record<string, string>) => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const child = spawn(process.execPath, [BUILT_ENTRY], {
-      cwd: root,
-      env: { PATH: process.env.PATH, NODE_NO_WARNINGS: '1', LOG_LEVEL: 'debug', ...SECRETS, PORT: 'eighty' },
+    const child = spawn(process.execPath, [join(root, BUILT_ENTRY)], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = { stdout: '', stderr: '' };
     child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(1);
-    expect(output.stderr.trim().split('\n')).toEqual(['switchyard: invalid environment: PORT must be a port number']);
-    expectNoSecretIn(output.stdout + output.stderr);
+    return { code, ...output };
+  };
+
+  it('`npm start` (the built entry point) stops with one line naming the variable and saying no .env was read, and no secret in its output', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchyard-start-'));
+    try {
+      const { code, stdout, stderr } = await startIn(dir, { ...SECRETS, PORT: 'eighty' });
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([
+        `switchyard: invalid environment: PORT must be a port number (no .env in ${dir}: copy .env.example to .env and fill it in, or set the variables in the environment)`,
+      ]);
+      expectNoSecretIn(stdout + stderr);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`npm start` reads .env from its working directory, says so, and the environment wins over the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchyard-start-'));
+    try {
+      const file = Object.entries({ ...SECRETS, PORT: 'eighty', LOG_LEVEL: 'loud' })
+        .map(([name, value]) => `${name}=${value}`)
+        .join('\n');
+      await writeFile(join(dir, '.env'), `${file}\n`);
+      const { code, stdout, stderr } = await startIn(dir, { LOG_LEVEL: 'debug' });
+      expect(code).toBe(1);
+      // PORT came from the file (the only place it is set); LOG_LEVEL from the environment, or it would be refused too.
+      expect(stderr.trim().split('\n')).toEqual([
+        `switchyard: invalid environment: PORT must be a port number (variables read from the environment and ${join(dir, '.env')})`,
+      ]);
+      expectNoSecretIn(stdout + stderr);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

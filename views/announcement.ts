@@ -92,7 +92,7 @@ export const currentAnnouncement = (d: Deployment, onCall: string, now: number, 
 export const REJECT_CALLBACK = 'reject_reason';
 export const REASON_BLOCK = 'reason';
 
-/** Reject asks for a reason (SPEC §4). */
+/** Reject asks for a reason. */
 export const rejectModal = (d: Deployment) => ({
   type: 'modal' as const,
   callback_id: REJECT_CALLBACK,

@@ -13,7 +13,7 @@ async function observe(d: Deployment, env: StepEnv): Promise<ObservedState> {
 }
 
 /**
- * Before a worker acts on a deployment it looks at the infrastructure (SPEC §5: the
+ * Before a worker acts on a deployment it looks at the infrastructure (the
  * infrastructure, not the record, is the truth). Returns why it no longer matches the record,
  * if it does not.
  */

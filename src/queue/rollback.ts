@@ -11,7 +11,7 @@ export interface RollbackRun {
 }
 
 /**
- * Restores the previous version (SPEC §6). Blue-green and canary: all traffic back to the live
+ * Restores the previous version. Blue-green and canary: all traffic back to the live
  * colour in one load balancer call, then the live /healthz must report the previous version.
  * Rolling: the previous image goes back and its rollout is followed. Safe to run again.
  */
@@ -21,7 +21,7 @@ export async function restorePrevious(d: Deployment, env: StepEnv): Promise<Roll
     const wanted = weightsFor(d.newColor, 0);
     const { changed } = await env.providers.traffic.setWeights(target, wanted);
     const seen = await env.providers.traffic.readWeights(target);
-    // As for a shift (STYLE rule 4): restored only once the load balancer says so.
+    // As for a shift: restored only once the load balancer says so.
     if (!sameWeights(seen, wanted)) {
       return {
         result: {

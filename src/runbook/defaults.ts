@@ -35,7 +35,7 @@ export const DEFAULT_ROLLBACK_WINDOW_SECONDS = 900;
 /** Seed 000: 30 minutes of post-deploy monitoring. */
 export const DEFAULT_MONITOR_SECONDS = 1800;
 export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600;
-/** SPEC §4: an unapproved deployment expires after 4 hours. */
+/** An unapproved deployment expires after 4 hours. */
 export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 4 * 3600;
 /** Seed 000: p99 latency must stay under 800 ms. */
 export const DEFAULT_P99_MAX_SECONDS = 0.8;

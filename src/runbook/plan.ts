@@ -22,7 +22,7 @@ const hasGates = (service: ServiceConfig, strategy: Strategy): boolean =>
   service.gates.metrics.length > 0 || service.gates.monitors !== undefined || strategy === 'canary';
 
 /**
- * The steps of one deployment (SPEC §5). Blue-green and canary shift traffic stage by stage;
+ * The steps of one deployment. Blue-green and canary shift traffic stage by stage;
  * rolling has no traffic step. Monitoring after 100% exists only when there is something to
  * watch.
  */

@@ -10,7 +10,7 @@ import type {
 } from '../domain/deployment.js';
 import { keys, type Keys } from './keys.js';
 
-/** Why a version may not be deployed again until a release manager clears it (SPEC §4, seed 000 step 5). */
+/** Why a version may not be deployed again until a release manager clears it (root cause first: Acme's runbook, step 5). */
 export interface BlockedVersion {
   deploymentId: string;
   reason: string;
@@ -232,7 +232,7 @@ export class DeploymentStore {
 
   /**
    * Puts a succeeded deployment back under its service's lock in the rolling-back phase (a
-   * rollback after completion, SPEC §3). Undefined when another deployment holds the service.
+   * rollback after completion). Undefined when another deployment holds the service.
    */
   async reopenForRollback(d: Deployment, intent: RollbackIntent): Promise<Deployment | undefined> {
     const fence = await this.redis.incr(this.k.fence(d.service));

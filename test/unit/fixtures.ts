@@ -1,4 +1,4 @@
-/** Shared builders for the unit tests: the SPEC §2 catalog (with real-looking ids) and deployments. */
+/** Shared builders for the unit tests: the reference catalog (with real-looking ids) and deployments. */
 import type { Deployment } from '../../src/domain/deployment.js';
 import { parseCatalog, type Catalog, type ServiceConfig } from '../../src/runbook/catalog.js';
 import { planSteps } from '../../src/runbook/plan.js';
@@ -15,7 +15,7 @@ export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-api';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type CatalogInput = Record<string, any>;
 
-/** The SPEC §2 example, adapted so that it is valid; a fresh object each call so tests may mutate it. */
+/** The reference catalog example, adapted so that it is valid; a fresh object each call so tests may mutate it. */
 export function specCatalogInput(): CatalogInput {
   return {
     slack: {

@@ -31,7 +31,7 @@ const bakingAt = (h: Harness, id: string, weight: number) =>
     `the ${weight}% bake`,
   );
 
-describe('reconcile before acting (SPEC §5): the infrastructure, not the record, is the truth', () => {
+describe('reconcile before acting: the infrastructure, not the record, is the truth', () => {
   let h: Harness;
   afterEach(async () => h.close());
 

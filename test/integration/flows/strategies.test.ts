@@ -364,7 +364,7 @@ describe('dry run', () => {
       /shift traffic to 5%[\s\S]*shift traffic to 25%[\s\S]*shift traffic to 50%[\s\S]*shift traffic to 100%/,
     );
     expect(text).toContain('Expected duration:* ~3s');
-    // SPEC §3: the dry run lists the gates with their queries and thresholds — for a canary
+    // the dry run lists the gates with their queries and thresholds — for a canary
     // with no metrics of its own, the success-rate gate the deployment will actually run.
     expect(text).toContain('success rate');
     expect(text).toContain('trace.http.request.hits{service:acme-api');
@@ -416,7 +416,7 @@ describe('approval expiry', () => {
     const again = await h.requester.requestDeploy('acme-api v1.5.1');
     expect(JSON.stringify(again.view.blocks[0])).toContain('v1.5.1');
 
-    // SPEC §4: on a decision (expiry included) the buttons are replaced by what happened.
+    // on a decision (expiry included) the buttons are replaced by what happened.
     const shown = await until(
       () => {
         const now = announcementNow(h, announcement.ts);

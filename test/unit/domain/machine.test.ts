@@ -360,7 +360,7 @@ describe('applyStepResult', () => {
     expect(d.stepRecords[BAKE_10]).toEqual({ startedAt: T0, detail: 'gates inconclusive 3 times in a row' });
   });
 
-  // SPEC §5: rolling "sets the image of the one Deployment, follows the rollout and gates, and
+  // rolling "sets the image of the one Deployment, follows the rollout and gates, and
   // rolls back by restoring the previous image". It has no setWeight step, so hasShiftedTraffic
   // is never true and a failure after the image changed ends as `failed` with the bad image live.
   describe('rolling: the new image serves users as soon as deployIdle starts', () => {

@@ -27,7 +27,7 @@ function problemsOf(input: unknown): string[] {
   }
 }
 
-/** The SPEC example with one change. */
+/** The reference catalog example with one change. */
 const broken = (mutate: (c: CatalogInput) => void): string[] => {
   const input = specCatalogInput();
   mutate(input);
@@ -36,7 +36,7 @@ const broken = (mutate: (c: CatalogInput) => void): string[] => {
 
 const api = (c: CatalogInput): CatalogInput => c.services['acme-api'];
 
-describe('parseCatalog: the SPEC §2 example', () => {
+describe('parseCatalog: the reference catalog example', () => {
   let catalog: Catalog;
   beforeAll(() => {
     catalog = parseCatalog(specCatalogInput());
@@ -344,7 +344,7 @@ describe('parseCatalog: every error names its path', () => {
     expect(problems.length).toBeGreaterThanOrEqual(6);
   });
 
-  // SPEC §2: `traffic` is for "blue-green and canary only"; health urls are `{ blue, green }`, or
+  // `traffic` is for "blue-green and canary only"; health urls are `{ blue, green }`, or
   // `{ main }` for rolling. The schema checks the deployments' shape but not these two, and the
   // worker keys off `service.traffic` / `'main' in urls`: a rolling service with a traffic block
   // is preflighted as blue-green and its rollback restores nothing (queue/rollback.ts), and a

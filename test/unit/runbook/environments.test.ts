@@ -17,7 +17,7 @@ const STAGING_BLUE =
   'arn:aws:elasticloadbalancing:us-west-2:111111111111:targetgroup/acme-staging-blue/3333333333333333';
 const ROLE = 'arn:aws:iam::111111111111:role/switchyard';
 
-/** The SPEC §2 example with the two environments of the environments section and a staging override. */
+/** The reference catalog example with the two environments of the environments section and a staging override. */
 function withEnvironments(): CatalogInput {
   const input = specCatalogInput();
   input.defaultEnvironment = 'production';

@@ -11,7 +11,7 @@ const service = (name: string): ServiceConfig => {
 };
 
 describe('planSteps', () => {
-  it('blue-green (SPEC example): preflight, preDeploy hook, deploy, health, smoke, then each stage and its bake, postDeploy hook, monitor, complete', () => {
+  it('blue-green (the catalog example): preflight, preDeploy hook, deploy, health, smoke, then each stage and its bake, postDeploy hook, monitor, complete', () => {
     expect(planSteps(service('acme-api'), 'blue-green')).toEqual<Step[]>([
       { kind: 'preflight' },
       { kind: 'hook', when: 'preDeploy', index: 0, name: 'migrate' },
@@ -118,10 +118,10 @@ describe('planSteps', () => {
     }
   });
 
-  // SPEC §5 step 2: "hooks.preDeploy — run each Job; a failed Job fails the deployment
+  // "hooks.preDeploy — run each Job; a failed Job fails the deployment
   // (nothing shifted yet)". The catalog accepts hooks but the plan has no step that runs them.
-  it('runs hooks.preDeploy before deploying, and hooks.postDeploy after the shift (SPEC §5)', () => {
-    // Whatever the step is called (STYLE.md suggests `hook`), one runs before deployIdle and one after the shift.
+  it('runs hooks.preDeploy before deploying, and hooks.postDeploy after the shift', () => {
+    // Whatever the step is called (`hook` here), one runs before deployIdle and one after the shift.
     const kinds = planSteps(service('acme-api'), 'blue-green').map((s) => s.kind as string);
     const hooks = kinds.flatMap((kind, i) => (/hook/i.test(kind) ? [i] : []));
     expect(hooks.length).toBeGreaterThanOrEqual(2);

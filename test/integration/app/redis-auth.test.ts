@@ -1,28 +1,16 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../support/harness.js';
-import { findRedisServer } from '../../support/resilience/redis-server.js';
+import { findRedisServer, freePort } from '../../support/resilience/redis-server.js';
 import { killed, spawnWorker } from '../../support/worker-process.js';
 
 const binary = findRedisServer();
 const PASSWORD = 'acl-password-7f3c9a1e5b';
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 
 /** A private CA and a server certificate for localhost, as a team with its own PKI has. */
 function certificates(dir: string): { ca: string; cert: string; key: string } {

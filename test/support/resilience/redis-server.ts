@@ -21,7 +21,7 @@ export function findRedisServer(): string | undefined {
   return undefined;
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -106,6 +106,8 @@ export class DeploymentTicker {
     const written = await store.commit(next, outcome.events, {
       release: isTerminal(next.phase),
       blockVersion: outcome.blockVersion,
+      // Retention is measured on the injected clock, like everything else the tick decides.
+      now: at,
     });
     if (!written.written) {
       this.deps.log.warn(

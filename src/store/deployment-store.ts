@@ -320,7 +320,7 @@ export class DeploymentStore {
    * Writes the record if this deployment still holds its service's lock; `release` drops the
    * lock in the same step (a terminal save). Returns false when the lock was lost.
    */
-  async save(d: Deployment, options: { release?: boolean } = {}): Promise<boolean> {
+  async save(d: Deployment, options: Pick<CommitOptions, 'release' | 'now'> = {}): Promise<boolean> {
     return (await this.commit(d, [], options)).written;
   }
 

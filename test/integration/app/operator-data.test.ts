@@ -75,9 +75,9 @@ describe('operator data read from Redis', () => {
     );
     if (!created.created) throw new Error(`could not create ${d.id}`);
     if (rollback) expect((await ctx.store.requestRollback(created.deployment, rollback)).won).toBe(true);
-    expect(await ctx.store.save({ ...d, fence: created.deployment.fence }, { release: d.phase !== 'running' })).toBe(
-      true,
-    );
+    expect(
+      await ctx.store.save({ ...d, fence: created.deployment.fence }, { release: d.phase !== 'running', now: NOW }),
+    ).toBe(true);
   }
 
   beforeAll(async () => {

@@ -1,3 +1,4 @@
+import { zonedParts } from './zoned-time.js';
 export type Weekday = 'Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun';
 
 /** When non-hotfix deploys are allowed: days and `HH:MM-HH:MM` ranges blocked, in one time zone. */
@@ -16,21 +17,8 @@ interface LocalTime {
   minutes: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 function localTime(ms: number, timeZone: string): LocalTime {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      weekday: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const parts = zonedParts(ms, timeZone);
   return { day: parts.weekday as LocalTime['day'], minutes: Number(parts.hour) * 60 + Number(parts.minute) };
 }
 

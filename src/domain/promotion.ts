@@ -1,5 +1,6 @@
 import { isTerminal, type Deployment } from './deployment.js';
 import { formatDuration } from './steps.js';
+import { zonedParts } from './zoned-time.js';
 
 /** What an environment asks of a version before it may be deployed there. */
 export interface PromotionRule {
@@ -78,32 +79,9 @@ export function promotionVerdict(
   return { eligible: true, completedAt };
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const formatter = (timeZone: string): Intl.DateTimeFormat => {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, format);
-  }
-  return format;
-};
-
 /** `2026-12-04` and `15:42:10` in `timeZone`. */
 export function localDateTime(ms: number, timeZone: string): { date: string; time: string } {
-  const parts = Object.fromEntries(
-    formatter(timeZone)
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
+  const parts = zonedParts(ms, timeZone);
   return {
     date: `${parts.year}-${parts.month}-${parts.day}`,
     time: `${parts.hour}:${parts.minute}:${parts.second}`,

@@ -1,6 +1,7 @@
 import { App, HTTPReceiver, LogLevel, type HTTPReceiverOptions } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { ConfigInvalid } from '../errors.js';
 import { registerCommands } from '../../commands/index.js';
 import { trackSlackAcks } from './ack-lane.js';
 import { boltLogger } from './bolt-logger.js';
@@ -18,9 +19,11 @@ function httpReceiver(
   log: Logger,
   options: Pick<HTTPReceiverOptions, 'customRoutes' | 'logger' | 'logLevel'>,
 ): HTTPReceiver {
+  const signingSecret = config.SLACK_SIGNING_SECRET;
+  if (!signingSecret) throw new ConfigInvalid('SLACK_SIGNING_SECRET is required to receive Slack requests over HTTP');
   const receiver = new HTTPReceiver({
     ...options,
-    signingSecret: config.SLACK_SIGNING_SECRET,
+    signingSecret,
     port: config.PORT,
     bodyLimit: MAX_SLACK_BODY_BYTES,
   });
@@ -36,7 +39,6 @@ function httpReceiver(
 export function createBotApp(config: Config, ctx: AppContext): App {
   const common = {
     token: config.SLACK_BOT_TOKEN,
-    signingSecret: config.SLACK_SIGNING_SECRET,
     clientOptions: config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {},
     customRoutes: httpRoutes(ctx, { bullBoard: config }),
     logger: boltLogger(ctx.log),

@@ -17,6 +17,7 @@ import { DeploymentStore } from '../store/deployment-store.js';
 import { createBotApp } from './bolt-app.js';
 import type { AppContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
+import { checkSlackToken } from './slack-token-check.js';
 import { startOpsServer, type OpsServer } from './ops-server.js';
 
 /**
@@ -73,6 +74,12 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const { config, catalog, roles } = options;
   const log = options.log ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? Date.now;
+  // Both roles work through the bot token: a refused one stops the process here, named.
+  await checkSlackToken(config);
+  if (roles.worker && !options.providers) {
+    const { checkWorkerPrerequisites } = await import('./worker-prerequisites.js');
+    await checkWorkerPrerequisites(catalog);
+  }
   // BullMQ needs maxRetriesPerRequest: null so its blocking calls survive a Redis restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));

@@ -18,7 +18,6 @@ import { recordOutcome, recordRollback, recordStep } from '../metrics.js';
 import type { Providers } from '../providers/providers.js';
 import type { Catalog } from '../runbook/catalog.js';
 import type { BlockedVersion, DeploymentStore } from '../store/deployment-store.js';
-import { postWindowAlert } from '../../views/alerts.js';
 import { statusLine } from '../../views/status-line.js';
 import { DeploymentReporter } from './deployment-reporter.js';
 import { findDrift, reapply } from './reconcile.js';
@@ -118,6 +117,8 @@ export class DeploymentTicker {
     }
     if (isTerminal(next.phase)) recordOutcome(next);
     await outcome.report?.(next);
+    if (isTerminal(next.phase) && !isTerminal(d.phase))
+      await this.reporter.alertsEnded(next, async (key) => (await store.postedTs(next.id, key)) !== undefined);
     if (line !== d.statusLine) await this.reporter.announcement(next, written.intents, at);
     // An intent recorded while this tick was acting would otherwise wait for the next wake-up.
     if (outcome.result.kind === 'wait') {
@@ -285,10 +286,7 @@ export class DeploymentTicker {
       at: after,
       result: result.kind === 'wait' ? waitUntil(after + result.ms) : AGAIN,
       report: async (written) => {
-        if (alert) {
-          const message = postWindowAlert(written, this.deps.catalog.slack.onCall, alert);
-          await this.reporter.reply(written, 'post-window-alert', message.text, message.blocks);
-        }
+        if (alert) await this.reporter.postWindowAlert(written, alert);
         await this.reporter.stepFinished(written, step, d.stepIndex, result, after);
       },
     };

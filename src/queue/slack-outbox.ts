@@ -197,6 +197,11 @@ export class SlackOutbox {
     );
   }
 
+  /** Whether an edit of this message was ever asked for (within the 30 days edits are kept). */
+  async edited(deploymentId: string, key: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.edit(deploymentId, key))) === 1;
+  }
+
   /** The outbox's worker; run it wherever deployments are worked on. */
   createWorker(chat: ChatProvider, store: DeploymentStore, log: Logger, options: OutboxWorkerOptions): Worker {
     const worker = new Worker(

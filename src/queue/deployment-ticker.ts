@@ -78,12 +78,17 @@ export class DeploymentTicker {
     this.reporter = new DeploymentReporter(deps.outbox, deps.catalog);
   }
 
-  /** Ticks until the deployment must wait (the result says until when), is finished or was fenced off. */
-  async run(id: string): Promise<Exclude<TickResult, { kind: 'again' }>> {
+  /**
+   * Ticks until the deployment must wait (the result says until when), is finished or was fenced
+   * off. Once `stopping` says so, it starts no further tick: the deployment waits until now, for
+   * whichever worker takes it up next.
+   */
+  async run(id: string, stopping: () => boolean = () => false): Promise<Exclude<TickResult, { kind: 'again' }>> {
     // The first tick of a job run looks at the infrastructure before acting (a crash, a hand change).
     for (let first = true; ; first = false) {
       const result = await this.tick(id, { reconcile: first });
       if (result.kind !== 'again') return result;
+      if (stopping()) return { kind: 'wait', until: this.deps.clock() };
     }
   }
 

@@ -19,8 +19,10 @@ import type { Providers } from '../providers/providers.js';
 import type { Catalog } from '../runbook/catalog.js';
 import type { BlockedVersion, DeploymentStore } from '../store/deployment-store.js';
 import { statusLine } from '../../views/status-line.js';
+import { escapeText } from '../../views/text.js';
 import { DeploymentReporter } from './deployment-reporter.js';
 import { findDrift, reapply } from './reconcile.js';
+import { RefusedVersionError } from './image.js';
 import { restorePrevious } from './rollback.js';
 import type { SlackOutbox } from './slack-outbox.js';
 import { holdAt, runStep, type StepEnv } from './step-runners.js';
@@ -189,7 +191,26 @@ export class DeploymentTicker {
         return this.rollback(d, intents, now);
       case 'resume': {
         // Resuming means going on with the plan: put back what a hand change (drift) moved.
-        await reapply(d, this.env(d, now));
+        try {
+          await reapply(d, this.env(d, now));
+        } catch (error) {
+          if (!(error instanceof RefusedVersionError)) throw error;
+          // Nothing can go on from a version no image is built from: back to the previous one.
+          this.log(d).error({ err: error }, 'resume refused: rolling back');
+          return {
+            next: { ...d, phase: 'rolling-back', rollbackReason: error.message, rollbackBy: 'switchyard' },
+            events: [
+              { at: now, actor: action.by, type: 'rollback-started', detail: `resume refused: ${error.message}` },
+            ],
+            result: AGAIN,
+            report: (next) =>
+              this.reporter.reply(
+                next,
+                `resume-refused:${d.pausedAt}`,
+                `⛔ Resume refused: ${escapeText(error.message)}; rolling back`,
+              ),
+          };
+        }
         const tally = d.gateTally ? { ...d.gateTally, consecutiveInconclusive: 0 } : undefined;
         return {
           next: { ...d, phase: 'running', pausedAt: undefined, pauseReason: undefined, gateTally: tally },
@@ -357,11 +378,28 @@ export class DeploymentTicker {
     };
   }
 
+  /**
+   * A rollback whose target no image can be built from (the record's previous version is not a
+   * git SHA or a v-tag) will never succeed: trying again would loop forever. It fails for good,
+   * saying so, with the workload left as it is for a person to restore.
+   */
+  private rollbackRefused(d: Deployment, error: RefusedVersionError, now: number): Outcome {
+    this.log(d).error({ err: error }, 'rollback refused: no valid previous version');
+    const reason = `rollback refused: ${error.message}; the workload was left as it is, restore the previous version by hand`;
+    return {
+      next: { ...d, phase: 'failed', failureReason: reason, finishedAt: now },
+      events: [{ at: now, actor: 'switchyard', type: 'rollback-refused', detail: reason }],
+      result: AGAIN,
+      report: (written) => this.reporter.reply(written, 'rollback-refused', `❌ ${escapeText(reason)}`),
+    };
+  }
+
   private async rollback(d: Deployment, intents: Intents, now: number): Promise<Outcome> {
     let run;
     try {
       run = await restorePrevious(d, this.env(d, now));
     } catch (error) {
+      if (error instanceof RefusedVersionError) return this.rollbackRefused(d, error, now);
       this.log(d).error({ err: asSwitchyardError(error) }, 'rollback interrupted; trying again');
       return { next: d, events: [], result: waitUntil(now + retryDelayMs(1, (this.deps.random ?? Math.random)())) };
     }

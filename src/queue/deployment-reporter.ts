@@ -93,11 +93,11 @@ export class DeploymentReporter {
    * latest pause's) and still carry their buttons lose them for a line saying how it ended. An
    * alert someone answered already reads who pressed what (commands/alerts.ts), and stays so.
    */
-  async alertsEnded(d: Deployment, posted: (key: string) => Promise<boolean>): Promise<void> {
+  async alertsEnded(d: Deployment): Promise<void> {
     const alerts: ['post-window' | 'paused', string][] = [['post-window', POST_WINDOW_ALERT_KEY]];
     if (d.pausedAt !== undefined) alerts.push(['paused', pausedAlertKey(d.pausedAt)]);
     for (const [alert, key] of alerts) {
-      if (!(await posted(key)) || (await this.outbox.edited(d.id, key))) continue;
+      if (!(await this.outbox.posted(d.id, key)) || (await this.outbox.edited(d.id, key))) continue;
       await this.outbox.edit({ deploymentId: d.id, key, channel: d.channel, ...endedAlert(d, alert) });
     }
   }

@@ -124,8 +124,7 @@ export class DeploymentTicker {
     }
     if (isTerminal(next.phase)) recordOutcome(next);
     await outcome.report?.(next);
-    if (isTerminal(next.phase) && !isTerminal(d.phase))
-      await this.reporter.alertsEnded(next, async (key) => (await store.postedTs(next.id, key)) !== undefined);
+    if (isTerminal(next.phase) && !isTerminal(d.phase)) await this.reporter.alertsEnded(next);
     if (line !== d.statusLine) await this.reporter.announcement(next, written.intents, at);
     // An intent recorded while this tick was acting would otherwise wait for the next wake-up.
     if (outcome.result.kind === 'wait') {

@@ -203,6 +203,11 @@ export class SlackOutbox {
     );
   }
 
+  /** Whether this message went out (its ts is recorded). */
+  async posted(deploymentId: string, key: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.posted(deploymentId), key)) === 1;
+  }
+
   /** Whether an edit of this message was ever asked for (within the 30 days edits are kept). */
   async edited(deploymentId: string, key: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.edit(deploymentId, key))) === 1;

@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import { keys } from '../src/store/keys.js';
+import { BenchFailed } from './bench-error.js';
 import type { BenchContext } from './context.js';
+import { SlackDriver, waitForPhase } from './flows.js';
+import { waitUntil } from './processes.js';
+import { openStage } from './stage.js';
 
 /** One key of a finished deployment and the bytes Redis reports for it (MEMORY USAGE), null when absent. */
 export interface KeyUsage {
@@ -74,5 +78,35 @@ export async function measureDeploymentMemory(
     return memory;
   } finally {
     await redis.quit();
+  }
+}
+
+/**
+ * Redis memory per deployment, as the bench reports it: one deployment of acme-api through
+ * Slack to success, on Switchyard as built (`npm start`), with gates every 0.2 s over 5 s bakes
+ * (25 gate runs per bake, more than the 10 a 5-minute bake at 30 s gives; repeated readings are
+ * compacted), then MEMORY USAGE over every key it owns.
+ */
+export async function measureRedisMemoryPerDeployment(ctx: BenchContext): Promise<DeploymentMemory> {
+  const stage = await openStage({
+    redisUrl: ctx.redisUrl,
+    sandbox: { bakeSeconds: 5, service: { gates: { intervalSeconds: 0.2, failureLimit: 0, inconclusiveLimit: 3 } } },
+    cpuProfDir: ctx.cpuProfDir,
+  });
+  try {
+    const { url } = await stage.startAll('redis-memory');
+    await new SlackDriver(stage.sandbox, url).requestAndApprove('acme-api', 'v1.5.0');
+    const done = await waitForPhase(stage.store, 'acme-api', ['succeeded', 'rolled-back', 'failed'], 120_000);
+    if (done.phase !== 'succeeded')
+      throw new BenchFailed(`the measured deployment ended ${done.phase}`, { reason: done.failureReason });
+    // Its last messages (the success reply, the final announcement edit) are part of what it costs.
+    await waitUntil(
+      'the outbox to record the success reply',
+      async () => (await stage.store.postedTs(done.id, 'reply:success')) !== undefined,
+      30_000,
+    );
+    return await measureDeploymentMemory(ctx, stage.prefix, done.id);
+  } finally {
+    await stage.close();
   }
 }

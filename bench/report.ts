@@ -3,6 +3,7 @@ import type { BreachRow } from './breach-to-rollback.js';
 import type { ColdStartRow } from './cold-start.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { MemoryRow } from './memory.js';
+import { describeDeploymentMemory, type DeploymentMemory } from './redis-memory.js';
 import type { RollbackRow } from './rollback-latency.js';
 import { formatSummary, ratio } from './stats.js';
 import type { ThroughputRow } from './throughput.js';
@@ -33,6 +34,8 @@ export interface Results {
   breachToRollback?: BreachRow[];
   throughput?: ThroughputRow[];
   memory?: MemoryRow[];
+  /** Redis memory one finished deployment costs (all its keys). */
+  redisMemory?: DeploymentMemory;
   coldStart?: ColdStartRow[];
   targets: TargetCheck[];
   /** Measurements that could not be taken, with why. */
@@ -213,6 +216,12 @@ export function markdownReport(results: Results): string {
     );
     for (const r of results.memory)
       out.push(line([r.what, formatSummary(r.rssMiB), r.baselineWhat, formatSummary(r.baselineRssMiB)]));
+  }
+  if (results.redisMemory) {
+    out.push(
+      '',
+      `**Redis memory per deployment** (MEMORY USAGE of every key one finished deployment owns): ${describeDeploymentMemory(results.redisMemory)}`,
+    );
   }
   if (results.targets.length) {
     out.push('', '**Targets**:', '', line(['target', 'wanted', 'measured', 'met']), line(['---', '---', '---', '---']));

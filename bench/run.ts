@@ -9,6 +9,7 @@ import { measureColdStart } from './cold-start.js';
 import type { BenchContext } from './context.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { measureMemory } from './memory.js';
+import { measureRedisMemoryPerDeployment } from './redis-memory.js';
 import { renderAckLatencySvg } from './plot.js';
 import { buildArtefacts } from './processes.js';
 import { startPrivateRedis } from './redis-server.js';
@@ -23,7 +24,7 @@ import { measureThroughput } from './throughput.js';
  * Bolt app it is compared with (compiled by the same tsc).
  *
  *   --quick (or BENCH_QUICK=1)  small smoke run, written to a temporary directory
- *   --only=ack,rollback,…       some measurements only (ack, rollback, breach, throughput, memory, coldstart)
+ *   --only=ack,rollback,…       some measurements only (ack, rollback, breach, throughput, memory, redismemory, coldstart)
  *   --cpu-prof (or BENCH_CPU_PROF=1)  Switchyard's processes write CPU profiles to bench/profiles/
  *   --fleet=N                   services deploying at once for throughput and memory (default 200, quick 20)
  *   --out=DIR                   where to write the results
@@ -40,8 +41,8 @@ const partial = quick || only !== undefined || flag('fleet') !== undefined;
 // A smoke or partial run must not overwrite the full results that are committed.
 const outDir = flag('out') ?? (partial ? join(tmpdir(), 'switchyard-bench') : join(root, 'bench'));
 
-type Key = 'ack' | 'rollback' | 'breach' | 'throughput' | 'memory' | 'coldstart';
-const KEYS: Key[] = ['ack', 'rollback', 'breach', 'throughput', 'memory', 'coldstart'];
+type Key = 'ack' | 'rollback' | 'breach' | 'throughput' | 'memory' | 'redismemory' | 'coldstart';
+const KEYS: Key[] = ['ack', 'rollback', 'breach', 'throughput', 'memory', 'redismemory', 'coldstart'];
 
 function machine(): Machine {
   const cpu = cpus();
@@ -93,6 +94,7 @@ async function main(): Promise<number> {
     breach: async () => void (results.breachToRollback = await measureBreachToRollback(ctx)),
     throughput: async () => void (results.throughput = await measureThroughput(ctx, redis)),
     memory: async () => void (results.memory = await measureMemory(ctx)),
+    redismemory: async () => void (results.redisMemory = await measureRedisMemoryPerDeployment(ctx)),
     coldstart: async () => void (results.coldStart = await measureColdStart(ctx)),
   };
   try {

@@ -42,6 +42,11 @@ export interface SocketModeStandIn {
    * opens a new connection; resolves once that one is greeted.
    */
   disconnect(reason: 'refresh_requested' | 'warning', timeoutMs?: number): Promise<void>;
+  /**
+   * The connection breaks without a word (a network failure, a load balancer timing out): the
+   * open socket is terminated, no `disconnect` first. The app notices and opens a new one.
+   */
+  drop(): void;
   /** Envelope ids the app acknowledged, in order. */
   readonly acks: SocketAck[];
   close(): Promise<void>;
@@ -157,6 +162,11 @@ export async function startSocketModeStandIn(options: { appId: string }): Promis
       const before = connections;
       socket.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host } }));
       await waitUntil(() => connections > before && isOpen(), timeoutMs, 'the app did not reconnect');
+    },
+    drop() {
+      const socket = current;
+      if (!socket || !isOpen()) throw new Error('Socket Mode stand-in: the app is not connected');
+      socket.terminate();
     },
     async close() {
       for (const client of server.clients) client.terminate();

@@ -86,12 +86,12 @@ export class SlackUser {
 
   /** Presses a button (by action id) on a message. */
   press(message: SlackMessage, actionId: string): Promise<SlackRequestResult> {
-    const button = (
-      message.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[] | undefined
-    )
-      ?.flatMap((block) => block.elements ?? [])
-      .find((element) => element.action_id === actionId);
-    if (!button) throw new Error(`message ${message.ts} has no ${actionId} button`);
+    const blocks = message.blocks as
+      { type: string; block_id?: string; elements?: { action_id?: string; value?: string }[] }[] | undefined;
+    // Slack names the block the button is in, as the app wrote it (or an id of its own when it wrote none).
+    const block = blocks?.find((b) => (b.elements ?? []).some((element) => element.action_id === actionId));
+    const button = block?.elements?.find((element) => element.action_id === actionId);
+    if (!block || !button) throw new Error(`message ${message.ts} has no ${actionId} button`);
     return blockAction(
       this.appUrl,
       this.secret,
@@ -99,7 +99,7 @@ export class SlackUser {
         user_id: this.id,
         channel_id: message.channel,
         message: { ts: message.ts },
-        actions: [{ action_id: actionId, block_id: 'decision', value: button.value }],
+        actions: [{ action_id: actionId, block_id: block.block_id ?? 'decision', value: button.value }],
       },
       { slack: this.slack },
     );

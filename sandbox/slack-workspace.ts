@@ -77,6 +77,8 @@ export class SlackWorkspace {
       people?: ReadonlyMap<string, SandboxPerson>;
       /** Channels the bot cannot see (DMs between people, private channels without the bot). */
       unreachable?: ReadonlySet<string>;
+      /** Public channels the bot is not a member of: it may post, not read, until it joins. */
+      outsideOf?: Set<string>;
     },
   ) {
     this.views = new SlackViews(SANDBOX_IDENTITY, options);
@@ -138,6 +140,8 @@ export class SlackWorkspace {
         return this.replies(args);
       case 'conversations.history':
         return this.history(args);
+      case 'conversations.join':
+        return this.join(args);
       case 'views.open':
       case 'views.push':
         return this.views.open(method, args);
@@ -247,9 +251,18 @@ export class SlackWorkspace {
     return { ok: true, channel, permalink: inThread ? `${base}?thread_ts=${message.thread_ts}&cid=${channel}` : base };
   }
 
+  /** conversations.join: the bot becomes a member of a public channel. */
+  private join(args: Json): Json {
+    const channel = this.resolveChannel(args.channel);
+    if (!channel) return fail('channel_not_found');
+    this.options.outsideOf?.delete(channel);
+    return { ok: true, channel: { id: channel, is_member: true } };
+  }
+
   private replies(args: Json): Json {
     const channel = this.resolveChannel(args.channel);
     if (!channel) return fail('channel_not_found');
+    if (this.options.outsideOf?.has(channel)) return fail('not_in_channel');
     const thread = this.thread(channel, String(args.ts ?? ''));
     if (thread.length === 0) return fail('thread_not_found');
     const messages = thread.map((message) => {
@@ -265,6 +278,7 @@ export class SlackWorkspace {
   private history(args: Json): Json {
     const channel = this.resolveChannel(args.channel);
     if (!channel) return fail('channel_not_found');
+    if (this.options.outsideOf?.has(channel)) return fail('not_in_channel');
     const limit = Math.min(Number(args.limit ?? 100) || 100, 999);
     const oldest = Number(args.oldest ?? 0);
     const topLevel = this.messages.filter(

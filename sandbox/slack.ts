@@ -83,6 +83,12 @@ export interface SlackStandIn {
    * without the bot: every method on it answers channel_not_found (kept across `reset`).
    */
   setUnreachable(channel: string, unreachable?: boolean): void;
+  /**
+   * Makes a public channel one the bot is not a member of: it may still post there
+   * (chat:write.public), but conversations.history and .replies answer not_in_channel until it
+   * joins (conversations.join) or is invited (kept across `reset`).
+   */
+  setOutsider(channel: string, outside?: boolean): void;
   /** The next `times` calls to `method` get 429 with Retry-After, as Slack throttles. */
   rateLimit(method: string, retryAfterSeconds?: number, times?: number): void;
   /** Resolves with the first call (already made or still to come) that matches. */
@@ -135,6 +141,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const userGroups = new Map<string, readonly string[]>();
   const people = new Map<string, SandboxPerson>();
   const unreachable = new Set<string>();
+  const outsideOf = new Set<string>();
   const newWorkspace = () =>
     new SlackWorkspace({
       channels: options.channels,
@@ -143,6 +150,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       userGroups,
       people,
       unreachable,
+      outsideOf,
     });
   let workspace = newWorkspace();
   let root = '';
@@ -235,6 +243,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     setUnreachable(channel, hidden = true) {
       if (hidden) unreachable.add(channel);
       else unreachable.delete(channel);
+    },
+    setOutsider(channel, outside = true) {
+      if (outside) outsideOf.add(channel);
+      else outsideOf.delete(channel);
     },
     rateLimit(method, retryAfterSeconds = 1, times = 1) {
       faults.inject({

@@ -15,7 +15,8 @@ const positiveInt = (fallback: number) =>
 const EnvSchema = z
   .object({
     SLACK_BOT_TOKEN: z.string({ error: 'is required (xoxb-…)' }).min(1, 'is required (xoxb-…)'),
-    SLACK_SIGNING_SECRET: z.string({ error: 'is required' }).min(1, 'is required'),
+    /** Verifies requests over HTTP; Socket Mode (SLACK_APP_TOKEN) receives over its own authenticated socket. */
+    SLACK_SIGNING_SECRET: z.string().min(1).optional(),
     SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must start with xapp- (an app-level token)').optional(),
     SLACK_API_URL: optionalUrl('https://slack.com/api/').refine(
       (u) => u === undefined || u.endsWith('/api/'),
@@ -80,6 +81,19 @@ const EnvSchema = z
       .optional(),
     BULL_BOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   })
+  .superRefine(
+    (env, problems) => {
+      if (env.SLACK_SIGNING_SECRET === undefined && env.SLACK_APP_TOKEN === undefined) {
+        problems.addIssue({
+          code: 'custom',
+          path: ['SLACK_SIGNING_SECRET'],
+          message: 'is required (or set SLACK_APP_TOKEN, xapp-…, to receive over Socket Mode instead of HTTP)',
+        });
+      }
+    },
+    // Only asks whether two variables are present, so it is named alongside the other variables' problems.
+    { when: () => true },
+  )
   .superRefine((env, problems) => {
     const [set, missing] =
       env.BULL_BOARD_USER === undefined

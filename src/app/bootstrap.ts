@@ -18,6 +18,7 @@ import { DeploymentStore } from '../store/deployment-store.js';
 import { createBotApp } from './bolt-app.js';
 import type { AppContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
+import { checkSlackToken } from './slack-token-check.js';
 import { startOpsServer, type OpsServer } from './ops-server.js';
 
 /**
@@ -74,6 +75,12 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const { config, catalog, roles } = options;
   const log = options.log ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? Date.now;
+  // Both roles work through the bot token: a refused one stops the process here, named.
+  await checkSlackToken(config);
+  if (roles.worker && !options.providers) {
+    const { checkWorkerPrerequisites } = await import('./worker-prerequisites.js');
+    await checkWorkerPrerequisites(catalog);
+  }
   // BullMQ needs maxRetriesPerRequest: null so its blocking calls survive a Redis restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
@@ -122,20 +129,23 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
 
   let app: App | undefined;
   let port: number | undefined;
+  const socketMode = roles.bot && Boolean(config.SLACK_APP_TOKEN);
   if (roles.bot) {
     app = createBotApp(config, ctx);
     const server = (await app.start(config.PORT)) as Server | undefined;
-    const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
-    port = address?.port ?? config.PORT;
-    log.info({ port, socketMode: Boolean(config.SLACK_APP_TOKEN) }, 'bot listening');
+    if (!socketMode) {
+      const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
+      port = address?.port ?? config.PORT;
+    }
+    log.info({ port, socketMode }, socketMode ? 'bot connected over Socket Mode' : 'bot listening');
   }
   if (worker) log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
-  // A worker on its own still answers probes and scrapes: its step and rollback metrics live here.
+  // A worker on its own, or a bot on Socket Mode (no HTTP receiver), still answers probes and scrapes.
   let ops: OpsServer | undefined;
-  if (roles.worker && !roles.bot) {
-    ops = await startOpsServer(httpRoutes(ctx), config.PORT, log);
+  if (socketMode || !roles.bot) {
+    ops = await startOpsServer(httpRoutes(ctx, roles.bot ? { bullBoard: config } : {}), config.PORT, log);
     port = ops.port;
-    log.info({ port }, 'worker serving /healthz and /metrics');
+    log.info({ port }, 'serving /livez, /healthz and /metrics');
   }
 
   return {

@@ -1,9 +1,12 @@
 import type { ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KubeConfig } from '@kubernetes/client-node';
 import { WebClient } from '@slack/web-api';
-import { delimiter } from 'node:path';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { ConfigInvalid } from '../errors.js';
 import { SlackChat } from '../providers/chat/slack.js';
 import { HttpHealth } from '../providers/health/http.js';
 import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
@@ -61,20 +64,57 @@ export function elbv2ClientConfig(env: ProviderOptions['env'] = process.env): El
   };
 }
 
-/** KUBECONFIG (one file or several, merged as the client's `loadFromDefault` merges them), else `~/.kube/config` or the in-cluster account. */
+/** Where the in-cluster service account's token is mounted (the Kubernetes client reads it from here). */
+export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * KUBECONFIG (one file or several, merged as the client's `loadFromDefault` merges them), else
+ * `~/.kube/config`, else the in-cluster service account. Unlike `loadFromDefault`, which falls
+ * back to an unauthenticated `http://localhost:8080`, nothing found is an error, and so is a
+ * configuration without a usable current context: a worker must not deploy to a guessed cluster.
+ */
 export function kubeConfigFrom(env: ProviderOptions['env'] = process.env): KubeConfig {
   const kubeConfig = new KubeConfig();
   const files = (set(env.KUBECONFIG) ?? '').split(delimiter).filter(Boolean);
+  const home = join(set(env.HOME) ?? homedir(), '.kube', 'config');
+  const load = (into: KubeConfig, file: string, named: string) => {
+    try {
+      into.loadFromFile(file);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new ConfigInvalid(`${named} ${file} cannot be loaded as a kubeconfig: ${reason}`);
+    }
+  };
+  let source: string;
   const [first, ...rest] = files;
-  if (!first) {
-    kubeConfig.loadFromDefault();
-    return kubeConfig;
+  if (first) {
+    source = `KUBECONFIG (${files.join(delimiter)})`;
+    load(kubeConfig, first, 'KUBECONFIG names');
+    for (const file of rest) {
+      const more = new KubeConfig();
+      load(more, file, 'KUBECONFIG names');
+      kubeConfig.mergeConfig(more);
+    }
+  } else if (existsSync(home)) {
+    source = home;
+    load(kubeConfig, home, 'the default kubeconfig');
+  } else if (set(env.KUBERNETES_SERVICE_HOST) && existsSync(SERVICE_ACCOUNT_TOKEN)) {
+    source = 'the in-cluster service account';
+    kubeConfig.loadFromCluster();
+  } else {
+    throw new ConfigInvalid(
+      `no Kubernetes configuration: KUBECONFIG is not set, ${home} does not exist and this is not a pod with a` +
+        ` service account token; set KUBECONFIG to a kubeconfig file`,
+    );
   }
-  kubeConfig.loadFromFile(first);
-  for (const file of rest) {
-    const more = new KubeConfig();
-    more.loadFromFile(file);
-    kubeConfig.mergeConfig(more);
+  const current = kubeConfig.getCurrentContext();
+  if (!current || !kubeConfig.getCurrentCluster()) {
+    const contexts = kubeConfig.getContexts().map((context) => context.name);
+    throw new ConfigInvalid(
+      `${source} has no usable current context` +
+        (current ? ` ("${current}" names no cluster it holds)` : ' (current-context is not set)') +
+        `: set current-context to one of its contexts (${contexts.length > 0 ? contexts.join(', ') : 'none'})`,
+    );
   }
   return kubeConfig;
 }

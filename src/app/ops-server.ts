@@ -9,8 +9,8 @@ export interface OpsServer {
 }
 
 /**
- * The HTTP server of a worker-only process (`npm run start:worker`): /healthz for its probes
- * and /metrics for its own step durations and rollbacks. The bot serves the same routes itself.
+ * The HTTP server of a worker-only process (`npm run start:worker`), or of a bot on Socket Mode:
+ * /livez and /healthz for its probes and /metrics. A bot over HTTP serves the same routes itself.
  */
 export async function startOpsServer(routes: CustomRoute[], port: number, log: Logger): Promise<OpsServer> {
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -22,7 +22,7 @@ export async function startOpsServer(routes: CustomRoute[], port: number, log: L
     );
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end(`no ${method} ${path} here: a worker serves GET /livez, GET /healthz and GET /metrics`);
+      res.end(`no ${method} ${path} here: this process serves GET /livez, GET /healthz and GET /metrics`);
       return;
     }
     Promise.resolve(route.handler(Object.assign(req, { params: {} }), res)).catch((error: unknown) => {

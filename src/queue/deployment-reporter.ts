@@ -5,7 +5,7 @@ import { describeStep, type Step } from '../domain/steps.js';
 import type { Blocks } from '../providers/chat/chat.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { ANNOUNCEMENT_MESSAGE } from '../store/deployment-store.js';
-import { pausedAlert } from '../../views/alerts.js';
+import { endedAlert, pausedAlert, pausedAlertKey, POST_WINDOW_ALERT_KEY, postWindowAlert } from '../../views/alerts.js';
 import { currentAnnouncement } from '../../views/announcement.js';
 import { failureMessage, rollbackMessage, successMessage } from '../../views/thread-messages.js';
 import { escapeText } from '../../views/text.js';
@@ -39,9 +39,13 @@ export class DeploymentReporter {
 
   /** A reply in the announcement's thread (it goes out after the announcement, whenever that is). */
   async reply(d: Deployment, key: string, text: string, blocks?: Blocks): Promise<void> {
+    await this.threadMessage(d, `reply:${key}`, text, blocks);
+  }
+
+  private async threadMessage(d: Deployment, messageKey: string, text: string, blocks?: Blocks): Promise<void> {
     await this.outbox.send({
       deploymentId: d.id,
-      key: `reply:${key}`,
+      key: messageKey,
       channel: d.channel,
       threadTs: d.announcementTs,
       inThreadOf: ANNOUNCEMENT_MESSAGE,
@@ -75,7 +79,27 @@ export class DeploymentReporter {
   async paused(d: Deployment, cause: 'gates' | 'drift' = 'gates'): Promise<void> {
     const evidence = cause === 'gates' && d.lastGateRun ? describeRun(d.lastGateRun, { evidence: true }) : [];
     const alert = pausedAlert(d, this.catalog.slack.onCall, evidence, cause);
-    await this.reply(d, `paused:${d.pausedAt}`, alert.text, alert.blocks);
+    await this.threadMessage(d, pausedAlertKey(d.pausedAt), alert.text, alert.blocks);
+  }
+
+  /** A gate breach after the rollback window: on-call decides, with Roll back now and Acknowledge. */
+  async postWindowAlert(d: Deployment, evidence: string[]): Promise<void> {
+    const alert = postWindowAlert(d, this.catalog.slack.onCall, evidence);
+    await this.threadMessage(d, POST_WINDOW_ALERT_KEY, alert.text, alert.blocks);
+  }
+
+  /**
+   * Once the deployment is over, its on-call alerts that went out (the post-window alert, the
+   * latest pause's) and still carry their buttons lose them for a line saying how it ended. An
+   * alert someone answered already reads who pressed what (commands/alerts.ts), and stays so.
+   */
+  async alertsEnded(d: Deployment): Promise<void> {
+    const alerts: ['post-window' | 'paused', string][] = [['post-window', POST_WINDOW_ALERT_KEY]];
+    if (d.pausedAt !== undefined) alerts.push(['paused', pausedAlertKey(d.pausedAt)]);
+    for (const [alert, key] of alerts) {
+      if (!(await this.outbox.posted(d.id, key)) || (await this.outbox.edited(d.id, key))) continue;
+      await this.outbox.edit({ deploymentId: d.id, key, channel: d.channel, ...endedAlert(d, alert) });
+    }
   }
 
   /** The rollback template in the thread, in #deployments and in the incidents channel. */

@@ -18,10 +18,11 @@ import { recordOutcome, recordRollback, recordStep } from '../metrics.js';
 import type { Providers } from '../providers/providers.js';
 import type { Catalog } from '../runbook/catalog.js';
 import type { BlockedVersion, DeploymentStore } from '../store/deployment-store.js';
-import { postWindowAlert } from '../../views/alerts.js';
 import { statusLine } from '../../views/status-line.js';
+import { escapeText } from '../../views/text.js';
 import { DeploymentReporter } from './deployment-reporter.js';
 import { findDrift, reapply } from './reconcile.js';
+import { RefusedVersionError } from './image.js';
 import { restorePrevious } from './rollback.js';
 import type { EffectOutbox } from './effect-outbox.js';
 import type { SlackOutbox } from './slack-outbox.js';
@@ -82,12 +83,17 @@ export class DeploymentTicker {
     this.reporter = new DeploymentReporter(deps.outbox, deps.catalog);
   }
 
-  /** Ticks until the deployment must wait (the result says until when), is finished or was fenced off. */
-  async run(id: string): Promise<Exclude<TickResult, { kind: 'again' }>> {
+  /**
+   * Ticks until the deployment must wait (the result says until when), is finished or was fenced
+   * off. Once `stopping` says so, it starts no further tick: the deployment waits until now, for
+   * whichever worker takes it up next.
+   */
+  async run(id: string, stopping: () => boolean = () => false): Promise<Exclude<TickResult, { kind: 'again' }>> {
     // The first tick of a job run looks at the infrastructure before acting (a crash, a hand change).
     for (let first = true; ; first = false) {
       const result = await this.tick(id, { reconcile: first });
       if (result.kind !== 'again') return result;
+      if (stopping()) return { kind: 'wait', until: this.deps.clock() };
     }
   }
 
@@ -121,6 +127,7 @@ export class DeploymentTicker {
     }
     if (isTerminal(next.phase)) recordOutcome(next);
     await outcome.report?.(next);
+    if (isTerminal(next.phase) && !isTerminal(d.phase)) await this.reporter.alertsEnded(next);
     if (line !== d.statusLine) await this.reporter.announcement(next, written.intents, at);
     // An intent recorded while this tick was acting would otherwise wait for the next wake-up.
     if (outcome.result.kind === 'wait') {
@@ -186,7 +193,26 @@ export class DeploymentTicker {
         return this.rollback(d, intents, now);
       case 'resume': {
         // Resuming means going on with the plan: put back what a hand change (drift) moved.
-        await reapply(d, this.env(d, now));
+        try {
+          await reapply(d, this.env(d, now));
+        } catch (error) {
+          if (!(error instanceof RefusedVersionError)) throw error;
+          // Nothing can go on from a version no image is built from: back to the previous one.
+          this.log(d).error({ err: error }, 'resume refused: rolling back');
+          return {
+            next: { ...d, phase: 'rolling-back', rollbackReason: error.message, rollbackBy: 'switchyard' },
+            events: [
+              { at: now, actor: action.by, type: 'rollback-started', detail: `resume refused: ${error.message}` },
+            ],
+            result: AGAIN,
+            report: (next) =>
+              this.reporter.reply(
+                next,
+                `resume-refused:${d.pausedAt}`,
+                `⛔ Resume refused: ${escapeText(error.message)}; rolling back`,
+              ),
+          };
+        }
         const tally = d.gateTally ? { ...d.gateTally, consecutiveInconclusive: 0 } : undefined;
         return {
           next: { ...d, phase: 'running', pausedAt: undefined, pauseReason: undefined, gateTally: tally },
@@ -288,10 +314,7 @@ export class DeploymentTicker {
       at: after,
       result: result.kind === 'wait' ? waitUntil(after + result.ms) : AGAIN,
       report: async (written) => {
-        if (alert) {
-          const message = postWindowAlert(written, this.deps.catalog.slack.onCall, alert);
-          await this.reporter.reply(written, 'post-window-alert', message.text, message.blocks);
-        }
+        if (alert) await this.reporter.postWindowAlert(written, alert);
         await this.reporter.stepFinished(written, step, d.stepIndex, result, after);
       },
     };
@@ -357,11 +380,28 @@ export class DeploymentTicker {
     };
   }
 
+  /**
+   * A rollback whose target no image can be built from (the record's previous version is not a
+   * git SHA or a v-tag) will never succeed: trying again would loop forever. It fails for good,
+   * saying so, with the workload left as it is for a person to restore.
+   */
+  private rollbackRefused(d: Deployment, error: RefusedVersionError, now: number): Outcome {
+    this.log(d).error({ err: error }, 'rollback refused: no valid previous version');
+    const reason = `rollback refused: ${error.message}; the workload was left as it is, restore the previous version by hand`;
+    return {
+      next: { ...d, phase: 'failed', failureReason: reason, finishedAt: now },
+      events: [{ at: now, actor: 'switchyard', type: 'rollback-refused', detail: reason }],
+      result: AGAIN,
+      report: (written) => this.reporter.reply(written, 'rollback-refused', `❌ ${escapeText(reason)}`),
+    };
+  }
+
   private async rollback(d: Deployment, intents: Intents, now: number): Promise<Outcome> {
     let run;
     try {
       run = await restorePrevious(d, this.env(d, now));
     } catch (error) {
+      if (error instanceof RefusedVersionError) return this.rollbackRefused(d, error, now);
       this.log(d).error({ err: asSwitchyardError(error) }, 'rollback interrupted; trying again');
       return { next: d, events: [], result: waitUntil(now + retryDelayMs(1, (this.deps.random ?? Math.random)())) };
     }

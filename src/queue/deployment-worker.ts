@@ -14,14 +14,18 @@ export interface WorkerOptions {
 
 /**
  * The BullMQ worker: each job run is one or more ticks of one deployment. A deployment that
- * must wait moves its job to the delayed set (`DelayedError`) instead of holding a worker.
+ * must wait moves its job to the delayed set (`DelayedError`) instead of holding a worker. On
+ * close (SIGTERM) BullMQ waits for the running jobs; each finishes its current tick only.
  */
 export function createDeploymentWorker(deps: WorkerDeps, options: WorkerOptions): Worker<DeploymentJobData> {
   const ticker = new DeploymentTicker(deps);
+  // Set once close() is called (SIGTERM): the step running finishes and is saved, and no new
+  // one starts here; the job goes back to the delayed set for another worker.
+  let closing = false;
   const worker = new Worker<DeploymentJobData>(
     DeploymentQueue.nameFor(options.prefix),
     async (job: Job<DeploymentJobData>, token?: string) => {
-      const result = await ticker.run(job.data.id);
+      const result = await ticker.run(job.data.id, () => closing);
       if (result.kind !== 'wait') return result.kind;
       // Wake-up times are on the injected clock; BullMQ's delayed set is on the wall clock.
       await job.moveToDelayed(Date.now() + Math.max(0, result.until - deps.clock()), token);
@@ -37,6 +41,9 @@ export function createDeploymentWorker(deps: WorkerDeps, options: WorkerOptions)
       maxStalledCount: 1000,
     },
   );
+  worker.on('closing', () => {
+    closing = true;
+  });
   worker.on('error', (error) => deps.log.error({ err: error }, 'worker error'));
   return worker;
 }

@@ -2,7 +2,13 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { asSwitchyardError, describeError } from '../errors.js';
-import { ChatFailed, type Blocks, type ChatProvider, type PostedMessage } from '../providers/chat/chat.js';
+import {
+  ChannelUnreadable,
+  ChatFailed,
+  type Blocks,
+  type ChatProvider,
+  type PostedMessage,
+} from '../providers/chat/chat.js';
 import { ANNOUNCEMENT_MESSAGE, type DeploymentStore } from '../store/deployment-store.js';
 import { keys } from '../store/keys.js';
 
@@ -197,6 +203,16 @@ export class SlackOutbox {
     );
   }
 
+  /** Whether this message went out (its ts is recorded). */
+  async posted(deploymentId: string, key: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.posted(deploymentId), key)) === 1;
+  }
+
+  /** Whether an edit of this message was ever asked for (within the 30 days edits are kept). */
+  async edited(deploymentId: string, key: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.edit(deploymentId, key))) === 1;
+  }
+
   /** The outbox's worker; run it wherever deployments are worked on. */
   createWorker(chat: ChatProvider, store: DeploymentStore, log: Logger, options: OutboxWorkerOptions): Worker {
     const worker = new Worker(
@@ -282,7 +298,8 @@ export class SlackOutbox {
       return await chat.findTagged(m.channel, { deploymentId: m.deploymentId, key: m.key }, threadTs);
     } catch (error) {
       const failure = asSwitchyardError(error);
-      if (failure.retriable) throw failure;
+      // Not knowing whether it went out where it cannot be looked for: posting could show it twice.
+      if (failure.retriable || failure instanceof ChannelUnreadable) throw failure;
       // Losing a message is worse than showing it twice.
       log.warn(
         { deploymentId: m.deploymentId, key: m.key, err: failure },

@@ -74,13 +74,23 @@ describe('loadConfig', () => {
     expect(errorOf({ SLACK_SIGNING_SECRET: 'shh' })).toBe('invalid environment: SLACK_BOT_TOKEN is required (xoxb-…)');
   });
 
-  it('a missing SLACK_SIGNING_SECRET is named', () => {
-    expect(errorOf({ SLACK_BOT_TOKEN: 'xoxb-1' })).toBe('invalid environment: SLACK_SIGNING_SECRET is required');
+  it('a missing SLACK_SIGNING_SECRET is named, with Socket Mode as the alternative', () => {
+    expect(errorOf({ SLACK_BOT_TOKEN: 'xoxb-1' })).toBe(
+      'invalid environment: SLACK_SIGNING_SECRET is required (or set SLACK_APP_TOKEN, xapp-…, to receive over Socket Mode instead of HTTP)',
+    );
+  });
+
+  it('Socket Mode (SLACK_APP_TOKEN) needs no SLACK_SIGNING_SECRET', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-A-1' });
+    expect(config.SLACK_SIGNING_SECRET).toBeUndefined();
+    expect(config.SLACK_APP_TOKEN).toBe('xapp-1-A-1');
   });
 
   it('both missing: both named, on one line', () => {
     const message = errorOf({});
-    expect(message).toBe('invalid environment: SLACK_BOT_TOKEN is required (xoxb-…); SLACK_SIGNING_SECRET is required');
+    expect(message).toBe(
+      'invalid environment: SLACK_BOT_TOKEN is required (xoxb-…); SLACK_SIGNING_SECRET is required (or set SLACK_APP_TOKEN, xapp-…, to receive over Socket Mode instead of HTTP)',
+    );
     expect(message).not.toContain('\n');
   });
 

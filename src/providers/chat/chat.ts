@@ -41,3 +41,20 @@ export class ChatFailed extends ProviderFailed {
     this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/**
+ * The channel cannot be read to look for an earlier attempt (the bot is not a member and cannot
+ * join it): whether that attempt posted is unknown, so the message must not be posted again.
+ */
+export class ChannelUnreadable extends ChatFailed {
+  constructor(
+    readonly channel: string,
+    cause: unknown,
+  ) {
+    super(
+      `cannot read ${channel} to look for an earlier attempt: the bot is not a member and could not join; invite it (/invite @switchyard)`,
+      'permanent',
+      { cause },
+    );
+  }
+}

@@ -7,7 +7,14 @@ import {
   type WebClient,
 } from '@slack/web-api';
 import { recordSlackError } from '../../metrics.js';
-import { ChatFailed, type Blocks, type ChatProvider, type MessageTag, type PostedMessage } from './chat.js';
+import {
+  ChannelUnreadable,
+  ChatFailed,
+  type Blocks,
+  type ChatProvider,
+  type MessageTag,
+  type PostedMessage,
+} from './chat.js';
 
 type SlackBlocks = Extract<ChatUpdateArguments, { blocks: unknown }>['blocks'];
 
@@ -40,6 +47,11 @@ const hasTag = (
   message.metadata?.event_type === MESSAGE_EVENT_TYPE &&
   message.metadata.event_payload?.deployment_id === tag.deploymentId &&
   message.metadata.event_payload?.key === tag.key;
+
+const isNotInChannel = (error: unknown): boolean =>
+  error instanceof ChatFailed &&
+  error.cause instanceof WebAPIPlatformError &&
+  error.cause.data.error === 'not_in_channel';
 
 /** Turns a WebClient failure into the chat provider's ChatFailed: rate limited, retriable or permanent. */
 export function slackFailure(method: string, error: unknown): ChatFailed {
@@ -112,7 +124,28 @@ export class SlackChat implements ChatProvider {
     );
   }
 
+  /**
+   * Reading a channel needs membership; the bot may post to a public channel it is not in
+   * (chat:write.public), so a lookup there answers not_in_channel: it joins the channel
+   * (channels:join) and looks again. If it cannot join, ChannelUnreadable: nobody can say
+   * whether the earlier attempt posted.
+   */
   async findTagged(channel: string, tag: MessageTag, threadTs?: string): Promise<PostedMessage | undefined> {
+    try {
+      return await this.lookForTagged(channel, tag, threadTs);
+    } catch (error) {
+      if (!isNotInChannel(error)) throw error;
+      try {
+        await this.call('conversations.join', () => this.client.conversations.join({ channel }));
+        return await this.lookForTagged(channel, tag, threadTs);
+      } catch (joinError) {
+        if (joinError instanceof ChatFailed && joinError.kind !== 'permanent') throw joinError;
+        throw new ChannelUnreadable(channel, joinError);
+      }
+    }
+  }
+
+  private async lookForTagged(channel: string, tag: MessageTag, threadTs?: string): Promise<PostedMessage | undefined> {
     const result = threadTs
       ? await this.call('conversations.replies', () =>
           this.client.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 1000 }),

@@ -175,6 +175,49 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     expect(slack.messages('C0INCIDENT')).toHaveLength(1);
   });
 
+  describe('a retried post to a channel the bot is not a member of (it may post there, not read)', () => {
+    const KEY = 'post:C0INCIDENT:rollback';
+    /** An attempt that posted and died before recording it, in a channel the bot never joined. */
+    const interrupted = async () => {
+      slack.setOutsider('C0INCIDENT');
+      const chat = new SlackChat(new WebClient(slack.token, { slackApiUrl: slack.url }));
+      const earlier = await chat.post('C0INCIDENT', 'Deployment Rolled Back', undefined, {
+        deploymentId: DEPLOYMENT,
+        key: KEY,
+      });
+      await redis.hset(`${prefix}:sending:${DEPLOYMENT}`, KEY, Date.now());
+      return earlier;
+    };
+
+    it('joins the channel to look, finds the earlier post and does not post again', async () => {
+      start();
+      const earlier = await interrupted();
+      await outbox.send({ deploymentId: DEPLOYMENT, key: KEY, channel: 'C0INCIDENT', text: 'Deployment Rolled Back' });
+      await until(() => store.postedTs(DEPLOYMENT, KEY), 5000, 'the post recorded');
+      expect(await store.postedTs(DEPLOYMENT, KEY)).toBe(earlier.ts);
+      expect(slack.messages('C0INCIDENT')).toHaveLength(1);
+      expect(slack.callsTo('conversations.history').map((c) => c.error ?? 'ok')).toEqual(['not_in_channel', 'ok']);
+      expect(slack.callsTo('conversations.join')).toHaveLength(1);
+    });
+
+    it('when it cannot join, gives the message up, saying to invite the bot, rather than post it twice', async () => {
+      start();
+      await interrupted();
+      slack.faults.inject({
+        status: 200,
+        body: JSON.stringify({ ok: false, error: 'missing_scope', needed: 'channels:join' }),
+        times: Infinity,
+        match: '/api/conversations.join',
+      });
+      await outbox.send({ deploymentId: DEPLOYMENT, key: KEY, channel: 'C0INCIDENT', text: 'Deployment Rolled Back' });
+      const failed = await until(async () => (await outbox.queue.getFailed())[0], 5000, 'the message given up');
+      expect(failed.failedReason).toContain('cannot read C0INCIDENT to look for an earlier attempt');
+      expect(failed.failedReason).toContain('/invite @switchyard');
+      expect(slack.messages('C0INCIDENT')).toHaveLength(1);
+      expect(await store.postedTs(DEPLOYMENT, KEY)).toBeUndefined();
+    });
+  });
+
   it('gives up on a message Slack refuses for good and lets the next ones through', async () => {
     start();
     const ts = await announcement();

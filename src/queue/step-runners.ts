@@ -1,7 +1,7 @@
 import type { Color } from '../domain/color.js';
 import { liveColorOf, otherColor, sameWeights, weightsFor } from '../domain/color.js';
 import type { Deployment } from '../domain/deployment.js';
-import { describeRun, EMPTY_TALLY, tally, type GateRun } from '../domain/gates.js';
+import { describeRun, EMPTY_TALLY, hasAnyGate, tally, type GateRun } from '../domain/gates.js';
 import { bakeProgress, type StepResult } from '../domain/machine.js';
 import { runGates } from '../providers/metrics/gate-runner.js';
 import { gatesFor } from '../runbook/plan.js';
@@ -59,9 +59,9 @@ const elapsed = (d: Deployment, now: number): number => now - (d.stepRecords[d.s
 
 async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
   const gates = gatesFor(d.service, env.service, d.strategy);
-  if (!env.providers.metrics && (gates.metrics.length > 0 || gates.monitors)) {
+  if (!env.providers.metrics && hasAnyGate(gates)) {
     // Gates nobody can read would let every stage pass unwatched.
-    const reason = `${d.service} is gated on Datadog but this worker has no Datadog credentials: set DD_API_KEY and DD_APP_KEY, or turn the gates off in the catalog (gates.metrics: [] and no monitors)`;
+    const reason = `${d.service} is gated on Datadog but this worker has no Datadog credentials: set DD_API_KEY and DD_APP_KEY, or turn the gates off in the catalog (gates.metrics: [] and no logs, slos or monitors)`;
     return { result: { kind: 'fail', reason } };
   }
   const target = trafficTarget(env.service);
@@ -261,8 +261,8 @@ interface GateCheck {
 async function checkGates(d: Deployment, env: StepEnv): Promise<GateCheck | undefined> {
   const metrics = env.providers.metrics;
   const gates = gatesFor(d.service, env.service, d.strategy);
-  if ((gates.metrics.length === 0 && !gates.monitors) || !metrics) return undefined;
-  const run = await runGates(metrics, gates, d.newColor, d.liveColor, env.now);
+  if (!hasAnyGate(gates) || !metrics) return undefined;
+  const run = await runGates(metrics, gates, d.newColor, d.liveColor, env.now, d.version);
   const counted = tally(d.gateTally ?? EMPTY_TALLY, run, gates);
   const learned = { gateTally: counted.tally, lastGateRun: run };
   if (counted.verdict === 'rollback') {

@@ -12,6 +12,7 @@ import { createLogger } from '../logger.js';
 import type { Providers } from '../providers/providers.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
 import { EffectOutbox, type EffectHandlers } from '../queue/effect-outbox.js';
+import { pagingEffects } from '../queue/paging-effects.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
@@ -94,7 +95,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   if (roles.worker) {
     // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
     const [providers, { createDeploymentWorker }] = await Promise.all([
-      options.providers ?? import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log)),
+      options.providers ??
+        import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log, { catalog })),
       import('../queue/deployment-worker.js'),
     ]);
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
@@ -102,7 +104,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     });
     // Each integration the providers were built with adds the handlers of its effects.
-    const effectHandlers: EffectHandlers = {};
+    const effectHandlers: EffectHandlers = { ...(providers.paging ? pagingEffects(providers.paging) : {}) };
     effectWorker = effects.createWorker(effectHandlers, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,

@@ -9,6 +9,7 @@ import { pausedAlert } from '../../views/alerts.js';
 import { currentAnnouncement } from '../../views/announcement.js';
 import { failureMessage, rollbackMessage, successMessage } from '../../views/thread-messages.js';
 import { escapeText } from '../../views/text.js';
+import type { Pager } from './paging-effects.js';
 import type { SlackOutbox } from './slack-outbox.js';
 
 const STEP_ICONS: Partial<Record<Step['kind'], string>> = {
@@ -35,6 +36,8 @@ export class DeploymentReporter {
   constructor(
     private readonly outbox: SlackOutbox,
     private readonly catalog: Catalog,
+    /** Pages on-call through PagerDuty too, when it is configured. */
+    private readonly pager?: Pager,
   ) {}
 
   /** A reply in the announcement's thread (it goes out after the announcement, whenever that is). */
@@ -76,6 +79,49 @@ export class DeploymentReporter {
     const evidence = cause === 'gates' && d.lastGateRun ? describeRun(d.lastGateRun, { evidence: true }) : [];
     const alert = pausedAlert(d, this.catalog.slack.onCall, evidence, cause);
     await this.reply(d, `paused:${d.pausedAt}`, alert.text, alert.blocks);
+    await this.pager?.trigger(
+      d,
+      'pause',
+      d.pausedAt ?? 0,
+      `${d.service} ${d.version} paused: ${d.pauseReason ?? cause}`,
+      {
+        reason: d.pauseReason,
+        evidence,
+      },
+    );
+  }
+
+  /** Resume ends the pause `pausedAt` and its page. */
+  async resumed(d: Deployment, by: string, pausedAt: number | undefined): Promise<void> {
+    await this.reply(d, `resumed:${pausedAt}`, `▶️ Resumed by <@${by}>`);
+    await this.pager?.resolve(d, 'pause', pausedAt ?? 0);
+  }
+
+  /** A breach after the rollback window: on-call decides, so PagerDuty hears of it as well as the thread. */
+  async postWindowBreach(d: Deployment, text: string, blocks: Blocks, evidence: string[]): Promise<void> {
+    await this.reply(d, 'post-window-alert', text, blocks);
+    await this.pager?.trigger(
+      d,
+      'breach',
+      'post-window',
+      `${d.service} ${d.version} breaches its gates after the rollback window`,
+      {
+        evidence,
+      },
+    );
+  }
+
+  /** A rollback that could not restore the previous traffic yet: it keeps trying, and on-call is paged. */
+  async rollbackStuck(d: Deployment, error: string): Promise<void> {
+    await this.pager?.trigger(
+      d,
+      'rollback-failed',
+      1,
+      `${d.service} ${d.version}: rollback has not restored traffic: ${error}`,
+      {
+        error,
+      },
+    );
   }
 
   /** The rollback template in the thread, in #deployments and in the incidents channel. */
@@ -85,6 +131,10 @@ export class DeploymentReporter {
     await this.post(d, d.channel, 'rollback', message);
     const incidents = this.catalog.slack.incidentsChannel;
     if (incidents) await this.post(d, incidents, 'rollback', message);
+    // Rolled back ends every page the deployment may have opened (resolving a closed one is a no-op).
+    await this.pager?.resolve(d, 'rollback-failed', 1);
+    if (d.pausedAt !== undefined) await this.pager?.resolve(d, 'pause', d.pausedAt);
+    if (d.fullTrafficAt !== undefined) await this.pager?.resolve(d, 'breach', 'post-window');
   }
 
   /**

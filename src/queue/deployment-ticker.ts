@@ -24,6 +24,7 @@ import { DeploymentReporter } from './deployment-reporter.js';
 import { findDrift, reapply } from './reconcile.js';
 import { restorePrevious } from './rollback.js';
 import type { EffectOutbox } from './effect-outbox.js';
+import { Pager } from './paging-effects.js';
 import type { SlackOutbox } from './slack-outbox.js';
 import { holdAt, runStep, type StepEnv } from './step-runners.js';
 
@@ -79,7 +80,11 @@ export class DeploymentTicker {
   private readonly reporter: DeploymentReporter;
 
   constructor(private readonly deps: TickerDeps) {
-    this.reporter = new DeploymentReporter(deps.outbox, deps.catalog);
+    this.reporter = new DeploymentReporter(
+      deps.outbox,
+      deps.catalog,
+      deps.providers.paging ? new Pager(deps.effects) : undefined,
+    );
   }
 
   /** Ticks until the deployment must wait (the result says until when), is finished or was fenced off. */
@@ -192,7 +197,7 @@ export class DeploymentTicker {
           next: { ...d, phase: 'running', pausedAt: undefined, pauseReason: undefined, gateTally: tally },
           events: [{ at: now, actor: action.by, type: 'resumed' }],
           result: AGAIN,
-          report: (next) => this.reporter.reply(next, `resumed:${d.pausedAt}`, `▶️ Resumed by <@${action.by}>`),
+          report: (next) => this.reporter.resumed(next, action.by, d.pausedAt),
         };
       }
       case 'hold':
@@ -290,7 +295,7 @@ export class DeploymentTicker {
       report: async (written) => {
         if (alert) {
           const message = postWindowAlert(written, this.deps.catalog.slack.onCall, alert);
-          await this.reporter.reply(written, 'post-window-alert', message.text, message.blocks);
+          await this.reporter.postWindowBreach(written, message.text, message.blocks, alert);
         }
         await this.reporter.stepFinished(written, step, d.stepIndex, result, after);
       },
@@ -363,6 +368,8 @@ export class DeploymentTicker {
       run = await restorePrevious(d, this.env(d, now));
     } catch (error) {
       this.log(d).error({ err: asSwitchyardError(error) }, 'rollback interrupted; trying again');
+      // Nothing is written on this path: the page's key is the same on every try, so it is made once.
+      await this.reporter.rollbackStuck(d, describeError(error));
       return { next: d, events: [], result: waitUntil(now + retryDelayMs(1, (this.deps.random ?? Math.random)())) };
     }
     if (run.result.kind === 'wait') return { next: d, events: [], result: waitUntil(now + run.result.ms) };

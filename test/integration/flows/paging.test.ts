@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Deployment } from '../../../src/domain/deployment.js';
+import { CHANNELS, PAGERDUTY_SANDBOX } from '../../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
+import { startHarness, until, type Harness } from '../../support/harness.js';
+
+const P99 = { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 };
+const gates = { gates: { intervalSeconds: 0.3, failureLimit: 0, inconclusiveLimit: 3, metrics: [P99] } };
+
+const replies = (h: Harness, d: Deployment): SlackMessage[] =>
+  h.sandbox.slack.thread(CHANNELS.deployments, d.announcementTs as string).filter((m) => m.ts !== d.announcementTs);
+const hasButton = (message: SlackMessage | undefined, actionId: string): boolean =>
+  JSON.stringify(message?.blocks ?? []).includes(`"${actionId}"`);
+
+const waitForPhaseOf = (h: Harness, id: string, phases: Deployment['phase'][], timeoutMs = 20_000) =>
+  until(
+    async () => {
+      const d = await h.app.store.get(id);
+      return d && phases.includes(d.phase) ? d : undefined;
+    },
+    timeoutMs,
+    `deployment ${id} in ${phases.join(' or ')}`,
+  );
+
+describe('PagerDuty pages', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('a pause on unreadable Datadog triggers a warning event, and Resume resolves it with the same key', async () => {
+    h = await startHarness({ bakeSeconds: 1, service: gates, pagerduty: true });
+    h.sandbox.datadog.faults.inject({ status: 500, times: Infinity, match: '/api/v1/query' });
+    const started = await h.deployAndApprove('v1.5.0');
+    const paused = await waitForPhaseOf(h, started.id, ['paused'], 15_000);
+    const dedupKey = `switchyard-${started.id}-pause`;
+    const trigger = await until(
+      () => h.sandbox.pagerduty.events.find((e) => e.event_action === 'trigger'),
+      10_000,
+      'the trigger event',
+    );
+    expect(trigger).toMatchObject({
+      routing_key: PAGERDUTY_SANDBOX.routingKey,
+      dedup_key: dedupKey,
+      payload: { severity: 'warning' },
+    });
+    expect(trigger.payload?.summary).toContain('acme-api v1.5.0 paused');
+    expect(h.sandbox.pagerduty.openIncident(dedupKey, PAGERDUTY_SANDBOX.routingKey)).toBeDefined();
+
+    const page = await until(
+      () => replies(h, paused).find((m) => hasButton(m, 'resume_deployment')),
+      3000,
+      'the paused message',
+    );
+    h.sandbox.datadog.faults.clear();
+    await h.releaseManager.press(page, 'resume_deployment');
+    const resolve = await until(
+      () => h.sandbox.pagerduty.events.find((e) => e.event_action === 'resolve'),
+      10_000,
+      'the resolve event',
+    );
+    expect(resolve.dedup_key).toBe(dedupKey);
+    expect(h.sandbox.pagerduty.openIncident(dedupKey, PAGERDUTY_SANDBOX.routingKey)).toBeUndefined();
+    const done = await waitForPhaseOf(h, started.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(done.phase).toBe('succeeded');
+    // One trigger, one resolve: the ticks that ran again asked for the same keys.
+    expect(h.sandbox.pagerduty.events.map((e) => [e.event_action, e.dedup_key])).toEqual([
+      ['trigger', dedupKey],
+      ['resolve', dedupKey],
+    ]);
+  });
+
+  it('a rollback whose ALB call keeps failing triggers a critical event once, resolved when it rolls back', async () => {
+    h = await startHarness({ bakeSeconds: 30, service: gates, pagerduty: true });
+    h.sandbox.datadog.setMetric(/p99/, 0.2);
+    const started = await h.deployAndApprove('v1.5.0');
+    await until(
+      async () => {
+        const d = await h.app.store.get(started.id);
+        return d?.steps[d.stepIndex]?.kind === 'bake' ? true : undefined;
+      },
+      15_000,
+      'the 10% bake',
+    );
+    h.sandbox.elbv2.serverError(Infinity, 'ModifyListener');
+    await h.requester.command('/rollback', 'acme-api bad build');
+    const dedupKey = `switchyard-${started.id}-rollback-failed`;
+    const trigger = await until(
+      () => h.sandbox.pagerduty.events.find((e) => e.event_action === 'trigger'),
+      20_000,
+      'the critical trigger',
+    );
+    expect(trigger).toMatchObject({ dedup_key: dedupKey, payload: { severity: 'critical' } });
+    expect((await h.app.store.get(started.id))?.phase).toBe('rolling-back');
+
+    h.sandbox.elbv2.faults.clear();
+    const done = await waitForPhaseOf(h, started.id, ['rolled-back', 'failed', 'succeeded'], 30_000);
+    expect(done.phase).toBe('rolled-back');
+    await until(
+      () => h.sandbox.pagerduty.events.find((e) => e.event_action === 'resolve' && e.dedup_key === dedupKey),
+      10_000,
+      'the resolve',
+    );
+    expect(h.sandbox.pagerduty.events.filter((e) => e.event_action === 'trigger')).toHaveLength(1);
+  });
+});

@@ -8,7 +8,6 @@ import { SlackChat } from '../providers/chat/slack.js';
 import { HttpHealth } from '../providers/health/http.js';
 import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
 import { pagerDutyPagingFromEnv, serviceRoutingKeys } from '../providers/paging/pagerduty.js';
-import type { Catalog } from '../runbook/catalog.js';
 import type { Providers } from '../providers/providers.js';
 import { AlbTraffic } from '../providers/traffic/alb.js';
 import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
@@ -45,7 +44,7 @@ export interface ProviderOptions {
   env?: Readonly<Record<string, string | undefined>>;
   timeouts?: ProviderTimeouts;
   /** The catalog, for the services' own PagerDuty routing keys. */
-  catalog?: Pick<Catalog, 'services'>;
+  catalog?: Parameters<typeof serviceRoutingKeys>[0];
 }
 
 const set = (value: string | undefined): string | undefined =>

@@ -10,6 +10,7 @@ import type { Providers } from '../providers/providers.js';
 import type { TrafficTarget } from '../providers/traffic/traffic.js';
 import type { WorkloadRef } from '../providers/workload/workload.js';
 import type { ServiceConfig } from '../runbook/catalog.js';
+import { describeError } from '../errors.js';
 import { imageFor, RefusedVersionError } from './image.js';
 
 /** How often a rollout or a failing health check is looked at again. */
@@ -57,6 +58,33 @@ export function healthUrl(service: ServiceConfig, color: Color | undefined): str
 
 const elapsed = (d: Deployment, now: number): number => now - (d.stepRecords[d.stepIndex]?.startedAt ?? now);
 
+/**
+ * Open high-urgency incidents of the service's PagerDuty service refuse a deployment; a hotfix
+ * goes ahead and says so. PagerDuty unreadable: a hotfix goes ahead saying so; any other
+ * deployment gets the step's retries (the error propagates) and then fails, naming the reason,
+ * because the check exists to keep deployments off an incident nobody can rule out.
+ */
+async function checkIncidents(d: Deployment, env: StepEnv): Promise<{ refusal?: string; note: string }> {
+  const serviceId = env.service.pagerduty?.serviceId;
+  const paging = env.providers.paging;
+  if (!serviceId || !paging?.readsIncidents) return { note: '' };
+  let open;
+  try {
+    open = await paging.openHighUrgencyIncidents(serviceId);
+  } catch (error) {
+    if (!d.hotfix) throw error;
+    return { note: ` · HOTFIX proceeding without the PagerDuty incident check (${describeError(error)})` };
+  }
+  if (open.length === 0) return { note: '' };
+  const named = open.map((i) => `${i.title} (${i.status}, ${i.url})`).join('; ');
+  if (!d.hotfix)
+    return {
+      note: '',
+      refusal: `PagerDuty service ${serviceId} has an open high-urgency incident: ${named}; not deploying on top of an incident (a hotfix may)`,
+    };
+  return { note: ` · HOTFIX proceeding although PagerDuty has an open high-urgency incident: ${named}` };
+}
+
 async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
   const gates = gatesFor(d.service, env.service, d.strategy);
   if (!env.providers.metrics && hasAnyGate(gates)) {
@@ -81,6 +109,9 @@ async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
       firingNote = ` · HOTFIX proceeding although monitors fire: ${names}`;
     }
   }
+  const incidents = await checkIncidents(d, env);
+  if (incidents.refusal) return { result: { kind: 'fail', reason: incidents.refusal } };
+  firingNote += incidents.note;
   if (!target) {
     const previousImage = await env.providers.workload.readImage(workloadRef(env.service, undefined));
     const previousVersion = d.previousVersion ?? versionOfImage(previousImage);

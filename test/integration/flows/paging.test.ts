@@ -101,4 +101,46 @@ describe('PagerDuty pages', () => {
     );
     expect(h.sandbox.pagerduty.events.filter((e) => e.event_action === 'trigger')).toHaveLength(1);
   });
+
+  describe('an open high-urgency incident on the service’s PagerDuty service', () => {
+    const service = { gates: { metrics: [] }, pagerduty: { serviceId: 'PABC123' } };
+    const openIncident = (harness: Harness) =>
+      harness.sandbox.pagerduty.addIncident({
+        serviceId: 'PABC123',
+        title: 'Checkout 500s in eu-west',
+        urgency: 'high',
+      });
+
+    it('refuses a deployment at preflight, naming the incident, before anything changes', async () => {
+      h = await startHarness({ bakeSeconds: 0, service, pagerduty: true });
+      const incident = openIncident(h);
+      // A low-urgency one and one on another service do not count.
+      h.sandbox.pagerduty.addIncident({ serviceId: 'PABC123', title: 'disk 80%', urgency: 'low' });
+      h.sandbox.pagerduty.addIncident({ serviceId: 'POTHER1', title: 'other team', urgency: 'high' });
+      const started = await h.deployAndApprove('v1.5.0');
+      const done = await waitForPhaseOf(h, started.id, ['failed', 'succeeded', 'rolled-back']);
+      expect(done.phase).toBe('failed');
+      expect(done.failureReason).toContain('Checkout 500s in eu-west');
+      expect(done.failureReason).toContain(`https://sandbox.pagerduty.com/incidents/${incident.id}`);
+      expect(done.failureReason).not.toContain('disk 80%');
+      expect(h.sandbox.elbv2.changes).toHaveLength(0);
+      expect(h.sandbox.kubernetes.patches).toHaveLength(0);
+      const read = h.sandbox.pagerduty.requests.find((r) => r.path === '/incidents');
+      expect(read?.query.getAll('service_ids[]')).toEqual(['PABC123']);
+    });
+
+    it('a hotfix proceeds and says so in the thread', async () => {
+      h = await startHarness({ bakeSeconds: 0, service, pagerduty: true });
+      openIncident(h);
+      const { view } = await h.requester.requestDeploy('acme-api v1.5.0 hotfix');
+      const submitted = await h.requester.submitChecklist(view, { justification: 'the fix for the incident' });
+      expect(submitted.status).toBe(200);
+      const announcement = await h.announcement();
+      await h.releaseManager.press(announcement, 'approve_deployment');
+      const done = await h.waitForPhase(['succeeded', 'rolled-back', 'failed'], 30_000);
+      expect(done.phase).toBe('succeeded');
+      const said = replies(h, done).find((m) => m.text.includes('HOTFIX proceeding although PagerDuty'));
+      expect(said?.text).toContain('Checkout 500s in eu-west');
+    });
+  });
 });

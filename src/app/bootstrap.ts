@@ -70,6 +70,9 @@ export interface RunningSwitchyard {
   close(): Promise<void>;
 }
 
+/** How long `/deploy` waits for PagerDuty's open incidents before opening the modal anyway. */
+const DEPLOY_INCIDENT_CHECK_MS = 1200;
+
 /** Starts the bot, the worker, or both, on one Redis. */
 export async function startSwitchyard(options: SwitchyardOptions): Promise<RunningSwitchyard> {
   const { config, catalog, roles } = options;
@@ -88,6 +91,15 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   // Calls to PagerDuty, Datadog and GitHub: enqueued after a tick's write, made by the worker role.
   const effects = new EffectOutbox(redis, redis, config.SWITCHYARD_PREFIX, config.RETENTION_DAYS * 24 * 3600);
   const ctx: AppContext = { catalog, store, queue, outbox, redis, log, clock, version: VERSION };
+  if (roles.bot && config.PAGERDUTY_API_TOKEN && Object.values(catalog.services).some((s) => s.pagerduty?.serviceId)) {
+    const { PagerDutyPaging } = await import('../providers/paging/pagerduty.js');
+    // Bounded well inside Slack's 3 s for opening the modal: the preflight step checks again anyway.
+    ctx.incidents = new PagerDutyPaging({
+      apiToken: config.PAGERDUTY_API_TOKEN,
+      apiUrl: config.PAGERDUTY_API_URL,
+      timeoutMs: DEPLOY_INCIDENT_CHECK_MS,
+    });
+  }
 
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;

@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { PagingProvider } from '../providers/paging/paging.js';
 import type { DeploymentQueue } from '../queue/deployment-queue.js';
 import type { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
@@ -17,6 +18,8 @@ export interface AppContext {
   log: Logger;
   clock: () => number;
   version: string;
+  /** PagerDuty's incidents, read by `/deploy` before the modal (set when PAGERDUTY_API_TOKEN is). */
+  incidents?: Pick<PagingProvider, 'openHighUrgencyIncidents'>;
   /** The deployment worker of this process, if it runs one: /healthz reports on it. */
   worker?: Worker;
   /**

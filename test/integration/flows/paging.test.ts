@@ -111,21 +111,36 @@ describe('PagerDuty pages', () => {
         urgency: 'high',
       });
 
-    it('refuses a deployment at preflight, naming the incident, before anything changes', async () => {
+    it('/deploy refuses before the modal, naming the incident, and nothing is created', async () => {
       h = await startHarness({ bakeSeconds: 0, service, pagerduty: true });
+      const incident = openIncident(h);
+      await h.requester.command('/deploy', 'acme-api v1.5.0');
+      const refusal = await until(() => h.sandbox.slack.responses.at(-1), 5000, 'the refusal');
+      const text = JSON.stringify(refusal.body);
+      expect(text).toContain('Checkout 500s in eu-west');
+      expect(text).toContain(`https://sandbox.pagerduty.com/incidents/${incident.id}`);
+      expect(h.sandbox.slack.views).toHaveLength(0);
+      expect(await h.app.store.recent(1)).toEqual([]);
+    });
+
+    it('preflight refuses again when the incident opened after the modal, before anything changes', async () => {
+      h = await startHarness({ bakeSeconds: 0, service, pagerduty: true });
+      const { view } = await h.requester.requestDeploy('acme-api v1.5.0');
+      await h.requester.submitChecklist(view);
+      const announcement = await h.announcement();
       const incident = openIncident(h);
       // A low-urgency one and one on another service do not count.
       h.sandbox.pagerduty.addIncident({ serviceId: 'PABC123', title: 'disk 80%', urgency: 'low' });
       h.sandbox.pagerduty.addIncident({ serviceId: 'POTHER1', title: 'other team', urgency: 'high' });
-      const started = await h.deployAndApprove('v1.5.0');
-      const done = await waitForPhaseOf(h, started.id, ['failed', 'succeeded', 'rolled-back']);
+      await h.releaseManager.press(announcement, 'approve_deployment');
+      const done = await h.waitForPhase(['failed', 'succeeded', 'rolled-back']);
       expect(done.phase).toBe('failed');
       expect(done.failureReason).toContain('Checkout 500s in eu-west');
       expect(done.failureReason).toContain(`https://sandbox.pagerduty.com/incidents/${incident.id}`);
       expect(done.failureReason).not.toContain('disk 80%');
       expect(h.sandbox.elbv2.changes).toHaveLength(0);
       expect(h.sandbox.kubernetes.patches).toHaveLength(0);
-      const read = h.sandbox.pagerduty.requests.find((r) => r.path === '/incidents');
+      const read = [...h.sandbox.pagerduty.requests].reverse().find((r) => r.path === '/incidents');
       expect(read?.query.getAll('service_ids[]')).toEqual(['PABC123']);
     });
 

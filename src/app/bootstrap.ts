@@ -12,7 +12,7 @@ import { createLogger } from '../logger.js';
 import type { Providers } from '../providers/providers.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
 import { EffectOutbox, type EffectHandlers } from '../queue/effect-outbox.js';
-import { pagingEffects } from '../queue/paging-effects.js';
+import { Pager, pagingEffects } from '../queue/paging-effects.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
@@ -91,6 +91,9 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   // Calls to PagerDuty, Datadog and GitHub: enqueued after a tick's write, made by the worker role.
   const effects = new EffectOutbox(redis, redis, config.SWITCHYARD_PREFIX, config.RETENTION_DAYS * 24 * 3600);
   const ctx: AppContext = { catalog, store, queue, outbox, redis, log, clock, version: VERSION };
+  // An Acknowledge pressed in Slack resolves the breach's page: the bot enqueues, the worker sends.
+  if (config.PAGERDUTY_ROUTING_KEY || Object.values(catalog.services).some((s) => s.pagerduty?.routingKey))
+    ctx.pager = new Pager(effects);
   if (roles.bot && config.PAGERDUTY_API_TOKEN && Object.values(catalog.services).some((s) => s.pagerduty?.serviceId)) {
     const { PagerDutyPaging } = await import('../providers/paging/pagerduty.js');
     // Bounded well inside Slack's 3 s for opening the modal: the preflight step checks again anyway.

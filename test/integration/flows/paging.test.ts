@@ -102,6 +102,45 @@ describe('PagerDuty pages', () => {
     expect(h.sandbox.pagerduty.events.filter((e) => e.event_action === 'trigger')).toHaveLength(1);
   });
 
+  it('a breach after the rollback window triggers an error event, and Acknowledge in Slack resolves it', async () => {
+    h = await startHarness({
+      bakeSeconds: 1,
+      service: { ...gates, monitorSeconds: 3, rollbackWindowSeconds: 0 },
+      pagerduty: true,
+    });
+    h.sandbox.datadog.setMetric(/p99/, 0.2);
+    const started = await h.deployAndApprove('v1.5.0');
+    await until(
+      async () => {
+        const d = await h.app.store.get(started.id);
+        return d?.steps[d.stepIndex]?.kind === 'monitor' ? true : undefined;
+      },
+      20_000,
+      'the monitoring step',
+    );
+    h.sandbox.datadog.setMetric(/p99/, 1.7);
+    const alert = await until(
+      () => replies(h, started).find((m) => hasButton(m, 'acknowledge_alert')),
+      5000,
+      'the on-call alert',
+    );
+    const dedupKey = `switchyard-${started.id}-breach`;
+    const trigger = await until(
+      () => h.sandbox.pagerduty.events.find((e) => e.event_action === 'trigger'),
+      10_000,
+      'the trigger',
+    );
+    expect(trigger).toMatchObject({ dedup_key: dedupKey, payload: { severity: 'error' } });
+    await h.releaseManager.press(alert, 'acknowledge_alert');
+    const resolve = await until(
+      () => h.sandbox.pagerduty.events.find((e) => e.event_action === 'resolve'),
+      10_000,
+      'the resolve',
+    );
+    expect(resolve.dedup_key).toBe(dedupKey);
+    expect(h.sandbox.pagerduty.events.filter((e) => e.event_action === 'trigger')).toHaveLength(1);
+  });
+
   describe('an open high-urgency incident on the service’s PagerDuty service', () => {
     const service = { gates: { metrics: [] }, pagerduty: { serviceId: 'PABC123' } };
     const openIncident = (harness: Harness) =>

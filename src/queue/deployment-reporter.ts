@@ -79,11 +79,18 @@ export class DeploymentReporter {
     const evidence = cause === 'gates' && d.lastGateRun ? describeRun(d.lastGateRun, { evidence: true }) : [];
     const alert = pausedAlert(d, this.catalog.slack.onCall, evidence, cause);
     await this.reply(d, `paused:${d.pausedAt}`, alert.text, alert.blocks);
+    await this.pagePause(d);
+  }
+
+  /** The pause's PagerDuty event, keyed by the pause's time: asking twice sends it once. */
+  async pagePause(d: Deployment): Promise<void> {
+    const evidence =
+      d.lastGateRun && d.pauseReason?.startsWith('gates') ? describeRun(d.lastGateRun, { evidence: true }) : [];
     await this.pager?.trigger(
       d,
       'pause',
       d.pausedAt ?? 0,
-      `${d.service} ${d.version} paused: ${d.pauseReason ?? cause}`,
+      `${d.service} ${d.version} paused: ${d.pauseReason ?? 'paused'}`,
       {
         reason: d.pauseReason,
         evidence,

@@ -103,6 +103,9 @@ export class DeploymentTicker {
     if (!loaded) return FINISHED;
     const { deployment: d, intents } = loaded;
     const now = clock();
+    // A worker killed after saving a pause and before enqueueing its page: the job's next run
+    // asks again, under the same key, so PagerDuty still hears of it, once.
+    if (options.reconcile && d.phase === 'paused') await this.reporter.pagePause(d);
     const outcome =
       (options.reconcile ? await this.reconcile(d, intents, now) : undefined) ??
       (await this.act(nextAction(d, intents, now, catalog.approvalTimeoutSeconds * 1000), d, intents, now));

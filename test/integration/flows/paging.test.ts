@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import type { Deployment } from '../../../src/domain/deployment.js';
+import { createLogger } from '../../../src/logger.js';
+import { DeploymentTicker } from '../../../src/queue/deployment-ticker.js';
+import { EffectOutbox } from '../../../src/queue/effect-outbox.js';
 import { CHANNELS, PAGERDUTY_SANDBOX } from '../../../sandbox/sandbox.js';
 import type { SlackMessage } from '../../../sandbox/slack.js';
-import { startHarness, until, type Harness } from '../../support/harness.js';
+import { REDIS_URL, startHarness, until, type Harness } from '../../support/harness.js';
 
 const P99 = { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 };
 const gates = { gates: { intervalSeconds: 0.3, failureLimit: 0, inconclusiveLimit: 3, metrics: [P99] } };
@@ -65,6 +69,46 @@ describe('PagerDuty pages', () => {
     expect(h.sandbox.pagerduty.events.map((e) => [e.event_action, e.dedup_key])).toEqual([
       ['trigger', dedupKey],
       ['resolve', dedupKey],
+    ]);
+  });
+
+  it('a job run again after a worker was killed asks for the pause’s page under the same key: one trigger', async () => {
+    h = await startHarness({ bakeSeconds: 1, service: gates, pagerduty: true });
+    h.sandbox.datadog.faults.inject({ status: 500, times: Infinity, match: '/api/v1/query' });
+    const started = await h.deployAndApprove('v1.5.0');
+    await waitForPhaseOf(h, started.id, ['paused'], 15_000);
+    await until(() => h.sandbox.pagerduty.events.find((e) => e.event_action === 'trigger'), 10_000, 'the trigger');
+
+    // What the job's next run after a kill does first: a tick that looks again before acting.
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const effects = new EffectOutbox(connection, connection, h.prefix);
+    try {
+      const ticker = new DeploymentTicker({
+        catalog: h.sandbox.catalog,
+        store: h.app.store,
+        providers: h.sandbox.providers(),
+        log: createLogger('silent'),
+        clock: Date.now,
+        outbox: h.app.ctx.outbox,
+        effects,
+      });
+      await ticker.tick(started.id, { reconcile: true });
+      await ticker.tick(started.id, { reconcile: true });
+      // Whatever those runs asked for has been made (or found made) by the worker's effect outbox.
+      await until(
+        async () => {
+          const counts = await effects.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+          return Object.values(counts).every((n) => n === 0);
+        },
+        10_000,
+        'the effect outbox to go quiet',
+      );
+    } finally {
+      await effects.close();
+      await connection.quit();
+    }
+    expect(h.sandbox.pagerduty.events.map((e) => [e.event_action, e.dedup_key])).toEqual([
+      ['trigger', `switchyard-${started.id}-pause`],
     ]);
   });
 

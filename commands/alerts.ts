@@ -91,6 +91,7 @@ export function registerAlertButtons(app: App, ctx: AppContext, onCall: OnCallDi
 
   onPress(ACKNOWLEDGE_ACTION, async (d, body) => {
     await ctx.store.appendEvent(d.id, { at: ctx.clock(), actor: body.user.id, type: 'alert-acknowledged' });
+    await ctx.pager?.resolve(d, 'breach', 'post-window');
     await settle(body, d, `👀 Acknowledged by <@${body.user.id}>: no rollback`);
   });
 

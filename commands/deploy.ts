@@ -11,7 +11,7 @@ import { checklistModal } from '../views/checklist-modal.js';
 import { planReport } from '../views/reports.js';
 import { dryRun } from './dry-run.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
-import { decodeSlackText } from '../views/text.js';
+import { decodeSlackText, escapeText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
 import { ephemeral } from './ephemeral.js';
 
@@ -38,7 +38,30 @@ export async function deployRefusal(
 ): Promise<string | undefined> {
   const refusal = await stateRefusal(ctx, service, version);
   if (refusal) return refusal;
-  return hotfix ? undefined : windowRefusal(ctx.catalog.window, ctx.clock());
+  if (hotfix) return undefined;
+  return windowRefusal(ctx.catalog.window, ctx.clock()) ?? (await incidentRefusal(ctx, service));
+}
+
+/**
+ * An open high-urgency incident on the service's PagerDuty service refuses before the modal.
+ * PagerDuty slow or unreadable refuses nothing here: the preflight step checks again and decides.
+ */
+async function incidentRefusal(ctx: AppContext, name: string): Promise<string | undefined> {
+  const serviceId = ctx.catalog.services[name]?.pagerduty?.serviceId;
+  if (!serviceId || !ctx.incidents) return undefined;
+  let open;
+  try {
+    open = await ctx.incidents.openHighUrgencyIncidents(serviceId);
+  } catch (error) {
+    ctx.log.warn(
+      { err: error, service: name },
+      'PagerDuty incidents unreadable before the modal; preflight checks again',
+    );
+    return undefined;
+  }
+  if (open.length === 0) return undefined;
+  const named = open.map((i) => `<${i.url}|${escapeText(i.title)}> (${i.status})`).join(', ');
+  return `${escapeText(name)}'s PagerDuty service has an open high-urgency incident: ${named}. Not deploying on top of an incident; a hotfix may (\`/deploy ${escapeText(name)} <version> hotfix\`).`;
 }
 
 export function registerDeploy(app: App, ctx: AppContext): void {

@@ -21,6 +21,23 @@ interface MetricRule {
   value: MetricValue | (number | null)[];
 }
 
+/** One log event: its reserved attributes and tags as `key: value` (service, status, version…). */
+export interface StandInLog {
+  timestamp: number;
+  message: string;
+  attributes: Record<string, string>;
+}
+
+export interface StandInSlo {
+  id: string;
+  name: string;
+  /** The first threshold's: `7d`, `30d` or `90d`. */
+  timeframe: '7d' | '30d' | '90d';
+  target: number;
+  /** Percent of the error budget left over the timeframe; null = the history has none (no data). */
+  budgetRemaining: number | null;
+}
+
 export interface DatadogStandIn extends StandIn {
   /** The value served for queries equal to (string) or matching (RegExp) `query`; null = no data. */
   setMetric(query: string | RegExp, value: MetricValue): void;
@@ -36,6 +53,13 @@ export interface DatadogStandIn extends StandIn {
     query?: string;
   }): number;
   setMonitorState(id: number, state: MonitorState): void;
+  /** `count` log events with these attributes at `timestamp` (default now), as an intake would store them. */
+  addLogs(attributes: Record<string, string>, options?: { count?: number; timestamp?: number; message?: string }): void;
+  logs: StandInLog[];
+  /** Defines an SLO (its id is generated unless given) and returns its id. */
+  addSlo(slo: Omit<StandInSlo, 'id'> & { id?: string }): string;
+  setSloBudget(id: string, budgetRemaining: number | null): void;
+  slos: StandInSlo[];
   monitors: StandInMonitor[];
   faults: FaultControls;
   requests: RecordedRequest[];
@@ -63,6 +87,50 @@ const csv = (value: string | null): string[] =>
     : [];
 
 const forbidden = (res: ServerResponse): void => sendJson(res, 403, { errors: ['Forbidden'] });
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A logs search bound: milliseconds, an ISO date, `now` or `now-15m`, as Datadog accepts them. */
+function parseTimeBound(value: unknown, now: number): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const relative = /^now(?:-(\d+)([smhd]))?$/.exec(text);
+  if (relative) return now - (relative[1] ? Number(relative[1]) * (UNIT_MS[relative[2] ?? 's'] ?? 0) : 0);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : date;
+}
+
+/**
+ * The subset of the log search syntax the gates use: `key:value` terms (tags and reserved
+ * attributes, `*` as a wildcard in the value), `-key:value` to exclude, free words in the
+ * message, all ANDed; `*` alone matches everything.
+ */
+function matchesLogQuery(log: StandInLog, query: string): boolean {
+  const terms = query
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t && t !== '*' && t !== 'AND');
+  return terms.every((term) => {
+    const negated = term.startsWith('-');
+    const body = negated ? term.slice(1) : term;
+    const colon = body.indexOf(':');
+    let hit: boolean;
+    if (colon > 0) {
+      const key = body.slice(0, colon).replace(/^@/, '');
+      const pattern = new RegExp(
+        `^${body
+          .slice(colon + 1)
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replaceAll('*', '.*')}$`,
+        'i',
+      );
+      const value = log.attributes[key];
+      hit = value !== undefined && pattern.test(value);
+    } else hit = log.message.toLowerCase().includes(body.toLowerCase());
+    return negated ? !hit : hit;
+  });
+}
 
 /**
  * A stand-in for the parts of Datadog's v1 API that Switchyard reads, in Datadog's own wire
@@ -227,12 +295,119 @@ export async function startDatadogStandIn(
     });
   };
 
+  const logs: StandInLog[] = [];
+  const slos: StandInSlo[] = [];
+
+  /** `POST /api/v2/logs/analytics/aggregate` with one `count` compute of type `total` and no group-by. */
+  const answerLogsAggregate = (req: RecordedRequest, res: ServerResponse): void => {
+    let body: {
+      compute?: { aggregation?: string; type?: string }[];
+      filter?: { query?: string; from?: string; to?: string };
+      group_by?: unknown[];
+    };
+    try {
+      body = JSON.parse(req.body || '{}') as typeof body;
+    } catch {
+      sendJson(res, 400, { errors: ['Malformed JSON'] });
+      return;
+    }
+    const compute = body.compute ?? [{ aggregation: 'count', type: 'total' }];
+    if (compute.some((c) => c.aggregation !== 'count') || (body.group_by?.length ?? 0) > 0) {
+      sendJson(res, 400, { errors: ['this stand-in counts logs only (aggregation count, no group_by)'] });
+      return;
+    }
+    const now = Date.now();
+    const from = parseTimeBound(body.filter?.from ?? 'now-15m', now);
+    const to = parseTimeBound(body.filter?.to ?? 'now', now);
+    if (from === undefined || to === undefined) {
+      sendJson(res, 400, { errors: ['filter.from and filter.to must be dates, timestamps or now-relative'] });
+      return;
+    }
+    const query = body.filter?.query ?? '*';
+    const count = logs.filter((l) => l.timestamp >= from && l.timestamp <= to && matchesLogQuery(l, query)).length;
+    sendJson(res, 200, {
+      data: { buckets: [{ by: {}, computes: Object.fromEntries(compute.map((_, i) => [`c${i}`, count])) }] },
+      meta: { elapsed: 12, request_id: `req-${now}`, status: 'done' },
+    });
+  };
+
+  const wireThreshold = (slo: StandInSlo) => ({
+    target: slo.target,
+    target_display: String(slo.target),
+    timeframe: slo.timeframe,
+  });
+
+  /** `GET /api/v1/slo/{slo_id}` */
+  const answerSlo = (slo: StandInSlo, res: ServerResponse): void =>
+    sendJson(res, 200, {
+      data: {
+        id: slo.id,
+        name: slo.name,
+        type: 'metric',
+        type_id: 1,
+        description: null,
+        tags: [],
+        monitor_ids: [],
+        query: {
+          numerator: 'sum:trace.http.request.hits{status:ok}.as_count()',
+          denominator: 'sum:trace.http.request.hits{*}.as_count()',
+        },
+        thresholds: [wireThreshold(slo)],
+        target_threshold: slo.target,
+        timeframe: slo.timeframe,
+        created_at: 1_700_000_000,
+        modified_at: 1_700_000_000,
+        creator: { email: 'sre@example.com', handle: 'sre@example.com', name: 'SRE' },
+      },
+      errors: [],
+    });
+
+  /** `GET /api/v1/slo/{slo_id}/history?from_ts&to_ts`: the budget per threshold timeframe in `overall`. */
+  const answerSloHistory = (slo: StandInSlo, req: RecordedRequest, res: ServerResponse): void => {
+    const fromTs = Number(req.query.get('from_ts'));
+    const toTs = Number(req.query.get('to_ts'));
+    if (!Number.isInteger(fromTs) || !Number.isInteger(toTs) || fromTs >= toTs) {
+      sendJson(res, 400, { errors: ['from_ts and to_ts are required epoch seconds, from_ts before to_ts'] });
+      return;
+    }
+    const budget = slo.budgetRemaining;
+    const sli = budget === null ? null : 100 - ((100 - slo.target) * (100 - budget)) / 100;
+    sendJson(res, 200, {
+      data: {
+        from_ts: fromTs,
+        to_ts: toTs,
+        type: 'metric',
+        type_id: 1,
+        thresholds: { [slo.timeframe]: wireThreshold(slo) },
+        overall: {
+          name: slo.name,
+          sli_value: sli,
+          span_precision: 2,
+          precision: { [slo.timeframe]: 2 },
+          error_budget_remaining: budget === null ? {} : { [slo.timeframe]: budget },
+        },
+      },
+      errors: budget === null ? [{ error: 'no data for the SLO in this window' }] : null,
+    });
+  };
+
+  const routeSlo = (req: RecordedRequest, res: ServerResponse): void => {
+    const match = /^\/api\/v1\/slo\/([^/]+)(\/history)?$/.exec(req.path);
+    const slo = slos.find((s) => s.id === decodeURIComponent(match?.[1] ?? ''));
+    if (!slo) return sendJson(res, 404, { errors: ['SLO not found'] });
+    if (match?.[2]) return answerSloHistory(slo, req, res);
+    return answerSlo(slo, res);
+  };
+
   const server = await startHttpStandIn(
     (req, res) => {
       if (!authorized(req)) return forbidden(res);
       if (req.method === 'GET' && req.path === '/api/v1/query') return answerQuery(req, res);
       if (req.method === 'GET' && req.path === '/api/v1/monitor') return answerListMonitors(req, res);
       if (req.method === 'GET' && req.path === '/api/v1/monitor/search') return answerSearch(req, res);
+      if (req.method === 'POST' && req.path === '/api/v2/logs/analytics/aggregate')
+        return answerLogsAggregate(req, res);
+      if (req.method === 'GET' && req.path.startsWith('/api/v1/slo/')) return routeSlo(req, res);
       sendJson(res, 404, { errors: ['Not found'] });
     },
     { port: options.port, faults, log: requests },
@@ -267,6 +442,26 @@ export async function startDatadogStandIn(
       if (!monitor) throw new Error(`no monitor ${id} in the Datadog stand-in`);
       monitor.state = state;
     },
+    addLogs: (attributes, options = {}) => {
+      for (let i = 0; i < (options.count ?? 1); i++)
+        logs.push({
+          timestamp: options.timestamp ?? Date.now(),
+          message: options.message ?? `${attributes.status ?? 'info'} log ${logs.length + 1}`,
+          attributes: { ...attributes },
+        });
+    },
+    logs,
+    addSlo: (slo) => {
+      const id = slo.id ?? `${(nextId++).toString(16)}${'0'.repeat(24)}`;
+      slos.push({ ...slo, id });
+      return id;
+    },
+    setSloBudget: (id, budgetRemaining) => {
+      const slo = slos.find((s) => s.id === id);
+      if (!slo) throw new Error(`no SLO ${id} in the Datadog stand-in`);
+      slo.budgetRemaining = budgetRemaining;
+    },
+    slos,
     monitors,
     faults,
     requests,

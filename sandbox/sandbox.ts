@@ -12,6 +12,7 @@ import { startDatadogStandIn, type DatadogStandIn } from './datadog.js';
 import { startElbv2StandIn, type Elbv2StandIn } from './elbv2.js';
 import { startFleet, type FleetOptions } from './fleet.js';
 import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes.js';
+import { startPagerDutyStandIn, type PagerDutyStandIn } from './pagerduty.js';
 import { startServiceStandIn, type ServiceStandIn } from './service.js';
 import { startSlackStandIn, type SlackStandIn } from './slack.js';
 
@@ -52,7 +53,15 @@ export interface SandboxOptions {
   catalog?: Record<string, unknown>;
   /** Many more services copied from acme-api (its changes included), each with its own listener, Deployments and service stand-in. */
   fleet?: FleetOptions;
+  /** Page through the PagerDuty stand-in too (PAGERDUTY_* in the adapters' environment); off by default. */
+  pagerduty?: boolean;
 }
+
+/** The sandbox's Events API v2 integration key and REST token. */
+export const PAGERDUTY_SANDBOX = {
+  routingKey: 'R0SANDBOXROUTINGKEY0000000000000',
+  apiToken: 'sandbox-pagerduty-token',
+};
 
 /** Every stand-in a deployment touches, wired together, plus a catalog that points at them. */
 export interface Sandbox {
@@ -60,6 +69,7 @@ export interface Sandbox {
   elbv2: Elbv2StandIn;
   kubernetes: KubernetesStandIn;
   datadog: DatadogStandIn;
+  pagerduty: PagerDutyStandIn;
   service: ServiceStandIn;
   listenerArn: string;
   targetGroups: { blue: string; green: string };
@@ -88,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const elbv2 = await startElbv2StandIn();
   const kubernetes = await startKubernetesStandIn({ rolloutStepMs: options.rolloutStepMs ?? 50 });
   const datadog = await startDatadogStandIn(DD_KEYS);
+  const pagerduty = await startPagerDutyStandIn({ apiToken: PAGERDUTY_SANDBOX.apiToken });
   const tagOf = (deployment: string) => kubernetes.imageOf('prod', deployment, 'api')?.split(':').pop();
   const service = await startServiceStandIn({ versionOf: (color) => tagOf(`acme-api-${color}`) });
 
@@ -198,6 +209,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     DD_API_KEY: DD_KEYS.apiKey,
     DD_APP_KEY: DD_KEYS.appKey,
     DATADOG_API_URL: datadog.url,
+    ...(options.pagerduty
+      ? {
+          PAGERDUTY_ROUTING_KEY: PAGERDUTY_SANDBOX.routingKey,
+          PAGERDUTY_API_TOKEN: PAGERDUTY_SANDBOX.apiToken,
+          PAGERDUTY_EVENTS_URL: pagerduty.url,
+          PAGERDUTY_API_URL: pagerduty.url,
+        }
+      : {}),
   };
 
   return {
@@ -205,6 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     elbv2,
     kubernetes,
     datadog,
+    pagerduty,
     service,
     listenerArn: LISTENER,
     targetGroups,
@@ -213,7 +233,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     fleet: fleet?.names ?? [],
     providerEnv,
     providers: ({ log = createLogger('silent'), timeouts = SANDBOX_TIMEOUTS } = {}) =>
-      buildProviders(loadConfig(providerEnv), log, { env: providerEnv, timeouts }),
+      buildProviders(loadConfig(providerEnv), log, { env: providerEnv, timeouts, catalog }),
     async env(redisUrl, prefix) {
       return {
         ...providerEnv,
@@ -235,6 +255,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         elbv2.close(),
         kubernetes.close(),
         datadog.close(),
+        pagerduty.close(),
         service.close(),
         fleet?.close(),
       ]);

@@ -1,5 +1,5 @@
 import { durationMs, type Deployment, type Strategy } from '../src/domain/deployment.js';
-import type { GateConfig } from '../src/domain/gates.js';
+import { hasAnyGate, type GateConfig } from '../src/domain/gates.js';
 import { describeStep, formatDuration, type Step } from '../src/domain/steps.js';
 import { statusLine } from './status-line.js';
 import { quote, slackDate } from './text.js';
@@ -88,12 +88,14 @@ export function planReport(plan: DryRun): string {
       (m) =>
         `• ${m.name}: \`${m.query}\` ${m.max !== undefined ? `≤ ${m.max}` : ''}${m.min !== undefined ? ` ≥ ${m.min}` : ''}${m.maxOverBaseline ? ` vs baseline${m.maxOverBaseline.ratio ? ` ×${m.maxOverBaseline.ratio}` : ''}${m.maxOverBaseline.delta !== undefined ? ` +${m.maxOverBaseline.delta}` : ''}` : ''}`,
     ),
+    ...(gates.logs ?? []).map((l) => `• ${l.name}: \`${l.query}\` ≤ ${l.max} logs in ${l.windowSeconds}s`),
+    ...(gates.slos ?? []).map((o) => `• ${o.name}: SLO \`${o.id}\` error budget remaining ≥ ${o.minBudgetRemaining}%`),
     ...(gates.monitors
       ? [
           `• monitors tagged ${gates.monitors.tags.join(', ')} with priority ${gates.monitors.priorities.join('/')} must not alert`,
         ]
       : []),
-    ...(gates.metrics.length === 0 && !gates.monitors ? ['• none configured'] : []),
+    ...(!hasAnyGate(gates) ? ['• none configured'] : []),
     `*Hooks:* ${[...hooks.preDeploy.map((h) => `pre ${h.name}`), ...hooks.postDeploy.map((h) => `post ${h.name}`)].join(', ') || 'none'}`,
     `*Expected duration:* ~${formatDuration(plan.expectedSeconds * 1000)} plus rollout time · approval by one of ${plan.releaseManagers.map((u) => `<@${u}>`).join(', ')}`,
   ];

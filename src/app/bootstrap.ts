@@ -12,6 +12,7 @@ import { createLogger } from '../logger.js';
 import type { Providers } from '../providers/providers.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
 import { EffectOutbox, type EffectHandlers } from '../queue/effect-outbox.js';
+import { Pager, pagingEffects } from '../queue/paging-effects.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
@@ -70,6 +71,9 @@ export interface RunningSwitchyard {
   close(): Promise<void>;
 }
 
+/** How long `/deploy` waits for PagerDuty's open incidents before opening the modal anyway. */
+const DEPLOY_INCIDENT_CHECK_MS = 1200;
+
 /** Starts the bot, the worker, or both, on one Redis. */
 export async function startSwitchyard(options: SwitchyardOptions): Promise<RunningSwitchyard> {
   const { config, catalog, roles } = options;
@@ -94,6 +98,18 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   // Calls to PagerDuty, Datadog and GitHub: enqueued after a tick's write, made by the worker role.
   const effects = new EffectOutbox(redis, redis, config.SWITCHYARD_PREFIX, config.RETENTION_DAYS * 24 * 3600);
   const ctx: AppContext = { catalog, store, queue, outbox, redis, log, clock, version: VERSION };
+  // An Acknowledge pressed in Slack resolves the breach's page: the bot enqueues, the worker sends.
+  if (config.PAGERDUTY_ROUTING_KEY || Object.values(catalog.services).some((s) => s.pagerduty?.routingKey))
+    ctx.pager = new Pager(effects);
+  if (roles.bot && config.PAGERDUTY_API_TOKEN && Object.values(catalog.services).some((s) => s.pagerduty?.serviceId)) {
+    const { PagerDutyPaging } = await import('../providers/paging/pagerduty.js');
+    // Bounded well inside Slack's 3 s for opening the modal: the preflight step checks again anyway.
+    ctx.incidents = new PagerDutyPaging({
+      apiToken: config.PAGERDUTY_API_TOKEN,
+      apiUrl: config.PAGERDUTY_API_URL,
+      timeoutMs: DEPLOY_INCIDENT_CHECK_MS,
+    });
+  }
 
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;
@@ -101,7 +117,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   if (roles.worker) {
     // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
     const [providers, { createDeploymentWorker }] = await Promise.all([
-      options.providers ?? import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log)),
+      options.providers ??
+        import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log, { catalog })),
       import('../queue/deployment-worker.js'),
     ]);
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
@@ -109,7 +126,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     });
     // Each integration the providers were built with adds the handlers of its effects.
-    const effectHandlers: EffectHandlers = {};
+    const effectHandlers: EffectHandlers = { ...(providers.paging ? pagingEffects(providers.paging) : {}) };
     effectWorker = effects.createWorker(effectHandlers, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,

@@ -10,6 +10,7 @@ import { ConfigInvalid } from '../errors.js';
 import { SlackChat } from '../providers/chat/slack.js';
 import { HttpHealth } from '../providers/health/http.js';
 import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
+import { pagerDutyPagingFromEnv, serviceRoutingKeys } from '../providers/paging/pagerduty.js';
 import type { Providers } from '../providers/providers.js';
 import { AlbTraffic } from '../providers/traffic/alb.js';
 import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
@@ -31,6 +32,8 @@ export interface ProviderTimeouts {
   albMs?: number;
   /** Kubernetes API requests (the adapter's default, 10 s). */
   kubernetesMs?: number;
+  /** PagerDuty calls (the adapter's default, 10 s). */
+  pagerDutyMs?: number;
 }
 
 export interface ProviderOptions {
@@ -43,6 +46,8 @@ export interface ProviderOptions {
    */
   env?: Readonly<Record<string, string | undefined>>;
   timeouts?: ProviderTimeouts;
+  /** The catalog, for the services' own PagerDuty routing keys. */
+  catalog?: Parameters<typeof serviceRoutingKeys>[0];
 }
 
 const set = (value: string | undefined): string | undefined =>
@@ -152,5 +157,13 @@ export function buildProviders(config: Config, log: Logger, options: ProviderOpt
             timeoutMs: timeouts.datadogMs,
           })
         : undefined,
+    paging: pagerDutyPagingFromEnv({
+      routingKey: config.PAGERDUTY_ROUTING_KEY,
+      serviceRoutingKeys: options.catalog ? serviceRoutingKeys(options.catalog) : {},
+      apiToken: config.PAGERDUTY_API_TOKEN,
+      eventsUrl: config.PAGERDUTY_EVENTS_URL,
+      apiUrl: config.PAGERDUTY_API_URL,
+      timeoutMs: timeouts.pagerDutyMs,
+    }),
   };
 }

@@ -1,7 +1,9 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { PagingProvider } from '../providers/paging/paging.js';
 import type { DeploymentQueue } from '../queue/deployment-queue.js';
+import type { Pager } from '../queue/paging-effects.js';
 import type { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import type { DeploymentStore } from '../store/deployment-store.js';
@@ -17,6 +19,10 @@ export interface AppContext {
   log: Logger;
   clock: () => number;
   version: string;
+  /** Pages on-call through PagerDuty (the worker role makes the calls), when a routing key is configured. */
+  pager?: Pager;
+  /** PagerDuty's incidents, read by `/deploy` before the modal (set when PAGERDUTY_API_TOKEN is). */
+  incidents?: Pick<PagingProvider, 'openHighUrgencyIncidents'>;
   /** The deployment worker of this process, if it runs one: /healthz reports on it. */
   worker?: Worker;
   /**

@@ -26,10 +26,27 @@ export interface MetricGate {
   maxOverBaseline?: { ratio?: number; delta?: number };
 }
 
+/** At most `max` logs match `query` over the last `windowSeconds` (e.g. new ERROR logs of the new version). */
+export interface LogGate {
+  name: string;
+  query: string;
+  max: number;
+  windowSeconds: number;
+}
+
+/** The SLO's remaining error budget (percent, over its first threshold's timeframe) stays at least `minBudgetRemaining`. */
+export interface SloGate {
+  name: string;
+  id: string;
+  minBudgetRemaining: number;
+}
+
 /** The gates of one deployment: how often they run, how much they tolerate, what they read. */
 export interface GateConfig extends GateLimits {
   intervalSeconds: number;
   metrics: MetricGate[];
+  logs?: LogGate[];
+  slos?: SloGate[];
   monitors?: { tags: string[]; priorities: number[] };
 }
 
@@ -74,6 +91,12 @@ export const EMPTY_TALLY: GateTally = Object.freeze({ consecutiveInconclusive: 0
 export const isRelative = (gate: MetricGate): boolean => gate.maxOverBaseline !== undefined;
 
 export const substituteColor = (query: string, color: string): string => query.replaceAll('{color}', color);
+
+export const substituteVersion = (query: string, version: string): string => query.replaceAll('{version}', version);
+
+/** True when the gates read anything at all. */
+export const hasAnyGate = (gates: Pick<GateConfig, 'metrics' | 'logs' | 'slos' | 'monitors'>): boolean =>
+  gates.metrics.length > 0 || (gates.logs?.length ?? 0) > 0 || (gates.slos?.length ?? 0) > 0 || !!gates.monitors;
 
 /** Short, stable rendering of numbers for Slack; units are whatever the query returns. */
 export function formatNumber(n: number): string {
@@ -132,6 +155,18 @@ export function evaluateMetric(gate: MetricGate, measurement: Measurement, basel
   ].every(Boolean);
   return { ...reading, outcome: holds ? 'pass' : 'breach' };
 }
+
+/** A log gate's reading: the count of matching logs over its window against its `max`. */
+export const evaluateLogCount = (gate: LogGate, measurement: Measurement): Reading => ({
+  ...evaluateMetric({ name: gate.name, query: gate.query, max: gate.max }, measurement),
+  threshold: `≤ ${formatNumber(gate.max)} logs in ${gate.windowSeconds}s`,
+});
+
+/** An SLO gate's reading: the remaining error budget (percent) against `minBudgetRemaining`. */
+export const evaluateSloBudget = (gate: SloGate, measurement: Measurement): Reading => ({
+  ...evaluateMetric({ name: gate.name, query: measurement.query, min: gate.minBudgetRemaining }, measurement),
+  threshold: `≥ ${formatNumber(gate.minBudgetRemaining)}% error budget remaining`,
+});
 
 /** `a ≤ b`, forgiving float noise so that 0.9 is within 0.3 × 3 (0.8999999999999999). */
 const atMost = (a: number, b: number): boolean => a <= b + Math.max(Math.abs(a), Math.abs(b)) * 1e-12;

@@ -9,6 +9,7 @@ import { endedAlert, pausedAlert, pausedAlertKey, POST_WINDOW_ALERT_KEY, postWin
 import { currentAnnouncement } from '../../views/announcement.js';
 import { failureMessage, rollbackMessage, successMessage } from '../../views/thread-messages.js';
 import { escapeText } from '../../views/text.js';
+import type { Pager } from './paging-effects.js';
 import type { SlackOutbox } from './slack-outbox.js';
 
 const STEP_ICONS: Partial<Record<Step['kind'], string>> = {
@@ -35,6 +36,8 @@ export class DeploymentReporter {
   constructor(
     private readonly outbox: SlackOutbox,
     private readonly catalog: Catalog,
+    /** Pages on-call through PagerDuty too, when it is configured. */
+    private readonly pager?: Pager,
   ) {}
 
   /** A reply in the announcement's thread (it goes out after the announcement, whenever that is). */
@@ -80,12 +83,22 @@ export class DeploymentReporter {
     const evidence = cause === 'gates' && d.lastGateRun ? describeRun(d.lastGateRun, { evidence: true }) : [];
     const alert = pausedAlert(d, this.catalog.slack.onCall, evidence, cause);
     await this.threadMessage(d, pausedAlertKey(d.pausedAt), alert.text, alert.blocks);
+    await this.pagePause(d);
   }
 
   /** A gate breach after the rollback window: on-call decides, with Roll back now and Acknowledge. */
   async postWindowAlert(d: Deployment, evidence: string[]): Promise<void> {
     const alert = postWindowAlert(d, this.catalog.slack.onCall, evidence);
     await this.threadMessage(d, POST_WINDOW_ALERT_KEY, alert.text, alert.blocks);
+    await this.pager?.trigger(
+      d,
+      'breach',
+      'post-window',
+      `${d.service} ${d.version} breaches its gates after the rollback window`,
+      {
+        evidence,
+      },
+    );
   }
 
   /**
@@ -102,6 +115,41 @@ export class DeploymentReporter {
     }
   }
 
+  /** The pause's PagerDuty event, keyed by the pause's time: asking twice sends it once. */
+  async pagePause(d: Deployment): Promise<void> {
+    const evidence =
+      d.lastGateRun && d.pauseReason?.startsWith('gates') ? describeRun(d.lastGateRun, { evidence: true }) : [];
+    await this.pager?.trigger(
+      d,
+      'pause',
+      d.pausedAt ?? 0,
+      `${d.service} ${d.version} paused: ${d.pauseReason ?? 'paused'}`,
+      {
+        reason: d.pauseReason,
+        evidence,
+      },
+    );
+  }
+
+  /** Resume ends the pause `pausedAt` and its page. */
+  async resumed(d: Deployment, by: string, pausedAt: number | undefined): Promise<void> {
+    await this.reply(d, `resumed:${pausedAt}`, `▶️ Resumed by <@${by}>`);
+    await this.pager?.resolve(d, 'pause', pausedAt ?? 0);
+  }
+
+  /** A rollback that could not restore the previous traffic yet: it keeps trying, and on-call is paged. */
+  async rollbackStuck(d: Deployment, error: string): Promise<void> {
+    await this.pager?.trigger(
+      d,
+      'rollback-failed',
+      1,
+      `${d.service} ${d.version}: rollback has not restored traffic: ${error}`,
+      {
+        error,
+      },
+    );
+  }
+
   /** The rollback template in the thread, in #deployments and in the incidents channel. */
   async rolledBack(d: Deployment, evidence: string[]): Promise<void> {
     const message = rollbackMessage(d, this.catalog.slack.onCall, evidence);
@@ -109,6 +157,10 @@ export class DeploymentReporter {
     await this.post(d, d.channel, 'rollback', message);
     const incidents = this.catalog.slack.incidentsChannel;
     if (incidents) await this.post(d, incidents, 'rollback', message);
+    // Rolled back ends every page the deployment may have opened (resolving a closed one is a no-op).
+    await this.pager?.resolve(d, 'rollback-failed', 1);
+    if (d.pausedAt !== undefined) await this.pager?.resolve(d, 'pause', d.pausedAt);
+    if (d.fullTrafficAt !== undefined) await this.pager?.resolve(d, 'breach', 'post-window');
   }
 
   /**

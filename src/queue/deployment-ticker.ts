@@ -25,6 +25,7 @@ import { findDrift, reapply } from './reconcile.js';
 import { RefusedVersionError } from './image.js';
 import { restorePrevious } from './rollback.js';
 import type { EffectOutbox } from './effect-outbox.js';
+import { Pager } from './paging-effects.js';
 import type { SlackOutbox } from './slack-outbox.js';
 import { holdAt, runStep, type StepEnv } from './step-runners.js';
 
@@ -80,7 +81,11 @@ export class DeploymentTicker {
   private readonly reporter: DeploymentReporter;
 
   constructor(private readonly deps: TickerDeps) {
-    this.reporter = new DeploymentReporter(deps.outbox, deps.catalog);
+    this.reporter = new DeploymentReporter(
+      deps.outbox,
+      deps.catalog,
+      deps.providers.paging ? new Pager(deps.effects) : undefined,
+    );
   }
 
   /**
@@ -104,6 +109,9 @@ export class DeploymentTicker {
     if (!loaded) return FINISHED;
     const { deployment: d, intents } = loaded;
     const now = clock();
+    // A worker killed after saving a pause and before enqueueing its page: the job's next run
+    // asks again, under the same key, so PagerDuty still hears of it, once.
+    if (options.reconcile && d.phase === 'paused') await this.reporter.pagePause(d);
     const outcome =
       (options.reconcile ? await this.reconcile(d, intents, now) : undefined) ??
       (await this.act(nextAction(d, intents, now, catalog.approvalTimeoutSeconds * 1000), d, intents, now));
@@ -218,7 +226,7 @@ export class DeploymentTicker {
           next: { ...d, phase: 'running', pausedAt: undefined, pauseReason: undefined, gateTally: tally },
           events: [{ at: now, actor: action.by, type: 'resumed' }],
           result: AGAIN,
-          report: (next) => this.reporter.reply(next, `resumed:${d.pausedAt}`, `▶️ Resumed by <@${action.by}>`),
+          report: (next) => this.reporter.resumed(next, action.by, d.pausedAt),
         };
       }
       case 'hold':
@@ -403,6 +411,8 @@ export class DeploymentTicker {
     } catch (error) {
       if (error instanceof RefusedVersionError) return this.rollbackRefused(d, error, now);
       this.log(d).error({ err: asSwitchyardError(error) }, 'rollback interrupted; trying again');
+      // Nothing is written on this path: the page's key is the same on every try, so it is made once.
+      await this.reporter.rollbackStuck(d, describeError(error));
       return { next: d, events: [], result: waitUntil(now + retryDelayMs(1, (this.deps.random ?? Math.random)())) };
     }
     if (run.result.kind === 'wait') return { next: d, events: [], result: waitUntil(now + run.result.ms) };

@@ -1,7 +1,7 @@
 import type { Color } from '../domain/color.js';
 import { liveColorOf, otherColor, sameWeights, weightsFor } from '../domain/color.js';
 import type { Deployment } from '../domain/deployment.js';
-import { describeRun, EMPTY_TALLY, tally, type GateRun } from '../domain/gates.js';
+import { describeRun, EMPTY_TALLY, hasAnyGate, tally, type GateRun } from '../domain/gates.js';
 import { bakeProgress, type StepResult } from '../domain/machine.js';
 import { runGates } from '../providers/metrics/gate-runner.js';
 import { gatesFor } from '../runbook/plan.js';
@@ -10,6 +10,7 @@ import type { Providers } from '../providers/providers.js';
 import type { TrafficTarget } from '../providers/traffic/traffic.js';
 import type { WorkloadRef } from '../providers/workload/workload.js';
 import type { ServiceConfig } from '../runbook/catalog.js';
+import { describeError } from '../errors.js';
 import { imageFor, RefusedVersionError } from './image.js';
 
 /** How often a rollout or a failing health check is looked at again. */
@@ -57,11 +58,38 @@ export function healthUrl(service: ServiceConfig, color: Color | undefined): str
 
 const elapsed = (d: Deployment, now: number): number => now - (d.stepRecords[d.stepIndex]?.startedAt ?? now);
 
+/**
+ * Open high-urgency incidents of the service's PagerDuty service refuse a deployment; a hotfix
+ * goes ahead and says so. PagerDuty unreadable: a hotfix goes ahead saying so; any other
+ * deployment gets the step's retries (the error propagates) and then fails, naming the reason,
+ * because the check exists to keep deployments off an incident nobody can rule out.
+ */
+async function checkIncidents(d: Deployment, env: StepEnv): Promise<{ refusal?: string; note: string }> {
+  const serviceId = env.service.pagerduty?.serviceId;
+  const paging = env.providers.paging;
+  if (!serviceId || !paging?.readsIncidents) return { note: '' };
+  let open;
+  try {
+    open = await paging.openHighUrgencyIncidents(serviceId);
+  } catch (error) {
+    if (!d.hotfix) throw error;
+    return { note: ` · HOTFIX proceeding without the PagerDuty incident check (${describeError(error)})` };
+  }
+  if (open.length === 0) return { note: '' };
+  const named = open.map((i) => `${i.title} (${i.status}, ${i.url})`).join('; ');
+  if (!d.hotfix)
+    return {
+      note: '',
+      refusal: `PagerDuty service ${serviceId} has an open high-urgency incident: ${named}; not deploying on top of an incident (a hotfix may)`,
+    };
+  return { note: ` · HOTFIX proceeding although PagerDuty has an open high-urgency incident: ${named}` };
+}
+
 async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
   const gates = gatesFor(d.service, env.service, d.strategy);
-  if (!env.providers.metrics && (gates.metrics.length > 0 || gates.monitors)) {
+  if (!env.providers.metrics && hasAnyGate(gates)) {
     // Gates nobody can read would let every stage pass unwatched.
-    const reason = `${d.service} is gated on Datadog but this worker has no Datadog credentials: set DD_API_KEY and DD_APP_KEY, or turn the gates off in the catalog (gates.metrics: [] and no monitors)`;
+    const reason = `${d.service} is gated on Datadog but this worker has no Datadog credentials: set DD_API_KEY and DD_APP_KEY, or turn the gates off in the catalog (gates.metrics: [] and no logs, slos or monitors)`;
     return { result: { kind: 'fail', reason } };
   }
   const target = trafficTarget(env.service);
@@ -81,6 +109,9 @@ async function preflight(d: Deployment, env: StepEnv): Promise<StepRun> {
       firingNote = ` · HOTFIX proceeding although monitors fire: ${names}`;
     }
   }
+  const incidents = await checkIncidents(d, env);
+  if (incidents.refusal) return { result: { kind: 'fail', reason: incidents.refusal } };
+  firingNote += incidents.note;
   if (!target) {
     const previousImage = await env.providers.workload.readImage(workloadRef(env.service, undefined));
     const previousVersion = d.previousVersion ?? versionOfImage(previousImage);
@@ -261,8 +292,8 @@ interface GateCheck {
 async function checkGates(d: Deployment, env: StepEnv): Promise<GateCheck | undefined> {
   const metrics = env.providers.metrics;
   const gates = gatesFor(d.service, env.service, d.strategy);
-  if ((gates.metrics.length === 0 && !gates.monitors) || !metrics) return undefined;
-  const run = await runGates(metrics, gates, d.newColor, d.liveColor, env.now);
+  if (!hasAnyGate(gates) || !metrics) return undefined;
+  const run = await runGates(metrics, gates, d.newColor, d.liveColor, env.now, d.version);
   const counted = tally(d.gateTally ?? EMPTY_TALLY, run, gates);
   const learned = { gateTally: counted.tally, lastGateRun: run };
   if (counted.verdict === 'rollback') {

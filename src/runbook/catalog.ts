@@ -76,6 +76,22 @@ const MetricGateSchema = z
   );
 export type MetricGate = z.infer<typeof MetricGateSchema>;
 
+const LogGateSchema = z.strictObject({
+  name: z.string().min(1),
+  query: z.string().min(1, 'must be a Datadog log search query such as "service:acme-api status:error"'),
+  max: z.number({ error: 'must be a number of logs' }).int('must be a whole number').min(0, 'must be 0 or more'),
+  windowSeconds: z.number({ error: 'must be a number of seconds' }).positive('must be more than 0'),
+});
+
+const SloGateSchema = z.strictObject({
+  name: z.string().min(1),
+  id: z.string().regex(/^[A-Za-z0-9]+$/, 'must be a Datadog SLO id (letters and digits)'),
+  minBudgetRemaining: z
+    .number({ error: 'must be a percentage' })
+    .min(-100, 'must be a percentage, -100..100')
+    .max(100, 'must be a percentage, -100..100'),
+});
+
 const SmokeSchema = z.strictObject({
   name: z.string().min(1),
   method: z.enum(['GET', 'POST', 'PUT', 'HEAD']).default('GET'),
@@ -138,6 +154,8 @@ const ServiceFields = z.strictObject({
       inconclusiveLimit: z.number().int().min(1).default(DEFAULT_INCONCLUSIVE_LIMIT),
       // Omitted: seed 000's gates for the service (see withDefaultGates); [] turns them off.
       metrics: z.array(MetricGateSchema).optional(),
+      logs: z.array(LogGateSchema).optional(),
+      slos: z.array(SloGateSchema).optional(),
       monitors: z
         .strictObject({
           tags: z.array(z.string()).min(1),
@@ -407,19 +425,19 @@ export async function loadCatalog(file: string): Promise<Catalog> {
 }
 
 const NOT_ACTED_ON_YET =
-  'is validated but not acted on by this version of Switchyard (every deployment goes to one environment, production, and on-call is paged in Slack only); remove it rather than rely on it';
+  'is validated but not acted on by this version of Switchyard (every deployment goes to one environment, production); remove it rather than rely on it';
 
 /**
  * Keys the schema already checks but no command or worker uses yet: environments (promotion,
- * per-environment clusters and accounts) and PagerDuty paging. A catalog that sets them would be
- * silently half-obeyed (a staging override ignored, on-call never paged), so loading refuses it.
+ * per-environment clusters and accounts). A catalog that sets them would be silently
+ * half-obeyed (a staging override ignored), so loading refuses it.
  */
 function keysNotActedOnYet(data: unknown): string[] {
   if (!isPlainObject(data)) return [];
   const paths = ['defaultEnvironment', 'environments'].filter((key) => key in data);
   for (const [name, service] of Object.entries(isPlainObject(data.services) ? data.services : {})) {
     if (!isPlainObject(service)) continue;
-    for (const key of ['environments', 'pagerduty']) if (key in service) paths.push(`services.${name}.${key}`);
+    if ('environments' in service) paths.push(`services.${name}.environments`);
   }
   return paths;
 }

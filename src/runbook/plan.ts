@@ -1,3 +1,4 @@
+import { hasAnyGate } from '../domain/gates.js';
 import type { Step } from '../domain/steps.js';
 import { stagesOf, type MetricGate, type ServiceConfig, type Strategy } from './catalog.js';
 
@@ -19,7 +20,7 @@ export function gatesFor(name: string, service: ServiceConfig, strategy: Strateg
 }
 
 const hasGates = (service: ServiceConfig, strategy: Strategy): boolean =>
-  service.gates.metrics.length > 0 || service.gates.monitors !== undefined || strategy === 'canary';
+  hasAnyGate(service.gates) || strategy === 'canary';
 
 /**
  * The steps of one deployment. Blue-green and canary shift traffic stage by stage;

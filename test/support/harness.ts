@@ -102,6 +102,8 @@ export async function startHarness(
     WORKER_STALLED_INTERVAL_MS: '1000',
     SLACK_CHANNEL_MESSAGES_PER_SECOND: '100',
     ANNOUNCEMENT_UPDATE_MS: '200',
+    // The bot reads PagerDuty's incidents itself (before the modal) when the sandbox pages.
+    ...Object.fromEntries(Object.entries(sandbox.providerEnv).filter(([key]) => key.startsWith('PAGERDUTY_'))),
     ...options.env,
   });
   const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');

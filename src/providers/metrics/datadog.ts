@@ -3,6 +3,8 @@ import { STATUS_CODES } from 'node:http';
 // costs a worker about two seconds of start-up (and a resumed deployment waits for it).
 import * as client from '@datadog/datadog-api-client/dist/packages/datadog-api-client-common/index.js';
 import * as v1 from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/index.js';
+// Types only: the v2 logs API is loaded on first use (see DatadogMetrics.logs).
+import type { LogsApi } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/LogsApi.js';
 import { ConfigInvalid, ProviderFailed } from '../../errors.js';
 import type { FiringMonitor, Measurement } from '../../domain/gates.js';
 import { backoffMs, sleep } from '../backoff.js';
@@ -75,10 +77,16 @@ async function fetchWithRetries(url: string, init: RequestInit, policy: RetryPol
   }
 }
 
-/** Datadog metrics and monitors through the official client (v1 query and monitor APIs). */
+/**
+ * Datadog metrics, monitors, logs and SLOs through the official client (v1 query, monitor and
+ * SLO APIs; v2 logs aggregate API).
+ */
 export class DatadogMetrics implements MetricsProvider {
+  private readonly configuration: client.Configuration;
   private readonly metricsApi: v1.MetricsApi;
   private readonly monitorsApi: v1.MonitorsApi;
+  private readonly slosApi: v1.ServiceLevelObjectivesApi;
+  private logsApi?: Promise<LogsApi>;
   private readonly timeoutMs: number;
   private readonly windowSeconds: number;
 
@@ -104,8 +112,61 @@ export class DatadogMetrics implements MetricsProvider {
       enableRetry: false,
     });
     if (options.site && !options.apiUrl) configuration.setServerVariables({ site: options.site });
+    this.configuration = configuration;
     this.metricsApi = new v1.MetricsApi(configuration);
     this.monitorsApi = new v1.MonitorsApi(configuration);
+    this.slosApi = new v1.ServiceLevelObjectivesApi(configuration);
+  }
+
+  /** Loaded on the first log gate: the v2 models cost seconds of start-up that most workers never need. */
+  private logs(): Promise<LogsApi> {
+    this.logsApi ??= import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/LogsApi.js').then(
+      (module) => new module.LogsApi(this.configuration),
+    );
+    return this.logsApi;
+  }
+
+  async countLogs(query: string, windowSeconds: number, now: number): Promise<Measurement> {
+    try {
+      const logs = await this.logs();
+      const response = await logs.aggregateLogs({
+        body: {
+          compute: [{ aggregation: 'count', type: 'total' }],
+          filter: { query, from: String(now - windowSeconds * 1000), to: String(now) },
+        },
+      });
+      // A search that ran out of time counts only part of the window: no evidence either way.
+      if (response.meta?.status === 'timeout') return { query, error: 'Datadog timed out counting the logs' };
+      const buckets = response.data?.buckets ?? [];
+      // Without a group-by there is one bucket; none means no log matched.
+      const count = buckets.length === 0 ? 0 : buckets[0]?.computes?.c0;
+      if (typeof count !== 'number') return { query, error: 'no count in the response' };
+      return { query, value: count, at: now };
+    } catch (error) {
+      return { query, error: describeFailure(error, this.timeoutMs) };
+    }
+  }
+
+  async sloBudgetRemaining(id: string, now: number): Promise<Measurement> {
+    let query = `SLO ${id}`;
+    try {
+      const slo = await this.slosApi.getSLO({ sloId: id });
+      const timeframe = slo.data?.thresholds?.[0]?.timeframe;
+      if (typeof timeframe !== 'string') return { query, error: 'the SLO has no threshold' };
+      const seconds = TIMEFRAME_SECONDS[timeframe];
+      if (seconds === undefined) return { query, error: `timeframe ${timeframe} is not a rolling window` };
+      query = `SLO ${slo.data?.name ?? id} (${id}) over ${timeframe}`;
+      const toTs = Math.floor(now / 1000);
+      const history = await this.slosApi.getSLOHistory({ sloId: id, fromTs: toTs - seconds, toTs });
+      const remaining = history.data?.overall?.errorBudgetRemaining?.[timeframe];
+      if (typeof remaining !== 'number') {
+        const why = history.errors?.map((e) => e.error).join('; ');
+        return { query, error: why ? `history error: ${why}` : 'no error budget in the history' };
+      }
+      return { query, value: remaining, at: now };
+    } catch (error) {
+      return { query, error: describeFailure(error, this.timeoutMs) };
+    }
   }
 
   async query(query: string, now: number): Promise<Measurement> {
@@ -146,6 +207,9 @@ export class DatadogMetrics implements MetricsProvider {
       }));
   }
 }
+
+/** The rolling timeframes an SLO threshold may have, in seconds. */
+const TIMEFRAME_SECONDS: Record<string, number> = { '7d': 7 * 86_400, '30d': 30 * 86_400, '90d': 90 * 86_400 };
 
 /** The newest point with a value; Datadog leaves gaps as null, often in the last bucket. */
 function lastPoint(pointlist: [number, number][] | undefined): { at: number; value: number } | undefined {

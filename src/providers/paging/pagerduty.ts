@@ -111,6 +111,10 @@ export class PagerDutyPaging implements PagingProvider {
   private readonly timeoutMs: number;
   private readonly rateLimitRetryMs: number;
 
+  get readsIncidents(): boolean {
+    return Boolean(this.options.apiToken);
+  }
+
   constructor(private readonly options: PagerDutyPagingOptions) {
     const root = (url: string) => url.replace(/\/+$/, '');
     this.enqueueUrl = `${root(options.eventsUrl ?? DEFAULT_PAGERDUTY_EVENTS_URL)}/v2/enqueue`;

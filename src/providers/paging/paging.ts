@@ -36,6 +36,8 @@ export interface Incident {
  * are `ProviderFailed` saying whether another try may succeed.
  */
 export interface PagingProvider {
+  /** Whether incidents can be read (a REST API token is configured). */
+  readonly readsIncidents: boolean;
   /** Opens the page, or updates the open one with the same dedup key. */
   trigger(page: Page): Promise<void>;
   /** Closes the page with this dedup key; closing one that is not open is not an error. */

@@ -113,4 +113,79 @@ describe('Datadog gates', () => {
     expect(h.sandbox.elbv2.changes).toHaveLength(0);
     expect(h.sandbox.kubernetes.patches).toHaveLength(0);
   });
+
+  it('rolls back when the new version logs 7 errors during the 10% bake, with the query and the count in the thread', async () => {
+    const query = 'service:acme-api status:error version:{version}';
+    h = await startHarness({
+      bakeSeconds: 30,
+      service: gates({
+        metrics: [],
+        monitors: undefined,
+        logs: [{ name: 'new errors', query, max: 0, windowSeconds: 120 }],
+      }),
+    });
+    const started = await h.deployAndApprove('v1.5.0');
+    await until(
+      async () => {
+        const d = await h.app.store.get(started.id);
+        return d?.steps[d.stepIndex]?.kind === 'bake' ? true : undefined;
+      },
+      15_000,
+      'the 10% bake',
+    );
+    h.sandbox.datadog.addLogs({ service: 'acme-api', status: 'error', version: 'v1.4.1' }, { count: 3 });
+    h.sandbox.datadog.addLogs({ service: 'acme-api', status: 'error', version: 'v1.5.0' }, { count: 7 });
+    const done = await h.waitForPhase(['rolled-back', 'succeeded', 'failed'], 40_000);
+
+    expect(done.phase).toBe('rolled-back');
+    expect(h.sandbox.weights()).toEqual({ blue: 100, green: 0 });
+    expect(green(h)).toEqual([10, 0]);
+    const rollback = await until(
+      () =>
+        h.sandbox.slack
+          .thread(CHANNELS.deployments, done.announcementTs as string)
+          .find((m) => m.text.includes('Deployment Rolled Back')),
+      3000,
+      'the rollback message',
+    );
+    expect(rollback.text).toContain('new errors: 7 (≤ 0 logs in 120s) — breach');
+    expect(rollback.text).toContain('service:acme-api status:error version:v1.5.0');
+  });
+
+  it('rolls back when an SLO’s error budget is below minBudgetRemaining', async () => {
+    const id = 'c0ffee0123456789';
+    h = await startHarness({
+      bakeSeconds: 30,
+      service: gates({
+        metrics: [],
+        monitors: undefined,
+        slos: [{ name: 'checkout SLO', id, minBudgetRemaining: 95 }],
+      }),
+    });
+    h.sandbox.datadog.addSlo({ id, name: 'checkout', timeframe: '7d', target: 99.9, budgetRemaining: 99 });
+    const started = await h.deployAndApprove('v1.5.0');
+    await until(
+      async () => {
+        const d = await h.app.store.get(started.id);
+        return d?.lastGateRun?.outcome === 'pass' ? true : undefined;
+      },
+      20_000,
+      'a passing gate run while the budget holds',
+    );
+    h.sandbox.datadog.setSloBudget(id, 80.5);
+    const done = await h.waitForPhase(['rolled-back', 'succeeded', 'failed'], 40_000);
+
+    expect(done.phase).toBe('rolled-back');
+    expect(h.sandbox.weights()).toEqual({ blue: 100, green: 0 });
+    const rollback = await until(
+      () =>
+        h.sandbox.slack
+          .thread(CHANNELS.deployments, done.announcementTs as string)
+          .find((m) => m.text.includes('Deployment Rolled Back')),
+      3000,
+      'the rollback message',
+    );
+    expect(rollback.text).toContain('checkout SLO: 80.5 (≥ 95% error budget remaining) — breach');
+    expect(rollback.text).toContain(`SLO checkout (${id}) over 7d`);
+  });
 });

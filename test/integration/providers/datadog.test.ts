@@ -28,6 +28,8 @@ beforeEach(() => {
   dd.faults.clear();
   dd.requests.splice(0);
   dd.monitors.splice(0);
+  dd.logs.splice(0);
+  dd.slos.splice(0);
 });
 
 describe('DatadogMetrics.query', () => {
@@ -185,6 +187,59 @@ describe('DatadogMetrics.firingMonitors', () => {
   });
 });
 
+describe('DatadogMetrics.countLogs', () => {
+  const query = 'service:acme-api status:error version:v1.5.0';
+
+  it('counts the matching logs of the window through the v2 logs aggregate API', async () => {
+    dd.addLogs({ service: 'acme-api', status: 'error', version: 'v1.5.0' }, { count: 7, timestamp: now - 60_000 });
+    // Outside the window, another version, another status: not counted.
+    dd.addLogs({ service: 'acme-api', status: 'error', version: 'v1.5.0' }, { count: 3, timestamp: now - 180_000 });
+    dd.addLogs({ service: 'acme-api', status: 'error', version: 'v1.4.1' }, { count: 2, timestamp: now - 10_000 });
+    dd.addLogs({ service: 'acme-api', status: 'info', version: 'v1.5.0' }, { count: 4, timestamp: now - 10_000 });
+    expect(await metrics.countLogs(query, 120, now)).toEqual({ query, value: 7, at: now });
+
+    const request = dd.requests.find((r) => r.path === '/api/v2/logs/analytics/aggregate');
+    expect(request?.method).toBe('POST');
+    expect(request?.headers['dd-api-key']).toBe(API_KEY);
+    expect(JSON.parse(request?.body ?? '{}')).toEqual({
+      compute: [{ aggregation: 'count', type: 'total' }],
+      filter: { query, from: String(now - 120_000), to: String(now) },
+    });
+  });
+
+  it('no matching log is a count of 0; a failing API is an inconclusive measurement', async () => {
+    expect(await metrics.countLogs(query, 120, now)).toMatchObject({ value: 0 });
+    dd.faults.inject({ status: 500, match: '/api/v2/logs/analytics/aggregate', times: Infinity });
+    expect(await metrics.countLogs(query, 120, now)).toEqual({ query, error: '500 Internal Server Error' });
+  });
+});
+
+describe('DatadogMetrics.sloBudgetRemaining', () => {
+  it('reads the SLO for its first timeframe, then the budget over that timeframe up to now', async () => {
+    const id = dd.addSlo({ name: 'checkout', timeframe: '30d', target: 99.9, budgetRemaining: 42.5 });
+    expect(await metrics.sloBudgetRemaining(id, now)).toEqual({
+      query: `SLO checkout (${id}) over 30d`,
+      value: 42.5,
+      at: now,
+    });
+    const history = dd.requests.find((r) => r.path === `/api/v1/slo/${id}/history`);
+    const to = Math.floor(now / 1000);
+    expect(history?.query.get('to_ts')).toBe(String(to));
+    expect(history?.query.get('from_ts')).toBe(String(to - 30 * 86_400));
+    expect(dd.requests.map((r) => r.path)).toEqual([`/api/v1/slo/${id}`, `/api/v1/slo/${id}/history`]);
+  });
+
+  it('an unknown SLO, a history without a budget and an outage are inconclusive, saying why', async () => {
+    expect(await metrics.sloBudgetRemaining('nope', now)).toEqual({ query: 'SLO nope', error: '404 SLO not found' });
+    const id = dd.addSlo({ name: 'checkout', timeframe: '7d', target: 99, budgetRemaining: null });
+    expect(await metrics.sloBudgetRemaining(id, now)).toMatchObject({
+      error: 'history error: no data for the SLO in this window',
+    });
+    dd.faults.inject({ status: 503, match: '/api/v1/slo', times: Infinity });
+    expect(await metrics.sloBudgetRemaining(id, now)).toMatchObject({ error: '503 Service Unavailable' });
+  });
+});
+
 describe('runGates against the stand-in', () => {
   const query = 'p95:trace.http.request.duration{service:acme-api,color:{color}}';
   const gates = {
@@ -231,6 +286,44 @@ describe('runGates against the stand-in', () => {
     dd.faults.inject({ status: 500, match: '/api/v1/monitor', times: Infinity });
     const run = await runGates(metrics, gates, 'green', 'blue', now);
     expect(run).toMatchObject({ outcome: 'inconclusive', monitorError: 'Datadog monitors: 500 Internal Server Error' });
+  });
+
+  it('log and SLO gates read with {version} and {color} put in, and breach like a metric', async () => {
+    dd.setMetric(/./, 0.4);
+    dd.addLogs(
+      { service: 'acme-api', status: 'error', version: 'v1.5.0', color: 'green' },
+      { count: 7, timestamp: now },
+    );
+    const id = dd.addSlo({ name: 'checkout', timeframe: '7d', target: 99.9, budgetRemaining: 80 });
+    const run = await runGates(
+      metrics,
+      {
+        metrics: [],
+        logs: [
+          {
+            name: 'new errors',
+            query: 'service:acme-api status:error version:{version} color:{color}',
+            max: 0,
+            windowSeconds: 120,
+          },
+        ],
+        slos: [{ name: 'checkout SLO', id, minBudgetRemaining: 95 }],
+      },
+      'green',
+      'blue',
+      now,
+      'v1.5.0',
+    );
+    expect(run.outcome).toBe('breach');
+    expect(run.readings).toMatchObject([
+      {
+        name: 'new errors',
+        query: 'service:acme-api status:error version:v1.5.0 color:green',
+        value: 7,
+        outcome: 'breach',
+      },
+      { name: 'checkout SLO', query: `SLO checkout (${id}) over 7d`, value: 80, outcome: 'breach' },
+    ]);
   });
 
   it('a relative gate without a live colour is inconclusive', async () => {

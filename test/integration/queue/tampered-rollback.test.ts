@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import { createLogger } from '../../../src/logger.js';
 import { DeploymentTicker } from '../../../src/queue/deployment-ticker.js';
+import { EffectOutbox } from '../../../src/queue/effect-outbox.js';
 import { SlackOutbox } from '../../../src/queue/slack-outbox.js';
 import { planSteps } from '../../../src/runbook/plan.js';
 import { DeploymentStore } from '../../../src/store/deployment-store.js';
@@ -41,6 +42,7 @@ describe('a tampered version at rollback or resume', () => {
   let prefix: string;
   let store: DeploymentStore;
   let outbox: SlackOutbox;
+  let effects: EffectOutbox;
   let ticker: DeploymentTicker;
   const now = Date.now();
 
@@ -57,6 +59,7 @@ describe('a tampered version at rollback or resume', () => {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     store = new DeploymentStore(redis, prefix);
     outbox = new SlackOutbox(redis, redis, prefix, { messagesPerSecond: 100, announcementEveryMs: 200 });
+    effects = new EffectOutbox(redis, redis, prefix);
     ticker = new DeploymentTicker({
       catalog: sandbox.catalog,
       store,
@@ -64,11 +67,13 @@ describe('a tampered version at rollback or resume', () => {
       log: createLogger('silent'),
       clock: () => now,
       outbox,
+      effects,
     });
   });
 
   afterEach(async () => {
     await outbox.close();
+    await effects.close();
     await deletePrefix(redis, prefix);
     await redis.quit();
     await sandbox.close();

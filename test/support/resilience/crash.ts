@@ -65,6 +65,8 @@ export async function startScenario(
     service?: Record<string, unknown>;
     roles?: { bot: boolean; worker: boolean };
     rolloutStepMs?: number;
+    /** Page through the PagerDuty stand-in too. */
+    pagerduty?: boolean;
   } = {},
 ): Promise<Harness> {
   const base = scenarioService(strategy);
@@ -74,6 +76,7 @@ export async function startScenario(
     service,
     redisUrl: options.redisUrl,
     rolloutStepMs: options.rolloutStepMs,
+    pagerduty: options.pagerduty,
   });
   if (strategy === 'rolling') {
     h.sandbox.kubernetes.addDeployment({

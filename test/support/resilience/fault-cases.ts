@@ -2,6 +2,8 @@ import { elbv2ErrorXml } from '../../../sandbox/elbv2.js';
 import { kubernetesStatus } from '../../../sandbox/kubernetes.js';
 import type { Step } from '../../../src/domain/steps.js';
 import type { Harness } from '../harness.js';
+import type { Deployment } from '../../../src/domain/deployment.js';
+import type { Findings } from './checks.js';
 import { pausesThenResumes, waitFor, type FaultCase } from './faults.js';
 
 const XML = { 'content-type': 'text/xml' };
@@ -246,5 +248,61 @@ export const SLACK_CASES: FaultCase[] = [
       setTimeout(() => h.sandbox.slack.faults.clear(), 5000).unref();
     },
     expect: 'succeeded',
+  },
+];
+
+/** The failed step that started the rollback → rolled back, from the deployment's event log. */
+const rollbackTime = async (h: Harness, d: Deployment): Promise<string> => {
+  const events = await h.app.store.events(d.id);
+  const from = events.find((e) => e.type === 'rollback-started' || e.type === 'step-failed')?.at;
+  const to = events.find((e) => e.type === 'rolled-back')?.at;
+  return from !== undefined && to !== undefined ? `rollback took ${to - from} ms` : 'rollback times not recorded';
+};
+
+/** The ALB refuses from the 50% shift on, so the rollback's first calls fail too and page `critical`. */
+const albDownFromTheShift = (h: Harness) =>
+  h.sandbox.elbv2.faults.inject({ ...awsDown, match: 'ModifyListener', skip: 1, times: Infinity });
+
+async function rollsBackOnceTheAlbAnswers(h: Harness): Promise<Partial<Findings>> {
+  const rolling = await waitFor(h, (d) => d.phase !== 'running', 90_000);
+  // Let a rollback call fail (and page) before the ALB answers again.
+  await waitFor(h, () => h.sandbox.pagerduty.requests.length > 0, 30_000);
+  h.sandbox.elbv2.faults.clear();
+  return rolling?.phase === 'rolling-back'
+    ? {}
+    : { lost: [`${rolling?.phase ?? 'still running'} instead of rolling back`] };
+}
+
+const pagerDutyAsked = (h: Harness): string[] =>
+  h.sandbox.pagerduty.requests.some((r) => r.path === '/v2/enqueue') ? [] : ['PagerDuty was never called'];
+
+export const PAGERDUTY_CASES: FaultCase[] = [
+  {
+    fault: 'PagerDuty 5xx',
+    point: 'down through a rollback whose first ALB calls fail',
+    pagerduty: true,
+    inject: (h) => {
+      h.sandbox.pagerduty.faults.inject({ status: 503, body: '{"status":"unavailable"}', times: Infinity });
+      albDownFromTheShift(h);
+    },
+    during: rollsBackOnceTheAlbAnswers,
+    expect: 'rolled-back',
+    weights: [10, 0],
+    verify: pagerDutyAsked,
+    note: rollbackTime,
+  },
+  {
+    fault: 'PagerDuty hung request',
+    point: 'never answering through a rollback whose first ALB calls fail',
+    pagerduty: true,
+    inject: (h) => {
+      h.sandbox.pagerduty.faults.inject({ hang: true, times: Infinity });
+      albDownFromTheShift(h);
+    },
+    during: rollsBackOnceTheAlbAnswers,
+    expect: 'rolled-back',
+    weights: [10, 0],
+    verify: pagerDutyAsked,
+    note: rollbackTime,
   },
 ];

@@ -19,6 +19,8 @@ export interface FaultCase {
   /** Where it hits: `on the 50% shift`. */
   point: string;
   strategy?: Strategy;
+  /** Page through the PagerDuty stand-in too. */
+  pagerduty?: boolean;
   /** Inject once this step has started; before the deployment when absent (faults then pick their request with match and skip). */
   at?: (step: Step) => boolean;
   inject(h: Harness): void;
@@ -30,6 +32,8 @@ export interface FaultCase {
   during?(h: Harness): Promise<Partial<Findings>>;
   /** More checks once it finished, e.g. that the fault was met at all; returns problems found. */
   verify?(h: Harness, d: Deployment): string[] | Promise<string[]>;
+  /** Something measured on the way, printed under the table. */
+  note?(h: Harness, d: Deployment): Promise<string>;
 }
 
 const current = async (h: Harness): Promise<Deployment | undefined> => (await h.app.store.recent(1))[0];
@@ -81,7 +85,7 @@ export async function pausesThenResumes(h: Harness, clear: () => void): Promise<
 /** Runs one fault case and measures it against the bar; the row says how it came out. */
 export async function runFaultCase(c: FaultCase): Promise<{ row: ResilienceRow; deployment?: Deployment }> {
   const strategy = c.strategy ?? 'blue-green';
-  const h = await startScenario(strategy, { roles: { bot: true, worker: true } });
+  const h = await startScenario(strategy, { roles: { bot: true, worker: true }, pagerduty: c.pagerduty });
   const row: ResilienceRow = {
     fault: c.fault,
     point: c.point,
@@ -105,7 +109,9 @@ export async function runFaultCase(c: FaultCase): Promise<{ row: ResilienceRow; 
     };
     const findings = await check(h, done, expectations);
     const verified = c.verify ? await c.verify(h, done) : [];
+    const note = c.note ? await c.note(h, done) : undefined;
     Object.assign(row, {
+      ...(note ? { note } : {}),
       outcome: done.phase,
       lost: [...findings.lost, ...(seen.lost ?? []), ...verified],
       duplicated: [...findings.duplicated, ...(seen.duplicated ?? [])],

@@ -62,7 +62,7 @@ describe('buildProviders reads its endpoints from the environment it is given', 
     }
   });
 
-  it('builds every adapter, and Datadog only with keys', () => {
+  it('builds every adapter, and Datadog and PagerDuty only with keys', () => {
     const env = {
       SLACK_BOT_TOKEN: 'xoxb-test',
       SLACK_SIGNING_SECRET: 'secret',
@@ -71,8 +71,13 @@ describe('buildProviders reads its endpoints from the environment it is given', 
     };
     const log = createLogger('silent');
     const without = buildProviders(loadConfig(env), log, { env });
-    expect(Object.keys(without).sort()).toEqual(['chat', 'health', 'metrics', 'traffic', 'workload']);
+    expect(Object.keys(without).sort()).toEqual(['chat', 'health', 'metrics', 'paging', 'traffic', 'workload']);
     expect(without.metrics).toBeUndefined();
+    expect(without.paging).toBeUndefined();
+    const withRoutingKey = { ...env, PAGERDUTY_ROUTING_KEY: 'e93facc04764012d7bfb002500d5d1a6' };
+    expect(buildProviders(loadConfig(withRoutingKey), log, { env: withRoutingKey }).paging).toBeDefined();
+    const catalog = { services: { api: { pagerduty: { routingKey: 'e93facc04764012d7bfb002500d5d1a6' } } } };
+    expect(buildProviders(loadConfig(env), log, { env, catalog }).paging).toBeDefined();
     const withKeys = { ...env, DD_API_KEY: 'api', DD_APP_KEY: 'app', DATADOG_API_URL: 'http://127.0.0.1:3' };
     expect(buildProviders(loadConfig(withKeys), log, { env: withKeys }).metrics).toBeDefined();
   });

@@ -4,9 +4,13 @@ import {
   describeReading,
   describeRun,
   EMPTY_TALLY,
+  evaluateLogCount,
   evaluateMetric,
+  evaluateSloBudget,
   formatNumber,
+  hasAnyGate,
   substituteColor,
+  substituteVersion,
   tally,
   thresholdOf,
   type GateRun,
@@ -269,5 +273,62 @@ describe('formatNumber', () => {
     expect(formatNumber(1.23456)).toBe('1.235');
     expect(formatNumber(123456.78)).toBe('123456.78');
     expect(formatNumber(0)).toBe('0');
+  });
+});
+
+describe('log and SLO gates', () => {
+  const newErrors = {
+    name: 'new errors',
+    query: 'service:acme-api status:error version:{version}',
+    max: 0,
+    windowSeconds: 120,
+  };
+  const checkout = { name: 'checkout SLO', id: 'abc123', minBudgetRemaining: 95 };
+
+  it('a log count above max breaches, at max passes, and an unreadable count is inconclusive', () => {
+    const query = 'service:acme-api status:error version:v1.5.0';
+    const breach = evaluateLogCount(newErrors, m(7, query));
+    expect(breach).toMatchObject({ outcome: 'breach', value: 7, query, threshold: '≤ 0 logs in 120s' });
+    expect(describeReading(breach)).toBe('new errors: 7 (≤ 0 logs in 120s) — breach');
+    expect(evaluateLogCount(newErrors, m(0, query)).outcome).toBe('pass');
+    expect(evaluateLogCount({ ...newErrors, max: 7 }, m(7, query)).outcome).toBe('pass');
+    expect(evaluateLogCount(newErrors, { query, error: '500 Internal Server Error' })).toMatchObject({
+      outcome: 'inconclusive',
+      error: '500 Internal Server Error',
+    });
+  });
+
+  it('an SLO budget below minBudgetRemaining breaches, at or above it passes', () => {
+    const query = 'SLO checkout (abc123) over 7d';
+    const breach = evaluateSloBudget(checkout, m(80.5, query));
+    expect(breach).toMatchObject({ outcome: 'breach', value: 80.5, query });
+    expect(describeReading(breach)).toBe('checkout SLO: 80.5 (≥ 95% error budget remaining) — breach');
+    expect(evaluateSloBudget(checkout, m(95, query)).outcome).toBe('pass');
+    expect(evaluateSloBudget(checkout, m(99.9, query)).outcome).toBe('pass');
+    expect(evaluateSloBudget(checkout, { query, error: 'no error budget in the history' }).outcome).toBe(
+      'inconclusive',
+    );
+  });
+
+  it('their readings count in a run like a metric’s, and the evidence names the query', () => {
+    const query = 'service:acme-api status:error version:v1.5.0';
+    const run = combineRun(
+      [evaluateLogCount(newErrors, m(7, query)), evaluateSloBudget(checkout, m(99, 'SLO x'))],
+      [],
+      at,
+    );
+    expect(run.outcome).toBe('breach');
+    expect(describeRun(run, { evidence: true })).toEqual([
+      `• new errors: 7 (≤ 0 logs in 120s) — breach · \`${query}\``,
+    ]);
+    expect(tally(EMPTY_TALLY, run, { failureLimit: 0, inconclusiveLimit: 3 }).verdict).toBe('rollback');
+  });
+
+  it('{version} is substituted, and hasAnyGate sees log and SLO gates', () => {
+    expect(substituteVersion(newErrors.query, 'v1.5.0')).toBe('service:acme-api status:error version:v1.5.0');
+    expect(hasAnyGate({ metrics: [] })).toBe(false);
+    expect(hasAnyGate({ metrics: [], logs: [newErrors] })).toBe(true);
+    expect(hasAnyGate({ metrics: [], slos: [checkout] })).toBe(true);
+    expect(hasAnyGate({ metrics: [], logs: [], slos: [] })).toBe(false);
   });
 });

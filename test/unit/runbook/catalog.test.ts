@@ -406,6 +406,39 @@ describe('parseCatalog: every error names its path', () => {
     expect(broken((c) => (api(c).workload.image = 'registry.local:5000/acme-api'))).toEqual([]);
   });
 
+  it('log and SLO gates are optional and checked, naming the path', () => {
+    const logs = [
+      { name: 'new errors', query: 'service:acme-api status:error version:{version}', max: 0, windowSeconds: 120 },
+    ];
+    const slos = [{ name: 'checkout SLO', id: 'abc123def', minBudgetRemaining: 95 }];
+    const input = specCatalogInput();
+    api(input).gates.logs = logs;
+    api(input).gates.slos = slos;
+    const gates = parseCatalog(input).services['acme-api']?.gates;
+    expect(gates?.logs).toEqual(logs);
+    expect(gates?.slos).toEqual(slos);
+    expect(parseCatalog(specCatalogInput()).services['acme-api']?.gates.logs).toBeUndefined();
+
+    expect(broken((c) => (api(c).gates.logs = [{ ...logs[0], max: -1, windowSeconds: 0 }]))).toEqual([
+      'services.acme-api.gates.logs[0].max: must be 0 or more',
+      'services.acme-api.gates.logs[0].windowSeconds: must be more than 0',
+    ]);
+    expect(broken((c) => (api(c).gates.logs = [{ name: 'x', query: '', max: 1.5, windowSeconds: 60 }]))).toEqual([
+      'services.acme-api.gates.logs[0].query: must be a Datadog log search query such as "service:acme-api status:error"',
+      'services.acme-api.gates.logs[0].max: must be a whole number',
+    ]);
+    expect(broken((c) => (api(c).gates.logs = [{ name: 'x', query: 'status:error', windowSeconds: 60 }]))).toEqual([
+      'services.acme-api.gates.logs[0].max: must be a number of logs',
+    ]);
+    expect(broken((c) => (api(c).gates.slos = [{ ...slos[0], id: 'abc-1', minBudgetRemaining: 120 }]))).toEqual([
+      'services.acme-api.gates.slos[0].id: must be a Datadog SLO id (letters and digits)',
+      'services.acme-api.gates.slos[0].minBudgetRemaining: must be a percentage, -100..100',
+    ]);
+    expect(broken((c) => (api(c).gates.slos = [{ ...slos[0], target: 99 }]))).toEqual([
+      'services.acme-api.gates.slos[0]: Unrecognized key: "target"',
+    ]);
+  });
+
   it('a service’s pagerduty routing key and service id are optional and checked', () => {
     const routingKey = 'e93facc04764012d7bfb002500d5d1a6';
     expect(broken((c) => (api(c).pagerduty = { routingKey, serviceId: 'PIJ90N7' }))).toEqual([]);

@@ -20,6 +20,7 @@ import {
   VALUE_ACTION,
 } from '../views/checklist-modal.js';
 import { statusLine } from '../views/status-line.js';
+import { announceChanges } from './change-list.js';
 import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
 import { tellUser } from './tell-user.js';
 
@@ -193,6 +194,10 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     }
     await ack();
     const d = created.deployment;
+    // Read after the ack and awaited by nothing: a slow or failing GitHub delays no one.
+    announceChanges(ctx, d).catch((error: unknown) =>
+      ctx.log.warn({ err: error, deploymentId: d.id }, 'could not add the commit list to the announcement'),
+    );
     // The announcement goes out through the outbox, its one writer (edits included), which also
     // logs it as announced; this handler waits to learn how it went.
     let failure: unknown;

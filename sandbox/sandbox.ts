@@ -11,6 +11,7 @@ import { parseCatalog, type Catalog } from '../src/runbook/catalog.js';
 import { startDatadogStandIn, type DatadogStandIn } from './datadog.js';
 import { startElbv2StandIn, type Elbv2StandIn } from './elbv2.js';
 import { startFleet, type FleetOptions } from './fleet.js';
+import { startGitHubStandIn, type GitHubStandIn } from './github.js';
 import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes.js';
 import { startServiceStandIn, type ServiceStandIn } from './service.js';
 import { startSlackStandIn, type SlackStandIn } from './slack.js';
@@ -60,6 +61,7 @@ export interface Sandbox {
   elbv2: Elbv2StandIn;
   kubernetes: KubernetesStandIn;
   datadog: DatadogStandIn;
+  github: GitHubStandIn;
   service: ServiceStandIn;
   listenerArn: string;
   targetGroups: { blue: string; green: string };
@@ -88,6 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const elbv2 = await startElbv2StandIn();
   const kubernetes = await startKubernetesStandIn({ rolloutStepMs: options.rolloutStepMs ?? 50 });
   const datadog = await startDatadogStandIn(DD_KEYS);
+  const github = await startGitHubStandIn();
   const tagOf = (deployment: string) => kubernetes.imageOf('prod', deployment, 'api')?.split(':').pop();
   const service = await startServiceStandIn({ versionOf: (color) => tagOf(`acme-api-${color}`) });
 
@@ -198,6 +201,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     DD_API_KEY: DD_KEYS.apiKey,
     DD_APP_KEY: DD_KEYS.appKey,
     DATADOG_API_URL: datadog.url,
+    GITHUB_TOKEN: github.token,
+    GITHUB_API_URL: github.url,
   };
 
   return {
@@ -205,6 +210,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     elbv2,
     kubernetes,
     datadog,
+    github,
     service,
     listenerArn: LISTENER,
     targetGroups,
@@ -235,6 +241,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         elbv2.close(),
         kubernetes.close(),
         datadog.close(),
+        github.close(),
         service.close(),
         fleet?.close(),
       ]);

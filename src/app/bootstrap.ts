@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import type { Providers } from '../providers/providers.js';
+import { lazySourceControl, type SourceControlProvider } from '../providers/source-control/source-control.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
@@ -68,6 +69,16 @@ export interface RunningSwitchyard {
   close(): Promise<void>;
 }
 
+/** GitHub's client, loaded when the first commit list is read (a bot process loads no SDK it does not use). */
+const gitHubOnFirstUse = (config: Config): SourceControlProvider | undefined => {
+  const token = config.GITHUB_TOKEN;
+  if (!token) return undefined;
+  return lazySourceControl(async () => {
+    const { GitHubSourceControl } = await import('../providers/source-control/github.js');
+    return new GitHubSourceControl({ token, apiUrl: config.GITHUB_API_URL });
+  });
+};
+
 /** Starts the bot, the worker, or both, on one Redis. */
 export async function startSwitchyard(options: SwitchyardOptions): Promise<RunningSwitchyard> {
   const { config, catalog, roles } = options;
@@ -83,7 +94,17 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
     announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
   });
-  const ctx: AppContext = { catalog, store, queue, outbox, redis, log, clock, version: VERSION };
+  const ctx: AppContext = {
+    catalog,
+    store,
+    queue,
+    outbox,
+    redis,
+    log,
+    clock,
+    version: VERSION,
+    sourceControl: options.providers?.sourceControl ?? gitHubOnFirstUse(config),
+  };
 
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;

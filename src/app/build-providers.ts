@@ -8,6 +8,7 @@ import { SlackChat } from '../providers/chat/slack.js';
 import { HttpHealth } from '../providers/health/http.js';
 import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
 import type { Providers } from '../providers/providers.js';
+import { GitHubSourceControl } from '../providers/source-control/github.js';
 import { AlbTraffic } from '../providers/traffic/alb.js';
 import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
 import { boltLogger } from './bolt-logger.js';
@@ -28,6 +29,8 @@ export interface ProviderTimeouts {
   albMs?: number;
   /** Kubernetes API requests (the adapter's default, 10 s). */
   kubernetesMs?: number;
+  /** GitHub API calls (the adapter's default, 10 s). */
+  githubMs?: number;
 }
 
 export interface ProviderOptions {
@@ -112,5 +115,15 @@ export function buildProviders(config: Config, log: Logger, options: ProviderOpt
             timeoutMs: timeouts.datadogMs,
           })
         : undefined,
+    // GitHub only with a token: deployments need one, and without it nothing is read either.
+    ...(config.GITHUB_TOKEN
+      ? {
+          sourceControl: new GitHubSourceControl({
+            token: config.GITHUB_TOKEN,
+            apiUrl: config.GITHUB_API_URL,
+            timeoutMs: timeouts.githubMs,
+          }),
+        }
+      : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { SourceControlProvider } from '../providers/source-control/source-control.js';
 import type { DeploymentQueue } from '../queue/deployment-queue.js';
 import type { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
@@ -17,6 +18,8 @@ export interface AppContext {
   log: Logger;
   clock: () => number;
   version: string;
+  /** GitHub, when GITHUB_TOKEN is set: the announcement's commit list. */
+  sourceControl?: SourceControlProvider;
   /** The deployment worker of this process, if it runs one: /healthz reports on it. */
   worker?: Worker;
   /**

@@ -1,6 +1,7 @@
 import type { ChatProvider } from './chat/chat.js';
 import type { HealthProvider } from './health/health.js';
 import type { MetricsProvider } from './metrics/metrics.js';
+import type { SourceControlProvider } from './source-control/source-control.js';
 import type { TrafficProvider } from './traffic/traffic.js';
 import type { WorkloadProvider } from './workload/workload.js';
 
@@ -11,4 +12,6 @@ export interface Providers {
   health: HealthProvider;
   chat: ChatProvider;
   metrics?: MetricsProvider;
+  /** GitHub, when GITHUB_TOKEN is set: commit lists and GitHub deployments. */
+  sourceControl?: SourceControlProvider;
 }

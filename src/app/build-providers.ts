@@ -5,6 +5,7 @@ import { delimiter } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { SlackChat } from '../providers/chat/slack.js';
+import { DatadogDeployRecords } from '../providers/deploy-records/datadog.js';
 import { HttpHealth } from '../providers/health/http.js';
 import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
 import type { Providers } from '../providers/providers.js';
@@ -115,6 +116,17 @@ export function buildProviders(config: Config, log: Logger, options: ProviderOpt
             timeoutMs: timeouts.datadogMs,
           })
         : undefined,
+    ...(config.DD_API_KEY
+      ? {
+          deployRecords: new DatadogDeployRecords({
+            apiKey: config.DD_API_KEY,
+            appKey: config.DD_APP_KEY,
+            site: config.DD_SITE,
+            apiUrl: config.DATADOG_API_URL,
+            timeoutMs: timeouts.datadogMs,
+          }),
+        }
+      : {}),
     // GitHub only with a token: deployments need one, and without it nothing is read either.
     ...(config.GITHUB_TOKEN
       ? {

@@ -1,4 +1,5 @@
 import type { ChatProvider } from './chat/chat.js';
+import type { DeployRecordsProvider } from './deploy-records/deploy-records.js';
 import type { HealthProvider } from './health/health.js';
 import type { MetricsProvider } from './metrics/metrics.js';
 import type { SourceControlProvider } from './source-control/source-control.js';
@@ -14,4 +15,6 @@ export interface Providers {
   metrics?: MetricsProvider;
   /** GitHub, when GITHUB_TOKEN is set: commit lists and GitHub deployments. */
   sourceControl?: SourceControlProvider;
+  /** Datadog, when DD_API_KEY is set: deploy markers (events) and DORA deployments and failures. */
+  deployRecords?: DeployRecordsProvider;
 }

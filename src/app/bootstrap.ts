@@ -12,6 +12,7 @@ import { createLogger } from '../logger.js';
 import type { Providers } from '../providers/providers.js';
 import { lazySourceControl, type SourceControlProvider } from '../providers/source-control/source-control.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
+import { EffectOutbox, type EffectHandlers } from '../queue/effect-outbox.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
@@ -94,6 +95,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
     announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
   });
+  // Calls to PagerDuty, Datadog and GitHub: enqueued after a tick's write, made by the worker role.
+  const effects = new EffectOutbox(redis, redis, config.SWITCHYARD_PREFIX, config.RETENTION_DAYS * 24 * 3600);
   const ctx: AppContext = {
     catalog,
     store,
@@ -108,18 +111,26 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
 
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;
+  let effectWorker: Worker | undefined;
   if (roles.worker) {
     // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
-    const [providers, { createDeploymentWorker }] = await Promise.all([
+    const [providers, { createDeploymentWorker }, { deployRecordHandlers }] = await Promise.all([
       options.providers ?? import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log)),
       import('../queue/deployment-worker.js'),
+      import('../queue/deploy-record-effects.js'),
     ]);
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     });
+    // Each integration the providers were built with adds the handlers of its effects.
+    const effectHandlers: EffectHandlers = { ...deployRecordHandlers(providers) };
+    effectWorker = effects.createWorker(effectHandlers, log, {
+      lockDurationMs: config.WORKER_LOCK_MS,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    });
     worker = createDeploymentWorker(
-      { catalog, store, providers, log, clock, outbox },
+      { catalog, store, providers, log, clock, outbox, effects },
       {
         connection: redis,
         prefix: config.SWITCHYARD_PREFIX,
@@ -161,7 +172,9 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       await ops?.close();
       await worker?.close();
       await outboxWorker?.close();
+      await effectWorker?.close();
       await outbox.close();
+      await effects.close();
       await queue.close();
       await redis.quit().catch(() => undefined);
     },

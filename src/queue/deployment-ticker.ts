@@ -20,9 +20,11 @@ import type { Catalog } from '../runbook/catalog.js';
 import type { BlockedVersion, DeploymentStore } from '../store/deployment-store.js';
 import { postWindowAlert } from '../../views/alerts.js';
 import { statusLine } from '../../views/status-line.js';
+import { deployRecordEffects } from './deploy-record-effects.js';
 import { DeploymentReporter } from './deployment-reporter.js';
 import { findDrift, reapply } from './reconcile.js';
 import { restorePrevious } from './rollback.js';
+import type { EffectOutbox } from './effect-outbox.js';
 import type { SlackOutbox } from './slack-outbox.js';
 import { holdAt, runStep, type StepEnv } from './step-runners.js';
 
@@ -34,6 +36,8 @@ export interface TickerDeps {
   clock: () => number;
   random?: () => number;
   outbox: SlackOutbox;
+  /** Calls to PagerDuty, Datadog and GitHub, made after the write like the outbox's messages. */
+  effects: EffectOutbox;
 }
 
 /** Retriable provider errors tolerated in a row on one step before it counts as failed. */
@@ -118,6 +122,7 @@ export class DeploymentTicker {
     }
     if (isTerminal(next.phase)) recordOutcome(next);
     await outcome.report?.(next);
+    await this.recordDeployment(d, next, at);
     if (line !== d.statusLine) await this.reporter.announcement(next, written.intents, at);
     // An intent recorded while this tick was acting would otherwise wait for the next wake-up.
     if (outcome.result.kind === 'wait') {
@@ -125,6 +130,19 @@ export class DeploymentTicker {
       if (pending.kind === 'applyDecision' || pending.kind === 'startRollback') return AGAIN;
     }
     return outcome.result;
+  }
+
+  /**
+   * The deploy records the write calls for (GitHub deployment statuses, Datadog markers, DORA),
+   * enqueued on the effect outbox, which makes them later: this only writes to Redis.
+   */
+  private async recordDeployment(before: Deployment, after: Deployment, at: number): Promise<void> {
+    const { catalog, providers, effects } = this.deps;
+    const targets = {
+      repo: providers.sourceControl ? catalog.services[after.service]?.github?.repo : undefined,
+      datadog: providers.deployRecords !== undefined,
+    };
+    for (const effect of deployRecordEffects(before, after, targets, at)) await effects.send(effect);
   }
 
   private log(d: Deployment): Logger {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
-import { deployRecordEffects } from '../../../src/queue/deploy-record-effects.js';
+import { deployRecordEffects, type DeployRecordTargets } from '../../../src/queue/deploy-record-effects.js';
 import { deployment, T0 } from '../fixtures.js';
 
 /** Which deploy records a tick's write calls for, from the record before and after it. */
 
-const BOTH = { repo: 'acme/acme-api', datadog: true };
+const BOTH: DeployRecordTargets = { repo: 'acme/acme-api', datadog: true };
 const AT = T0 + 60_000;
-const keysOf = (before: Deployment, after: Deployment, targets = BOTH) =>
+const keysOf = (before: Deployment, after: Deployment, targets: DeployRecordTargets = BOTH) =>
   deployRecordEffects(before, after, targets, AT).map((e) => `${e.lane} ${e.key} ${e.kind}`);
 
 const approved = deployment({ approvedAt: T0 + 1000 });

@@ -132,4 +132,18 @@ describe('deploy records', () => {
     expect(h.sandbox.datadog.requests.filter((r) => r.path === '/api/v1/events').length).toBeGreaterThan(0);
     h.sandbox.datadog.faults.clear();
   }, 60_000);
+
+  it('/rollback after completion: GitHub failure for it, and the version it had replaced is success again', async () => {
+    const [completed] = await h.app.store.history('acme-api', 1);
+    expect(completed).toMatchObject({ version: 'v1.7.0', phase: 'succeeded' });
+    await h.releaseManager.command('/rollback', 'acme-api checkout errors');
+    await until(
+      async () => (await h.app.store.get(completed?.id ?? ''))?.phase === 'rolled-back',
+      20_000,
+      'the rollback after completion',
+    );
+    await until(() => h.sandbox.github.statesOf(REPO, 'v1.5.0').length === 4, 10_000, 'v1.5.0 restored');
+    expect(h.sandbox.github.statesOf(REPO, 'v1.7.0')).toEqual(['in_progress', 'success', 'failure']);
+    expect(h.sandbox.github.statesOf(REPO, 'v1.5.0')).toEqual(['in_progress', 'success', 'inactive', 'success']);
+  }, 60_000);
 });

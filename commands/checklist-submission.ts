@@ -4,7 +4,8 @@ import type { AppContext } from '../src/app/context.js';
 import type { Deployment } from '../src/domain/deployment.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
-import { checklistOf, StrategySchema, type ServiceConfig } from '../src/runbook/catalog.js';
+import { versionProblem } from '../src/domain/version.js';
+import { checklistOf, StrategySchema, type Catalog, type ServiceConfig } from '../src/runbook/catalog.js';
 import { planSteps } from '../src/runbook/plan.js';
 import { ANNOUNCEMENT_MESSAGE } from '../src/store/deployment-store.js';
 import { currentAnnouncement } from '../views/announcement.js';
@@ -19,13 +20,13 @@ import {
   VALUE_ACTION,
 } from '../views/checklist-modal.js';
 import { statusLine } from '../views/status-line.js';
+import { announceChanges } from './change-list.js';
 import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
-import { VERSION_PATTERN } from './deploy-text.js';
 import { tellUser } from './tell-user.js';
 
 const RequestSchema = z.object({
   service: z.string(),
-  version: z.string().regex(VERSION_PATTERN),
+  version: z.string(),
   strategy: StrategySchema,
   hotfix: z.boolean(),
   origin: z.string(),
@@ -76,14 +77,23 @@ export function readAnswers(values: unknown, itemCount: number): ChecklistAnswer
   };
 }
 
-/** The request the modal carries in `private_metadata`; undefined when it is not one of ours. */
-export function readRequest(metadata: string): z.infer<typeof RequestSchema> | undefined {
+/**
+ * The request the modal carries in `private_metadata`: undefined when it is not one of ours, or
+ * names a service or a version the catalog (perhaps reloaded since the modal opened) refuses.
+ */
+export function readRequest(metadata: string, catalog: Catalog): z.infer<typeof RequestSchema> | undefined {
+  let parsed: unknown;
   try {
-    const request = RequestSchema.safeParse(JSON.parse(metadata));
-    return request.success ? request.data : undefined;
+    parsed = JSON.parse(metadata);
   } catch {
     return undefined;
   }
+  const request = RequestSchema.safeParse(parsed);
+  if (!request.success || !Object.hasOwn(catalog.services, request.data.service)) return undefined;
+  const service = catalog.services[request.data.service];
+  return service && versionProblem(request.data.version, service.versionPattern) === undefined
+    ? request.data
+    : undefined;
 }
 
 /** Inline errors for the modal (`response_action: errors`), keyed by block id. */
@@ -113,11 +123,8 @@ export function answerErrors(
 export function registerChecklistSubmission(app: App, ctx: AppContext): void {
   app.view(CHECKLIST_CALLBACK, async ({ ack, body, view, client }) => {
     const user = body.user.id;
-    const request = readRequest(view.private_metadata);
-    const service =
-      request && Object.hasOwn(ctx.catalog.services, request.service)
-        ? ctx.catalog.services[request.service]
-        : undefined;
+    const request = readRequest(view.private_metadata, ctx.catalog);
+    const service = request ? ctx.catalog.services[request.service] : undefined;
     if (!request || !service) {
       await ack({
         response_action: 'errors',
@@ -187,6 +194,10 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     }
     await ack();
     const d = created.deployment;
+    // Read after the ack and awaited by nothing: a slow or failing GitHub delays no one.
+    announceChanges(ctx, d).catch((error: unknown) =>
+      ctx.log.warn({ err: error, deploymentId: d.id }, 'could not add the commit list to the announcement'),
+    );
     // The announcement goes out through the outbox, its one writer (edits included), which also
     // logs it as announced; this handler waits to learn how it went.
     let failure: unknown;

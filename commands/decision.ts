@@ -53,7 +53,8 @@ async function publishDecision(ctx: AppContext, d: Deployment, decision: Decisio
     type: `${decision.kind}-recorded`,
     detail: decision.reason,
   });
-  const message = currentAnnouncement(d, ctx.catalog.slack.onCall, decision.at, decision);
+  const { changes } = await ctx.store.intents(d.id);
+  const message = currentAnnouncement(d, ctx.catalog.slack.onCall, decision.at, decision, changes);
   await ctx.outbox
     .announce({
       deploymentId: d.id,

@@ -1,9 +1,7 @@
+import { versionHint, versionProblem } from '../src/domain/version.js';
 import type { Catalog, Strategy } from '../src/runbook/catalog.js';
-import { echo } from '../views/text.js';
+import { echo, escapeText } from '../views/text.js';
 
-/** The version becomes the image tag, and a Docker tag has at most 128 characters. */
-export const VERSION_PATTERN = /^(?=.{1,128}$)(?:[0-9a-f]{7,40}|v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
-export const VERSION_HINT = 'a git SHA (7–40 hex characters) or a tag such as v1.2.3';
 const STRATEGIES: readonly Strategy[] = ['blue-green', 'canary', 'rolling'];
 
 export const DEPLOY_USAGE = [
@@ -37,11 +35,11 @@ const words = (text: string): string[] =>
     .split(/\s+/)
     .filter(Boolean);
 
-/** Why `version` is not one, naming what is accepted. */
-const versionError = (version: string): string =>
-  version.length > 128 && /^v\d+\.\d+\.\d+-/.test(version)
-    ? `\`${echo(version)}\` is ${version.length} characters long; give a version of at most 128, as it becomes the image tag`
-    : `\`${echo(version)}\` is not a version; give ${VERSION_HINT}`;
+/** Why `version` is not one of the service's, naming what is accepted; undefined when it is one. */
+export const versionError = (version: string, pattern: string | undefined): string | undefined => {
+  const problem = versionProblem(version, pattern);
+  return problem === undefined ? undefined : `\`${echo(version)}\` ${escapeText(problem)}`;
+};
 
 const knownService = (catalog: Catalog, name: string | undefined): string | undefined =>
   name !== undefined && Object.hasOwn(catalog.services, name) ? name : undefined;
@@ -72,10 +70,11 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
     return { ok: true, command: { kind: 'history', service, limit } };
   }
   if (first === 'clear') {
-    const [name, version, rca] = rest;
+    const [name, version = '', rca] = rest;
     const service = knownService(catalog, name);
     if (!service) return fail(unknownService(Object.keys(catalog.services), name));
-    if (!version || !VERSION_PATTERN.test(version)) return fail(versionError(version ?? ''));
+    const refused = versionError(version, catalog.services[service]?.versionPattern);
+    if (refused !== undefined) return fail(refused);
     if (!rca || !/^https?:\/\/\S+$/.test(rca))
       return fail('give the link to the root-cause analysis (https://…) after the version');
     return { ok: true, command: { kind: 'clear', service, version, rca } };
@@ -95,8 +94,10 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
       `${unknownService(Object.keys(catalog.services), first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run]\``,
     );
   const [version, ...flags] = rest;
-  if (!version) return fail(`give a version after \`${service}\`: ${VERSION_HINT}`);
-  if (!VERSION_PATTERN.test(version)) return fail(versionError(version));
+  const pattern = catalog.services[service]?.versionPattern;
+  if (!version) return fail(`give a version after \`${service}\`: ${escapeText(versionHint(pattern))}`);
+  const refused = versionError(version, pattern);
+  if (refused !== undefined) return fail(refused);
   let strategy: Strategy | undefined;
   let hotfix = false;
   let dryRun = false;

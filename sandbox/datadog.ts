@@ -61,8 +61,79 @@ export interface DatadogStandIn extends StandIn {
   setSloBudget(id: string, budgetRemaining: number | null): void;
   slos: StandInSlo[];
   monitors: StandInMonitor[];
+  /** Deploy markers, DORA deployments and DORA failures received, in order. */
+  deployRecords: DeployRecordsReceived;
   faults: FaultControls;
   requests: RecordedRequest[];
+}
+
+/** What the events and DORA endpoints received, as the client sent it (snake_case wire names). */
+export interface DeployRecordsReceived {
+  events: {
+    title: string;
+    text: string;
+    tags: string[];
+    alert_type?: string;
+    date_happened?: number;
+    aggregation_key?: string;
+  }[];
+  doraDeployments: Record<string, unknown>[];
+  doraFailures: Record<string, unknown>[];
+}
+
+/**
+ * `POST /api/v1/events` (an event, answered 202 with it) and `POST /api/v2/dora/deployment` and
+ * `/api/v2/dora/failure` (answered 202 with the record's id), which take the API key alone.
+ * Returns whether it answered the request.
+ */
+function deployRecordRoutes(apiKey: string | undefined) {
+  const received: DeployRecordsReceived = { events: [], doraDeployments: [], doraFailures: [] };
+  let nextEventId = 7_000_000_001;
+  const handle = (req: RecordedRequest, res: ServerResponse): boolean => {
+    const routes = ['/api/v1/events', '/api/v2/dora/deployment', '/api/v2/dora/failure'];
+    if (req.method !== 'POST' || !routes.includes(req.path)) return false;
+    const key = req.headers['dd-api-key'];
+    if (typeof key !== 'string' || !key || (apiKey !== undefined && key !== apiKey)) {
+      forbidden(res);
+      return true;
+    }
+    const body = JSON.parse(req.body || '{}') as Record<string, unknown>;
+    if (req.path === '/api/v1/events') {
+      const event = body as DeployRecordsReceived['events'][number];
+      if (typeof event.title !== 'string' || typeof event.text !== 'string') {
+        sendJson(res, 400, { errors: ['Event title and text are required'] });
+        return true;
+      }
+      received.events.push({ ...event, tags: event.tags ?? [] });
+      const id = nextEventId++;
+      sendJson(res, 202, {
+        status: 'ok',
+        event: {
+          ...event,
+          id,
+          id_str: String(id),
+          priority: 'normal',
+          url: `https://app.datadoghq.com/event/event?id=${id}`,
+        },
+      });
+      return true;
+    }
+    const attributes = ((body.data ?? {}) as { attributes?: Record<string, unknown> }).attributes ?? {};
+    const failure = req.path.endsWith('/failure');
+    const missing = ['startedAt', failure ? 'services' : 'service', ...(failure ? [] : ['finishedAt'])]
+      .map((field) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+      .filter((field) => attributes[field] === undefined);
+    if (missing.length > 0) {
+      sendJson(res, 400, { errors: missing.map((field) => `missing required attribute "${field}"`) });
+      return true;
+    }
+    (failure ? received.doraFailures : received.doraDeployments).push(attributes);
+    sendJson(res, 202, {
+      data: { id: String(attributes.id ?? `dora-${Date.now()}`), type: failure ? 'dora_failure' : 'dora_deployment' },
+    });
+    return true;
+  };
+  return { received, handle };
 }
 
 const POINTS_PER_SERIES = 5;
@@ -144,6 +215,7 @@ export async function startDatadogStandIn(
   const faults = new FaultControls();
   const requests: RecordedRequest[] = [];
   let nextId = 1_000_001;
+  const deployRecords = deployRecordRoutes(options.apiKey);
 
   const authorized = (req: RecordedRequest): boolean => {
     const api = req.headers['dd-api-key'];
@@ -401,6 +473,7 @@ export async function startDatadogStandIn(
 
   const server = await startHttpStandIn(
     (req, res) => {
+      if (deployRecords.handle(req, res)) return;
       if (!authorized(req)) return forbidden(res);
       if (req.method === 'GET' && req.path === '/api/v1/query') return answerQuery(req, res);
       if (req.method === 'GET' && req.path === '/api/v1/monitor') return answerListMonitors(req, res);
@@ -463,6 +536,7 @@ export async function startDatadogStandIn(
     },
     slos,
     monitors,
+    deployRecords: deployRecords.received,
     faults,
     requests,
   };

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Deployment } from '../src/domain/deployment.js';
 import { DeploymentStore } from '../src/store/deployment-store.js';
-import { CHANNELS, PEOPLE, SANDBOX_SIGNING_SECRET, startSandbox } from './sandbox.js';
+import { CHANNELS, INITIAL_VERSION, PEOPLE, SANDBOX_IMAGE, SANDBOX_SIGNING_SECRET, startSandbox } from './sandbox.js';
 import type { SlackCall } from './slack.js';
 import { SlackUser } from './slack-user.js';
 
@@ -110,13 +110,55 @@ const stopRole = (started: Started): Promise<void> =>
     started.child.kill('SIGTERM');
   });
 
+const DEMO_REPO = 'acme/acme-api';
+/** The sandbox repository's history: what runs now (v1.4.1), then what v1.5.0 adds. */
+const DEMO_COMMITS = [
+  { message: 'Release v1.4.1', login: 'acme-release' },
+  { message: 'Add the user dashboard (#412)', login: 'dana' },
+  { message: 'Fix rounding in payment totals (#415)', login: 'eli' },
+  { message: 'Bump the HTTP client', name: 'Renovate Bot' },
+  { message: 'Release v1.5.0', login: 'acme-release' },
+];
+
+/**
+ * The version that runs now (the sandbox's Deployments run v1.4.1), recorded as an earlier
+ * completed deployment: the announcement lists the commits between the live version and the new one.
+ */
+async function recordEarlierDeployment(store: DeploymentStore): Promise<void> {
+  const at = Date.now() - 86_400_000;
+  const earlier: Deployment = {
+    id: `acme-api-${INITIAL_VERSION}-earlier`,
+    service: 'acme-api',
+    version: INITIAL_VERSION,
+    image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`,
+    strategy: 'blue-green',
+    hotfix: false,
+    requester: PEOPLE.requester,
+    requestedAt: at,
+    checklist: [],
+    ticket: 'DEPLOY-100',
+    changeSummary: 'Release v1.4.1',
+    channel: CHANNELS.deployments,
+    phase: 'succeeded',
+    steps: [],
+    stepIndex: 0,
+    stepRecords: [],
+    finishedAt: at,
+    fence: 0,
+  };
+  const created = await store.create(earlier, { at, actor: PEOPLE.requester, type: 'requested' });
+  if (!created.created) throw new Error('the demo could not record the earlier deployment');
+  await store.save(created.deployment, { release: true, now: at });
+}
+
 async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   console.log(dim('building dist/ (npm run build)…'));
   const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
 
-  const sandbox = await startSandbox({ bakeSeconds: 3 });
+  const sandbox = await startSandbox({ bakeSeconds: 3, service: { github: { repo: DEMO_REPO } } });
+  sandbox.github.setHistory(DEMO_REPO, DEMO_COMMITS, { [INITIAL_VERSION]: 0, 'v1.5.0': DEMO_COMMITS.length - 1 });
   const prefix = `switchyard-demo-${randomUUID().slice(0, 8)}`;
   const env = await sandbox.env(redisUrl, prefix);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -125,24 +167,30 @@ async function main(): Promise<void> {
   let printer: NodeJS.Timeout | undefined;
   let outcome: Deployment | undefined;
   try {
+    await recordEarlierDeployment(store);
     roles.push(...(await Promise.all([startRole('bot', env), startRole('worker', env)])));
     const [bot, worker] = roles as [Started, Started];
     const appUrl = bot.url;
     const person = (id: string) => new SlackUser(id, appUrl, sandbox.slack, SANDBOX_SIGNING_SECRET, CHANNELS.team);
     console.log(
       bold(
-        `Switchyard demo — node dist/main.js bot on ${appUrl} (pid ${bot.child.pid}) and worker (pid ${worker.child.pid}), Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog`,
+        `Switchyard demo — node dist/main.js bot on ${appUrl} (pid ${bot.child.pid}) and worker (pid ${worker.child.pid}), Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog, GitHub`,
       ),
     );
 
     let printed = 0;
+    let commitsShown = false;
     printer = setInterval(() => {
       for (const call of sandbox.slack.calls.slice(printed)) {
         const label = LABELS[call.method];
         if (label && call.ok) {
           const update = call.method === 'chat.update';
           const text = readable(call);
-          console.log(`\n${bold(`[slack] ${label(call)}`)}\n${update ? text.split('\n').at(-1) : text}`);
+          // An edit shows its status line, and the commit list the first time it is there.
+          const commits = update && !commitsShown ? /\*Commits\*[^]*?(?=\n\*Rollback Plan)/.exec(text)?.[0] : undefined;
+          if (commits) commitsShown = true;
+          const shown = update ? [commits, text.split('\n').at(-1)].filter(Boolean).join('\n') : text;
+          console.log(`\n${bold(`[slack] ${label(call)}`)}\n${shown}`);
         }
       }
       printed = sandbox.slack.calls.length;

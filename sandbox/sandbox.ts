@@ -11,6 +11,7 @@ import { parseCatalog, type Catalog } from '../src/runbook/catalog.js';
 import { startDatadogStandIn, type DatadogStandIn } from './datadog.js';
 import { startElbv2StandIn, type Elbv2StandIn } from './elbv2.js';
 import { startFleet, type FleetOptions } from './fleet.js';
+import { startGitHubStandIn, type GitHubStandIn } from './github.js';
 import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes.js';
 import { startPagerDutyStandIn, type PagerDutyStandIn } from './pagerduty.js';
 import { startServiceStandIn, type ServiceStandIn } from './service.js';
@@ -70,6 +71,7 @@ export interface Sandbox {
   kubernetes: KubernetesStandIn;
   datadog: DatadogStandIn;
   pagerduty: PagerDutyStandIn;
+  github: GitHubStandIn;
   service: ServiceStandIn;
   listenerArn: string;
   targetGroups: { blue: string; green: string };
@@ -99,6 +101,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const kubernetes = await startKubernetesStandIn({ rolloutStepMs: options.rolloutStepMs ?? 50 });
   const datadog = await startDatadogStandIn(DD_KEYS);
   const pagerduty = await startPagerDutyStandIn({ apiToken: PAGERDUTY_SANDBOX.apiToken });
+  const github = await startGitHubStandIn();
   const tagOf = (deployment: string) => kubernetes.imageOf('prod', deployment, 'api')?.split(':').pop();
   const service = await startServiceStandIn({ versionOf: (color) => tagOf(`acme-api-${color}`) });
 
@@ -217,6 +220,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           PAGERDUTY_API_URL: pagerduty.url,
         }
       : {}),
+    GITHUB_TOKEN: github.token,
+    GITHUB_API_URL: github.url,
   };
 
   return {
@@ -225,6 +230,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     kubernetes,
     datadog,
     pagerduty,
+    github,
     service,
     listenerArn: LISTENER,
     targetGroups,
@@ -256,6 +262,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         kubernetes.close(),
         datadog.close(),
         pagerduty.close(),
+        github.close(),
         service.close(),
         fleet?.close(),
       ]);

@@ -45,6 +45,9 @@ const EnvSchema = z
     PAGERDUTY_API_TOKEN: z.string().optional(),
     PAGERDUTY_EVENTS_URL: httpUrl('https://events.pagerduty.com'),
     PAGERDUTY_API_URL: httpUrl('https://api.pagerduty.com'),
+    /** GitHub token (contents: read, deployments: write): commit lists in announcements, GitHub deployments. Off without it. */
+    GITHUB_TOKEN: z.string().optional(),
+    GITHUB_API_URL: httpUrl('https://api.github.com'),
     /** Key prefix in Redis and BullMQ queue prefix; lets several installs (or tests) share one Redis. */
     SWITCHYARD_PREFIX: z
       .string()

@@ -26,6 +26,7 @@ export const REDACTED_PATHS = [
   'config.BULL_BOARD_PASSWORD',
   'config.PAGERDUTY_ROUTING_KEY',
   'config.PAGERDUTY_API_TOKEN',
+  'config.GITHUB_TOKEN',
   'routingKey',
   '*.routingKey',
   'routing_key',
@@ -46,6 +47,7 @@ export const SECRET_VARIABLES = [
   'REDIS_PASSWORD',
   'PAGERDUTY_ROUTING_KEY',
   'PAGERDUTY_API_TOKEN',
+  'GITHUB_TOKEN',
 ] as const;
 
 /** The password inside `redis://user:password@host`, as typed and percent-decoded. */

@@ -1,3 +1,4 @@
+import { MAX_LISTED_COMMITS, type ChangeList, type ListedCommit } from '../src/domain/changes.js';
 import type { Decision, Deployment } from '../src/domain/deployment.js';
 import { expectedSeconds, formatDuration } from '../src/domain/steps.js';
 import { statusLine } from './status-line.js';
@@ -11,6 +12,8 @@ export interface AnnouncementContext {
   expectedSeconds: number;
   statusLine: string;
   decision?: Decision;
+  /** The commits between the live version and this one, once they were read. */
+  changes?: ChangeList;
 }
 
 const ROLLBACK_PLANS: Record<Deployment['strategy'], string> = {
@@ -29,6 +32,43 @@ const decisionLine = (decision: Decision): string => {
       return `⌛ Expired ${slackDate(decision.at)}: nobody approved it in time`;
   }
 };
+
+/** Only an address of ours or GitHub's that cannot end the link early (`|`, `>`) or start another becomes a link. */
+const SAFE_URL = /^https?:\/\/[^\s<>|]+$/;
+const link = (url: string, label: string): string => (SAFE_URL.test(url) ? `<${url}|${label}>` : label);
+/** Keeps the section under Slack's 3,000 characters with 20 commits of long subjects. */
+const MAX_SUBJECT = 90;
+
+const commitLine = (c: ListedCommit): string => {
+  const pr = c.pullRequest ? ` (${link(c.pullRequest.url, `#${c.pullRequest.number}`)})` : '';
+  const subject = quote(c.subject.replace(/\s*\(#\d+\)\s*$/, ''), MAX_SUBJECT);
+  return `• \`${escapeText(c.sha.slice(0, 7))}\` ${subject}${pr}${c.author ? ` — ${quote(c.author, 39)}` : ''}`;
+};
+
+/**
+ * The commit list beside the requester's summary: the newest commits (each subject inert, its
+ * pull request linked), how many more, and the compare page; or why it could not be read.
+ * Sections of whole lines, so no link is ever cut by Slack's 3,000-character limit.
+ */
+function changeBlocks(changes: ChangeList): Record<string, unknown>[] {
+  const range = `\`${escapeText(changes.from)}\` → \`${escapeText(changes.to)}\``;
+  if (changes.kind === 'unavailable')
+    return [context(`*Commits* ${range}: the list is unavailable (${quote(changes.reason, 300)})`)];
+  if (changes.total === 0) return [context(`*Commits* ${range}: none`)];
+  const shown = changes.commits.slice(0, MAX_LISTED_COMMITS);
+  const lines = [
+    `*Commits* ${range} (${link(changes.compareUrl, `${changes.total} commit${changes.total === 1 ? '' : 's'}, compare`)}):`,
+    ...shown.map(commitLine),
+  ];
+  if (changes.total > shown.length) lines.push(`_…and ${changes.total - shown.length} more_`);
+  const sections: string[] = [];
+  for (const line of lines) {
+    const last = sections.length - 1;
+    if (last >= 0 && (sections[last] as string).length + line.length + 1 <= 3000) sections[last] += `\n${line}`;
+    else sections.push(line);
+  }
+  return sections.map(section);
+}
 
 /**
  * Seed 001's "Production Deployment Scheduled" announcement, with Approve / Reject until a
@@ -51,6 +91,7 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
     section(`*${title}*`),
     section(fields.join('\n')),
     section(`*Changes:*\n${changes || '_none given_'}`),
+    ...(ctx.changes ? changeBlocks(ctx.changes) : []),
   ];
   if (d.hotfix && d.justification) blocks.push(section(`*Hotfix justification:* ${quote(d.justification, 2000)}`));
   blocks.push(section(`*Rollback Plan:* ${ROLLBACK_PLANS[d.strategy]}\n*On-Call:* ${mention(ctx.onCall)}`));
@@ -86,8 +127,20 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
  * The announcement as it reads at `now`: the one place its context (expected duration, status
  * line, decision) is assembled from the record, for the bot and the worker alike.
  */
-export const currentAnnouncement = (d: Deployment, onCall: string, now: number, decision?: Decision) =>
-  announcement(d, { onCall, expectedSeconds: expectedSeconds(d.steps), statusLine: statusLine(d, now), decision });
+export const currentAnnouncement = (
+  d: Deployment,
+  onCall: string,
+  now: number,
+  decision?: Decision,
+  changes?: ChangeList,
+) =>
+  announcement(d, {
+    onCall,
+    expectedSeconds: expectedSeconds(d.steps),
+    statusLine: statusLine(d, now),
+    decision,
+    changes,
+  });
 
 export const REJECT_CALLBACK = 'reject_reason';
 export const REASON_BLOCK = 'reason';

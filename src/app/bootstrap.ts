@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import type { Providers } from '../providers/providers.js';
+import { lazySourceControl, type SourceControlProvider } from '../providers/source-control/source-control.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
 import { EffectOutbox, type EffectHandlers } from '../queue/effect-outbox.js';
 import { Pager, pagingEffects } from '../queue/paging-effects.js';
@@ -74,6 +75,16 @@ export interface RunningSwitchyard {
 /** How long `/deploy` waits for PagerDuty's open incidents before opening the modal anyway. */
 const DEPLOY_INCIDENT_CHECK_MS = 1200;
 
+/** GitHub's client, loaded when the first commit list is read (a bot process loads no SDK it does not use). */
+const gitHubOnFirstUse = (config: Config): SourceControlProvider | undefined => {
+  const token = config.GITHUB_TOKEN;
+  if (!token) return undefined;
+  return lazySourceControl(async () => {
+    const { GitHubSourceControl } = await import('../providers/source-control/github.js');
+    return new GitHubSourceControl({ token, apiUrl: config.GITHUB_API_URL });
+  });
+};
+
 /** Starts the bot, the worker, or both, on one Redis. */
 export async function startSwitchyard(options: SwitchyardOptions): Promise<RunningSwitchyard> {
   const { config, catalog, roles } = options;
@@ -97,7 +108,17 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   });
   // Calls to PagerDuty, Datadog and GitHub: enqueued after a tick's write, made by the worker role.
   const effects = new EffectOutbox(redis, redis, config.SWITCHYARD_PREFIX, config.RETENTION_DAYS * 24 * 3600);
-  const ctx: AppContext = { catalog, store, queue, outbox, redis, log, clock, version: VERSION };
+  const ctx: AppContext = {
+    catalog,
+    store,
+    queue,
+    outbox,
+    redis,
+    log,
+    clock,
+    version: VERSION,
+    sourceControl: options.providers?.sourceControl ?? gitHubOnFirstUse(config),
+  };
   // An Acknowledge pressed in Slack resolves the breach's page: the bot enqueues, the worker sends.
   if (config.PAGERDUTY_ROUTING_KEY || Object.values(catalog.services).some((s) => s.pagerduty?.routingKey))
     ctx.pager = new Pager(effects);
@@ -116,17 +137,21 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   let effectWorker: Worker | undefined;
   if (roles.worker) {
     // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
-    const [providers, { createDeploymentWorker }] = await Promise.all([
+    const [providers, { createDeploymentWorker }, { deployRecordHandlers }] = await Promise.all([
       options.providers ??
         import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log, { catalog })),
       import('../queue/deployment-worker.js'),
+      import('../queue/deploy-record-effects.js'),
     ]);
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     });
     // Each integration the providers were built with adds the handlers of its effects.
-    const effectHandlers: EffectHandlers = { ...(providers.paging ? pagingEffects(providers.paging) : {}) };
+    const effectHandlers: EffectHandlers = {
+      ...(providers.paging ? pagingEffects(providers.paging) : {}),
+      ...deployRecordHandlers(providers),
+    };
     effectWorker = effects.createWorker(effectHandlers, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,

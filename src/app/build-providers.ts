@@ -8,10 +8,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { ConfigInvalid } from '../errors.js';
 import { SlackChat } from '../providers/chat/slack.js';
+import { DatadogDeployRecords } from '../providers/deploy-records/datadog.js';
 import { HttpHealth } from '../providers/health/http.js';
 import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
 import { pagerDutyPagingFromEnv, serviceRoutingKeys } from '../providers/paging/pagerduty.js';
 import type { Providers } from '../providers/providers.js';
+import { GitHubSourceControl } from '../providers/source-control/github.js';
 import { AlbTraffic } from '../providers/traffic/alb.js';
 import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
 import { boltLogger } from './bolt-logger.js';
@@ -34,6 +36,8 @@ export interface ProviderTimeouts {
   kubernetesMs?: number;
   /** PagerDuty calls (the adapter's default, 10 s). */
   pagerDutyMs?: number;
+  /** GitHub API calls (the adapter's default, 10 s). */
+  githubMs?: number;
 }
 
 export interface ProviderOptions {
@@ -165,5 +169,26 @@ export function buildProviders(config: Config, log: Logger, options: ProviderOpt
       apiUrl: config.PAGERDUTY_API_URL,
       timeoutMs: timeouts.pagerDutyMs,
     }),
+    ...(config.DD_API_KEY
+      ? {
+          deployRecords: new DatadogDeployRecords({
+            apiKey: config.DD_API_KEY,
+            appKey: config.DD_APP_KEY,
+            site: config.DD_SITE,
+            apiUrl: config.DATADOG_API_URL,
+            timeoutMs: timeouts.datadogMs,
+          }),
+        }
+      : {}),
+    // GitHub only with a token: deployments need one, and without it nothing is read either.
+    ...(config.GITHUB_TOKEN
+      ? {
+          sourceControl: new GitHubSourceControl({
+            token: config.GITHUB_TOKEN,
+            apiUrl: config.GITHUB_API_URL,
+            timeoutMs: timeouts.githubMs,
+          }),
+        }
+      : {}),
   };
 }

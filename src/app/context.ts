@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PagingProvider } from '../providers/paging/paging.js';
+import type { SourceControlProvider } from '../providers/source-control/source-control.js';
 import type { DeploymentQueue } from '../queue/deployment-queue.js';
 import type { Pager } from '../queue/paging-effects.js';
 import type { SlackOutbox } from '../queue/slack-outbox.js';
@@ -23,6 +24,8 @@ export interface AppContext {
   pager?: Pager;
   /** PagerDuty's incidents, read by `/deploy` before the modal (set when PAGERDUTY_API_TOKEN is). */
   incidents?: Pick<PagingProvider, 'openHighUrgencyIncidents'>;
+  /** GitHub, when GITHUB_TOKEN is set: the announcement's commit list. */
+  sourceControl?: SourceControlProvider;
   /** The deployment worker of this process, if it runs one: /healthz reports on it. */
   worker?: Worker;
   /**

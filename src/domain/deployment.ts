@@ -1,3 +1,4 @@
+import type { ChangeList } from './changes.js';
 import type { Color, Weights } from './color.js';
 import type { GateRun, GateTally } from './gates.js';
 import type { Step } from './steps.js';
@@ -71,6 +72,12 @@ export interface Intents {
   rollback?: RollbackIntent;
   resume?: PersonIntent;
   hold?: HoldIntent;
+  /**
+   * Not a request to act: the commit list the bot read after announcing the deployment. It is
+   * kept beside the intents because, like them, it arrives while the worker owns the record,
+   * and every re-render of the announcement (bot and worker) must show it.
+   */
+  changes?: ChangeList;
 }
 
 export type StepOutcome = 'ok' | 'failed';

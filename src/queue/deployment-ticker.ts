@@ -20,6 +20,7 @@ import type { Catalog } from '../runbook/catalog.js';
 import type { BlockedVersion, DeploymentStore } from '../store/deployment-store.js';
 import { statusLine } from '../../views/status-line.js';
 import { escapeText } from '../../views/text.js';
+import { deployRecordEffects } from './deploy-record-effects.js';
 import { DeploymentReporter } from './deployment-reporter.js';
 import { findDrift, reapply } from './reconcile.js';
 import { RefusedVersionError } from './image.js';
@@ -136,6 +137,7 @@ export class DeploymentTicker {
     if (isTerminal(next.phase)) recordOutcome(next);
     await outcome.report?.(next);
     if (isTerminal(next.phase) && !isTerminal(d.phase)) await this.reporter.alertsEnded(next);
+    await this.recordDeployment(d, next, at);
     if (line !== d.statusLine) await this.reporter.announcement(next, written.intents, at);
     // An intent recorded while this tick was acting would otherwise wait for the next wake-up.
     if (outcome.result.kind === 'wait') {
@@ -143,6 +145,19 @@ export class DeploymentTicker {
       if (pending.kind === 'applyDecision' || pending.kind === 'startRollback') return AGAIN;
     }
     return outcome.result;
+  }
+
+  /**
+   * The deploy records the write calls for (GitHub deployment statuses, Datadog markers, DORA),
+   * enqueued on the effect outbox, which makes them later: this only writes to Redis.
+   */
+  private async recordDeployment(before: Deployment, after: Deployment, at: number): Promise<void> {
+    const { catalog, providers, effects } = this.deps;
+    const targets = {
+      repo: providers.sourceControl ? catalog.services[after.service]?.github?.repo : undefined,
+      datadog: providers.deployRecords !== undefined,
+    };
+    for (const effect of deployRecordEffects(before, after, targets, at)) await effects.send(effect);
   }
 
   private log(d: Deployment): Logger {

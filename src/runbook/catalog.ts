@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { wholeVersionRule } from '../domain/version.js';
 import { CatalogInvalid } from '../errors.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
@@ -45,6 +46,17 @@ const hourRange = z
     const [from, to] = range.split('-');
     return (from ?? '') < (to ?? '');
   }, 'must end after it starts (split a range that crosses midnight in two)');
+/** A service's own version rule, compiled here so that a bad one stops the start instead of a /deploy. */
+const versionPattern = z
+  .string()
+  .min(1)
+  .superRefine((pattern, ctx) => {
+    try {
+      wholeVersionRule(pattern);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `is not a regular expression (${(error as Error).message})` });
+    }
+  });
 const colorMap = <T extends z.ZodType>(value: T) => z.strictObject({ blue: value, green: value });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -115,6 +127,12 @@ export type Hook = z.infer<typeof HookSchema>;
 
 const ServiceFields = z.strictObject({
   strategy: StrategySchema.default('blue-green'),
+  versionPattern: versionPattern.optional(),
+  github: z
+    .strictObject({
+      repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/acme-api'),
+    })
+    .optional(),
   deployers: z.array(slackUser).optional(),
   checklist: checklistItems.optional(),
   traffic: z

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ChangeList } from '../domain/changes.js';
 import type {
   Decision,
   Deployment,
@@ -165,6 +166,14 @@ local holder = redis.call('GET', KEYS[1])
 if not holder or string.sub(holder, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. ':' then return -1 end
 if redis.call('HSETNX', KEYS[2], 'rollback', ARGV[2]) == 1 then return 1 end
 return 0
+`;
+
+const RECORD_CHANGES = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'changes', ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
 `;
 
 export type CreateResult = { created: true; deployment: Deployment } | { created: false; activeId: string };
@@ -415,6 +424,22 @@ export class DeploymentStore {
 
   async clearHold(id: string): Promise<boolean> {
     return (await this.redis.hdel(this.k.intents(id), 'hold')) === 1;
+  }
+
+  /**
+   * Keeps the commit list read after the announcement beside the intents, while the record
+   * exists (not after a discard), with the record's own expiry once it has one. False when the
+   * record is gone.
+   */
+  async recordChanges(id: string, changes: ChangeList): Promise<boolean> {
+    const kept = await this.redis.eval(
+      RECORD_CHANGES,
+      2,
+      this.k.deployment(id),
+      this.k.intents(id),
+      JSON.stringify(changes),
+    );
+    return kept === 1;
   }
 
   async intents(id: string): Promise<Intents> {

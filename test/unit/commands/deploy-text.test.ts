@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEPLOY_USAGE, parseDeployText, VERSION_PATTERN, type DeployCommand } from '../../../commands/deploy-text.js';
+import { DEPLOY_USAGE, parseDeployText, type DeployCommand } from '../../../commands/deploy-text.js';
+import { DEFAULT_VERSION_RULE as VERSION_PATTERN } from '../../../src/domain/version.js';
 import { specCatalog } from '../fixtures.js';
 
 const catalog = specCatalog();

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { answerErrors, readAnswers, readRequest, TICKET_PATTERN } from '../../../commands/checklist-submission.js';
-import { parseDeployText, VERSION_PATTERN, type DeployCommand } from '../../../commands/deploy-text.js';
+import { parseDeployText, type DeployCommand } from '../../../commands/deploy-text.js';
+import { DEFAULT_VERSION_RULE as VERSION_PATTERN } from '../../../src/domain/version.js';
 import { parseRollback } from '../../../commands/rollback.js';
 import { parseShift } from '../../../commands/shift.js';
 import type { ServiceConfig } from '../../../src/runbook/catalog.js';
@@ -207,7 +208,7 @@ describe('fuzz: checklist modal values', () => {
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc
         .record({
-          service: text,
+          service: fc.oneof(text, fc.constantFrom(...services)),
           version: fc.oneof(text, fc.constantFrom(...FRAGMENTS)),
           strategy: text,
           hotfix: fc.boolean(),
@@ -219,7 +220,7 @@ describe('fuzz: checklist modal values', () => {
       fc.property(
         metadata,
         tally.count((raw: string) => {
-          const request = readRequest(raw);
+          const request = readRequest(raw, catalog);
           if (request) expect(isVersion(request.version)).toBe(true);
         }),
       ),

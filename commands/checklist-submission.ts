@@ -5,6 +5,7 @@ import type { Deployment } from '../src/domain/deployment.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { checklistOf, StrategySchema, type ServiceConfig } from '../src/runbook/catalog.js';
+import { DEFAULT_ENVIRONMENT } from '../src/runbook/environments.js';
 import { planSteps } from '../src/runbook/plan.js';
 import { ANNOUNCEMENT_MESSAGE } from '../src/store/deployment-store.js';
 import { currentAnnouncement } from '../views/announcement.js';
@@ -139,6 +140,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     const draft: Deployment = {
       id: newDeploymentId(name, now),
       service: name,
+      environment: DEFAULT_ENVIRONMENT,
       version,
       image: `${service.workload.image}:${version}`,
       strategy,

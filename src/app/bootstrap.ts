@@ -73,6 +73,16 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const { config, catalog, roles } = options;
   const log = options.log ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? Date.now;
+  // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
+  // Built before connecting to anything, so that a worker whose catalog names a cluster it
+  // cannot reach (a kubeContext missing from KUBECONFIG) stops at once, saying which.
+  const workerParts = roles.worker
+    ? await Promise.all([
+        options.providers ??
+          import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log, { catalog })),
+        import('../queue/deployment-worker.js'),
+      ])
+    : undefined;
   // BullMQ needs maxRetriesPerRequest: null so its blocking calls survive a Redis restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
@@ -87,12 +97,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
 
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;
-  if (roles.worker) {
-    // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
-    const [providers, { createDeploymentWorker }] = await Promise.all([
-      options.providers ?? import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log)),
-      import('../queue/deployment-worker.js'),
-    ]);
+  if (workerParts) {
+    const [providers, { createDeploymentWorker }] = workerParts;
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,

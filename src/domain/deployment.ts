@@ -87,6 +87,8 @@ export interface StepRecord {
 export interface Deployment {
   id: string;
   service: string;
+  /** The environment deployed to; a record written before environments existed reads as `production`. */
+  environment: string;
   version: string;
   image: string;
   strategy: Strategy;

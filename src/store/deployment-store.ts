@@ -8,6 +8,7 @@ import type {
   PersonIntent,
   RollbackIntent,
 } from '../domain/deployment.js';
+import { DEFAULT_ENVIRONMENT } from '../runbook/environments.js';
 import { keys, type Keys } from './keys.js';
 
 /** Why a version may not be deployed again until a release manager clears it (root cause first: Acme's runbook, step 5). */
@@ -114,7 +115,9 @@ const parseIntents = (flat: string[]): Intents => {
 const stored = (d: Deployment): string => JSON.stringify({ ...d, announcementTs: undefined });
 
 const withAnnouncement = (raw: string, ts: string | null | undefined): Deployment => {
-  const d = JSON.parse(raw) as Deployment;
+  const parsed = JSON.parse(raw) as Omit<Deployment, 'environment'> & { environment?: string };
+  // Records written before environments existed went to the only one there was.
+  const d: Deployment = { ...parsed, environment: parsed.environment ?? DEFAULT_ENVIRONMENT };
   return ts ? { ...d, announcementTs: ts } : d;
 };
 

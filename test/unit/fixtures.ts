@@ -148,6 +148,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
   return {
     id: 'acme-api-1',
     service: 'acme-api',
+    environment: 'production',
     version: 'a1b2c3d',
     image: `${IMAGE}:a1b2c3d`,
     strategy: 'blue-green',

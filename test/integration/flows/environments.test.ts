@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isTerminal, type Deployment } from '../../../src/domain/deployment.js';
+import { keys } from '../../../src/store/keys.js';
+import type { Elbv2Call } from '../../../sandbox/elbv2.js';
+import {
+  CHANNELS,
+  INITIAL_VERSION,
+  PEOPLE,
+  SANDBOX_ACCESS_KEY,
+  SANDBOX_IMAGE,
+  STAGING_ROLE_ARN,
+  type StagingSandbox,
+} from '../../../sandbox/sandbox.js';
+import { startHarness, until, type Harness } from '../../support/harness.js';
+
+/**
+ * The worker acts on the environment its record names, and nothing else: these tests write it
+ * into the record before approval (as the command side records it) and follow the worker to
+ * each environment's own cluster, listener and AWS credentials.
+ */
+async function requestIn(h: Harness, environment: string, version: string): Promise<Deployment> {
+  const { view } = await h.requester.requestDeploy(`acme-api ${version}`);
+  expect((await h.requester.submitChecklist(view)).body).toBe('');
+  const waiting = await h.waitForPhase(['awaiting-approval']);
+  const key = keys(h.prefix).deployment(waiting.id);
+  const raw = await h.redis.get(key);
+  if (!raw) throw new Error(`no record at ${key}`);
+  await h.redis.set(key, JSON.stringify({ ...(JSON.parse(raw) as Deployment), environment }), 'KEEPTTL');
+  const ts = await until(async () => (await h.app.store.get(waiting.id))?.announcementTs, 10_000, 'its announcement');
+  const announcement = await until(
+    () => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.ts === ts),
+    10_000,
+    'the announcement message',
+  );
+  expect((await h.releaseManager.press(announcement, 'approve_deployment')).status).toBe(200);
+  return waiting;
+}
+
+const finished = (h: Harness, id: string, timeoutMs = 30_000): Promise<Deployment> =>
+  until(
+    async () => {
+      const d = await h.app.store.get(id);
+      return d && isTerminal(d.phase) ? d : undefined;
+    },
+    timeoutMs,
+    `deployment ${id} to finish`,
+  );
+
+const callsTo = (calls: Elbv2Call[], listenerArn: string): Elbv2Call[] =>
+  calls.filter((c) => c.resource === listenerArn);
+
+describe('environments: each deployment acts on its own environment only', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('staging then production of one version: each one’s writes land on its own cluster and listener; staging signs with the credentials STS issued for its role', async () => {
+    h = await startHarness({ staging: true, bakeSeconds: 1 });
+    const staging = h.sandbox.staging as StagingSandbox;
+    const production = h.sandbox;
+
+    const staged = await finished(h, (await requestIn(h, 'staging', 'v1.5.0')).id);
+    expect(staged).toMatchObject({ phase: 'succeeded', environment: 'staging' });
+    // Staging's cluster (namespace `staging`, its override) and listener took the new version…
+    expect(staging.kubernetes.imageOf('staging', 'acme-api-green', 'api')).toBe(`${SANDBOX_IMAGE}:v1.5.0`);
+    expect(staging.weights()).toEqual({ blue: 0, green: 100 });
+    expect(staging.kubernetes.patches.length).toBeGreaterThan(0);
+    // …and production's were not even read.
+    expect(production.kubernetes.requests).toEqual([]);
+    expect(production.kubernetes.imageOf('prod', 'acme-api-green', 'api')).toBe(`${SANDBOX_IMAGE}:${INITIAL_VERSION}`);
+    expect(production.weights()).toEqual({ blue: 100, green: 0 });
+    expect(callsTo(production.elbv2.calls, production.listenerArn)).toEqual([]);
+
+    // One AssumeRole of staging's role, signed by the worker's own key in staging's region;
+    // every staging ELBv2 call signed with what it issued (the client is built once, not per call).
+    expect(staging.sts.assumed).toHaveLength(1);
+    const [issued] = staging.sts.assumed;
+    expect(issued).toMatchObject({ roleArn: STAGING_ROLE_ARN, roleSessionName: 'switchyard-staging' });
+    expect(issued?.signedBy).toMatchObject({ accessKeyId: SANDBOX_ACCESS_KEY, region: 'us-west-2', service: 'sts' });
+    const stagingCalls = callsTo(production.elbv2.calls, staging.listenerArn);
+    expect(stagingCalls.map((c) => c.action)).toContain('ModifyListener');
+    expect(stagingCalls.length).toBe(production.elbv2.calls.length);
+    for (const call of stagingCalls)
+      expect(call.signedBy).toMatchObject({
+        accessKeyId: issued?.accessKeyId,
+        sessionToken: issued?.sessionToken,
+        region: 'us-west-2',
+        service: 'elasticloadbalancing',
+      });
+
+    const stagingRequests = staging.kubernetes.requests.length;
+    const stagingCallCount = production.elbv2.calls.length;
+    const promoted = await finished(h, (await requestIn(h, 'production', 'v1.5.0')).id);
+    expect(promoted).toMatchObject({ phase: 'succeeded', environment: 'production' });
+    expect(production.kubernetes.imageOf('prod', 'acme-api-green', 'api')).toBe(`${SANDBOX_IMAGE}:v1.5.0`);
+    expect(production.weights()).toEqual({ blue: 0, green: 100 });
+    // Staging is left as it was: no request to its cluster, no call to its listener.
+    expect(staging.kubernetes.requests.length).toBe(stagingRequests);
+    expect(staging.weights()).toEqual({ blue: 0, green: 100 });
+    const productionCalls = production.elbv2.calls.slice(stagingCallCount);
+    expect(productionCalls.map((c) => c.action)).toContain('ModifyListener');
+    expect(callsTo(productionCalls, production.listenerArn)).toEqual(productionCalls);
+    // Production's account is the worker's own: its key, its region, no session token, no AssumeRole.
+    for (const call of productionCalls)
+      expect(call.signedBy).toMatchObject({
+        accessKeyId: SANDBOX_ACCESS_KEY,
+        region: 'us-east-1',
+        sessionToken: undefined,
+      });
+    expect(staging.sts.assumed).toHaveLength(1);
+  });
+
+  it('a rollback of a staging deployment restores staging and touches nothing of production', async () => {
+    h = await startHarness({ staging: true, bakeSeconds: 30 });
+    const staging = h.sandbox.staging as StagingSandbox;
+    const production = h.sandbox;
+
+    const requested = await requestIn(h, 'staging', 'v1.5.0');
+    await until(() => (staging.weights().green === 10 ? true : undefined), 20_000, 'staging at 10 % on green');
+    const running = (await h.app.store.get(requested.id)) as Deployment;
+    // What `/rollback` records: the intent on the deployment, then a wake-up of its job.
+    const intent = { by: PEOPLE.releaseManager, at: Date.now(), reason: 'errors in staging' };
+    expect((await h.app.store.requestRollback(running, intent)).won).toBe(true);
+    await h.app.queue.wake(running.id);
+
+    const done = await finished(h, running.id);
+    expect(done).toMatchObject({ phase: 'rolled-back', environment: 'staging' });
+    expect(staging.weights()).toEqual({ blue: 100, green: 0 });
+    const modifies = callsTo(production.elbv2.calls, staging.listenerArn).filter((c) => c.action === 'ModifyListener');
+    expect(modifies.length).toBeGreaterThanOrEqual(2);
+    expect(modifies.at(-1)?.signedBy?.accessKeyId).toBe(staging.sts.assumed.at(-1)?.accessKeyId);
+    expect(production.elbv2.changes.every((change) => change.arn === staging.listenerArn)).toBe(true);
+    expect(production.kubernetes.requests).toEqual([]);
+    expect(production.weights()).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('credentials about to expire are renewed from STS during a deployment, and every call is signed with unexpired ones', async () => {
+    // Issued for 301 s: inside the SDK's 5-minute refresh window one second after issue.
+    h = await startHarness({ staging: { stsExpiresInSeconds: 301 }, bakeSeconds: 2 });
+    const staging = h.sandbox.staging as StagingSandbox;
+
+    const done = await finished(h, (await requestIn(h, 'staging', 'v1.5.0')).id);
+    expect(done.phase).toBe('succeeded');
+    expect(staging.sts.assumed.length).toBeGreaterThanOrEqual(2);
+    const calls = callsTo(h.sandbox.elbv2.calls, staging.listenerArn);
+    const used = new Set(calls.map((c) => c.signedBy?.accessKeyId));
+    expect(used.size).toBeGreaterThanOrEqual(2);
+    for (const call of calls) {
+      const credentials = staging.sts.assumed.find((a) => a.accessKeyId === call.signedBy?.accessKeyId);
+      expect(credentials, 'every call is signed with credentials STS issued').toBeDefined();
+      expect(call.at).toBeGreaterThanOrEqual(credentials?.at ?? Infinity);
+      expect(call.at).toBeLessThan(credentials?.expiration.getTime() ?? 0);
+    }
+  });
+});

@@ -18,7 +18,7 @@ import { startHarness, until, type Harness } from '../../support/harness.js';
  * into the record before approval (as the command side records it) and follow the worker to
  * each environment's own cluster, listener and AWS credentials.
  */
-async function requestIn(h: Harness, environment: string, version: string): Promise<Deployment> {
+async function requestIn(h: Harness, environment: string | undefined, version: string): Promise<Deployment> {
   const { view } = await h.requester.requestDeploy(`acme-api ${version}`);
   expect((await h.requester.submitChecklist(view)).body).toBe('');
   const waiting = await h.waitForPhase(['awaiting-approval']);
@@ -107,6 +107,18 @@ describe('environments: each deployment acts on its own environment only', () =>
         sessionToken: undefined,
       });
     expect(staging.sts.assumed).toHaveLength(1);
+  });
+
+  it('a record written before environments existed (no environment field) is deployed to production', async () => {
+    h = await startHarness({ staging: true, bakeSeconds: 1 });
+    const staging = h.sandbox.staging as StagingSandbox;
+    // JSON leaves an undefined field out: the stored record has no `environment` at all.
+    const requested = await requestIn(h, undefined, 'v1.5.0');
+    const done = await finished(h, requested.id);
+    expect(done).toMatchObject({ phase: 'succeeded', environment: 'production' });
+    expect(h.sandbox.weights()).toEqual({ blue: 0, green: 100 });
+    expect(staging.kubernetes.requests).toEqual([]);
+    expect(staging.sts.assumed).toEqual([]);
   });
 
   it('a rollback of a staging deployment restores staging and touches nothing of production', async () => {

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTerminal, type Deployment } from '../../../src/domain/deployment.js';
-import { keys } from '../../../src/store/keys.js';
+import { serviceIn } from '../../../src/runbook/environments.js';
+import { planSteps } from '../../../src/runbook/plan.js';
+import { ANNOUNCEMENT_MESSAGE } from '../../../src/store/deployment-store.js';
+import { currentAnnouncement } from '../../../views/announcement.js';
 import type { Elbv2Call } from '../../../sandbox/elbv2.js';
 import {
-  CHANNELS,
   INITIAL_VERSION,
   PEOPLE,
   SANDBOX_ACCESS_KEY,
@@ -12,28 +15,46 @@ import {
   type StagingSandbox,
 } from '../../../sandbox/sandbox.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
+import { deployment } from '../../unit/fixtures.js';
 
 /**
- * The worker acts on the environment its record names, and nothing else: these tests write it
- * into the record before approval (as the command side records it) and follow the worker to
- * each environment's own cluster, listener and AWS credentials.
+ * A deployment to `environment`, approved, as `/deploy`, the checklist and Approve leave it:
+ * created in the store (which takes the lock), announced through the outbox, decided and
+ * queued. The worker takes everything else from the record; `undefined` stores a record without
+ * an `environment` field at all, as records written before environments existed are.
  */
 async function requestIn(h: Harness, environment: string | undefined, version: string): Promise<Deployment> {
-  const { view } = await h.requester.requestDeploy(`acme-api ${version}`);
-  expect((await h.requester.submitChecklist(view)).body).toBe('');
-  const waiting = await h.waitForPhase(['awaiting-approval']);
-  const key = keys(h.prefix).deployment(waiting.id);
-  const raw = await h.redis.get(key);
-  if (!raw) throw new Error(`no record at ${key}`);
-  await h.redis.set(key, JSON.stringify({ ...(JSON.parse(raw) as Deployment), environment }), 'KEEPTTL');
-  const ts = await until(async () => (await h.app.store.get(waiting.id))?.announcementTs, 10_000, 'its announcement');
-  const announcement = await until(
-    () => h.sandbox.slack.messages(CHANNELS.deployments).find((m) => m.ts === ts),
-    10_000,
-    'the announcement message',
-  );
-  expect((await h.releaseManager.press(announcement, 'approve_deployment')).status).toBe(200);
-  return waiting;
+  const now = Date.now();
+  const service = serviceIn(h.sandbox.catalog, 'acme-api', environment ?? 'production');
+  if (!service) throw new Error(`acme-api has no configuration in ${environment}`);
+  const draft = deployment({
+    id: `acme-api-${environment ?? 'none'}-${randomUUID().slice(0, 8)}`,
+    environment: environment as string,
+    version,
+    image: `${SANDBOX_IMAGE}:${version}`,
+    requestedAt: now,
+    phase: 'awaiting-approval',
+    steps: planSteps(service, 'blue-green'),
+    announcementTs: undefined,
+    liveColor: undefined,
+    newColor: undefined,
+    previousVersion: undefined,
+    fence: 0,
+  });
+  const created = await h.app.store.create(draft, { at: now, actor: PEOPLE.requester, type: 'requested' });
+  if (!created.created) throw new Error(`not created: ${created.activeId} is active`);
+  const d = created.deployment;
+  const announcement = currentAnnouncement(d, h.sandbox.catalog.slack.onCall, now);
+  await h.app.ctx.outbox.send({
+    deploymentId: d.id,
+    key: ANNOUNCEMENT_MESSAGE,
+    channel: d.channel,
+    text: announcement.text,
+    blocks: announcement.blocks,
+  });
+  await h.app.store.decide(d.id, { kind: 'approve', by: PEOPLE.releaseManager, at: now });
+  await h.app.queue.add(d.id);
+  return d;
 }
 
 const finished = (h: Harness, id: string, timeoutMs = 30_000): Promise<Deployment> =>
@@ -112,7 +133,6 @@ describe('environments: each deployment acts on its own environment only', () =>
   it('a record written before environments existed (no environment field) is deployed to production', async () => {
     h = await startHarness({ staging: true, bakeSeconds: 1 });
     const staging = h.sandbox.staging as StagingSandbox;
-    // JSON leaves an undefined field out: the stored record has no `environment` at all.
     const requested = await requestIn(h, undefined, 'v1.5.0');
     const done = await finished(h, requested.id);
     expect(done).toMatchObject({ phase: 'succeeded', environment: 'production' });

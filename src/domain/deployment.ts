@@ -87,7 +87,7 @@ export interface StepRecord {
 export interface Deployment {
   id: string;
   service: string;
-  /** The environment deployed to; a record written before environments existed reads as `production`. */
+  /** The catalog environment it goes to (`production` in a catalog without environments). */
   environment: string;
   version: string;
   image: string;

@@ -410,16 +410,15 @@ const NOT_ACTED_ON_YET =
   'is validated but not acted on by this version of Switchyard (on-call is paged in Slack only); remove it rather than rely on it';
 
 /**
- * Keys the schema already checks but no command or worker uses yet: PagerDuty paging. A
- * catalog that sets them would be silently half-obeyed (on-call never paged), so loading
- * refuses it.
+ * Keys the schema already checks but no command or worker uses yet: PagerDuty paging. A catalog
+ * that sets them would be silently half-obeyed (on-call never paged), so loading refuses it.
  */
 function keysNotActedOnYet(data: unknown): string[] {
   if (!isPlainObject(data)) return [];
   const paths: string[] = [];
   for (const [name, service] of Object.entries(isPlainObject(data.services) ? data.services : {})) {
     if (!isPlainObject(service)) continue;
-    if ('pagerduty' in service) paths.push(`services.${name}.pagerduty`);
+    for (const key of ['pagerduty']) if (key in service) paths.push(`services.${name}.${key}`);
   }
   return paths;
 }

@@ -114,10 +114,9 @@ const parseIntents = (flat: string[]): Intents => {
  */
 const stored = (d: Deployment): string => JSON.stringify({ ...d, announcementTs: undefined });
 
+/** A record stored before environments existed went to the one environment there was. */
 const withAnnouncement = (raw: string, ts: string | null | undefined): Deployment => {
-  const parsed = JSON.parse(raw) as Omit<Deployment, 'environment'> & { environment?: string };
-  // Records written before environments existed went to the only one there was.
-  const d: Deployment = { ...parsed, environment: parsed.environment ?? DEFAULT_ENVIRONMENT };
+  const d = { environment: DEFAULT_ENVIRONMENT, ...(JSON.parse(raw) as Omit<Deployment, 'environment'>) } as Deployment;
   return ts ? { ...d, announcementTs: ts } : d;
 };
 

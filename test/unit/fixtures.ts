@@ -148,7 +148,6 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
   return {
     id: 'acme-api-1',
     service: 'acme-api',
-    environment: 'production',
     version: 'a1b2c3d',
     image: `${IMAGE}:a1b2c3d`,
     strategy: 'blue-green',
@@ -159,6 +158,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     ticket: 'DEPLOY-123',
     changeSummary: 'Faster token refresh',
     channel: 'C0DEPLOYS',
+    environment: 'production',
     announcementTs: '1741100400.000100',
     phase: 'running',
     steps,

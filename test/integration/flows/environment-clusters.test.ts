@@ -4,6 +4,7 @@ import { isTerminal, type Deployment } from '../../../src/domain/deployment.js';
 import { serviceIn } from '../../../src/runbook/environments.js';
 import { planSteps } from '../../../src/runbook/plan.js';
 import { ANNOUNCEMENT_MESSAGE } from '../../../src/store/deployment-store.js';
+import { keys } from '../../../src/store/keys.js';
 import { currentAnnouncement } from '../../../views/announcement.js';
 import type { Elbv2Call } from '../../../sandbox/elbv2.js';
 import {
@@ -29,7 +30,7 @@ async function requestIn(h: Harness, environment: string | undefined, version: s
   if (!service) throw new Error(`acme-api has no configuration in ${environment}`);
   const draft = deployment({
     id: `acme-api-${environment ?? 'none'}-${randomUUID().slice(0, 8)}`,
-    environment: environment as string,
+    environment: environment ?? 'production',
     version,
     image: `${SANDBOX_IMAGE}:${version}`,
     requestedAt: now,
@@ -44,6 +45,12 @@ async function requestIn(h: Harness, environment: string | undefined, version: s
   const created = await h.app.store.create(draft, { at: now, actor: PEOPLE.requester, type: 'requested' });
   if (!created.created) throw new Error(`not created: ${created.activeId} is active`);
   const d = created.deployment;
+  if (environment === undefined) {
+    // Before its job exists, so nothing else writes the record meanwhile.
+    const key = keys(h.prefix).deployment(d.id);
+    const { environment: _dropped, ...legacy } = JSON.parse((await h.redis.get(key)) ?? '{}') as Deployment;
+    await h.redis.set(key, JSON.stringify(legacy), 'KEEPTTL');
+  }
   const announcement = currentAnnouncement(d, h.sandbox.catalog.slack.onCall, now);
   await h.app.ctx.outbox.send({
     deploymentId: d.id,

@@ -6,6 +6,7 @@ import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { versionProblem } from '../src/domain/version.js';
 import { checklistOf, StrategySchema, type Catalog, type ServiceConfig } from '../src/runbook/catalog.js';
+import { DEFAULT_ENVIRONMENT } from '../src/runbook/environments.js';
 import { planSteps } from '../src/runbook/plan.js';
 import { ANNOUNCEMENT_MESSAGE } from '../src/store/deployment-store.js';
 import { currentAnnouncement } from '../views/announcement.js';
@@ -146,6 +147,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     const draft: Deployment = {
       id: newDeploymentId(name, now),
       service: name,
+      environment: DEFAULT_ENVIRONMENT,
       version,
       image: `${service.workload.image}:${version}`,
       strategy,

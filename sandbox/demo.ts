@@ -129,6 +129,7 @@ async function recordEarlierDeployment(store: DeploymentStore): Promise<void> {
   const earlier: Deployment = {
     id: `acme-api-${INITIAL_VERSION}-earlier`,
     service: 'acme-api',
+    environment: 'production',
     version: INITIAL_VERSION,
     image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`,
     strategy: 'blue-green',

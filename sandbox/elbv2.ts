@@ -44,6 +44,8 @@ export interface Elbv2Call {
   action: string;
   /** From the SigV4 `Authorization` header; undefined for an unsigned request. */
   signedBy?: SignedBy;
+  /** The listener or rule the call names (`ListenerArn`, `ListenerArns.member.1`, `RuleArn`, `RuleArns.member.1`). */
+  resource?: string;
 }
 
 export interface Elbv2StandIn {
@@ -287,6 +289,11 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
 
   const actionName = (req: RecordedRequest): string =>
     new URLSearchParams(req.body).get('Action') ?? req.query.get('Action') ?? '';
+  const resourceOf = (req: RecordedRequest): string | undefined => {
+    const form = new URLSearchParams(req.body);
+    const named = ['ListenerArn', 'ListenerArns.member.1', 'RuleArn', 'RuleArns.member.1'].map((key) => form.get(key));
+    return named.find((value) => value !== null) ?? undefined;
+  };
 
   // The SDK takes $metadata.requestId from this header, as real AWS sends it.
   const reply = (res: ServerResponse, status: number, requestId: string, xml: string): void => {
@@ -297,7 +304,7 @@ export async function startElbv2StandIn(options: { port?: number } = {}): Promis
   const server = await startHttpStandIn(
     (req, res) => {
       const name = actionName(req);
-      calls.push({ at: req.at, action: name, signedBy: signedBy(req.headers) });
+      calls.push({ at: req.at, action: name, signedBy: signedBy(req.headers), resource: resourceOf(req) });
       const run = actions[name];
       const requestId = randomUUID();
       try {

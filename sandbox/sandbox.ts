@@ -12,10 +12,11 @@ import { startDatadogStandIn, type DatadogStandIn } from './datadog.js';
 import { startElbv2StandIn, type Elbv2StandIn } from './elbv2.js';
 import { startFleet, type FleetOptions } from './fleet.js';
 import { startGitHubStandIn, type GitHubStandIn } from './github.js';
-import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes.js';
+import { kubeconfigWithContexts, startKubernetesStandIn, type KubernetesStandIn } from './kubernetes.js';
 import { startPagerDutyStandIn, type PagerDutyStandIn } from './pagerduty.js';
 import { startServiceStandIn, type ServiceStandIn } from './service.js';
 import { startSlackStandIn, type SlackStandIn } from './slack.js';
+import { startStsStandIn, type StsStandIn } from './sts.js';
 
 export const SANDBOX_SIGNING_SECRET = 'sandbox-signing-secret';
 export const DD_KEYS = { apiKey: 'sandbox-dd-api-key', appKey: 'sandbox-dd-app-key' };
@@ -44,6 +45,16 @@ const targetGroup = (color: string) =>
 export const SANDBOX_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-api';
 export const INITIAL_VERSION = 'v1.4.1';
 
+/** Staging's load balancer lives in another AWS account and region, as it often does. */
+const STAGING_LISTENER =
+  'arn:aws:elasticloadbalancing:us-west-2:111111111111:listener/app/acme-staging/8e4b1c2d3f5a6b7c/0a1b2c3d4e5f6a7b';
+const stagingTargetGroup = (color: string) =>
+  `arn:aws:elasticloadbalancing:us-west-2:111111111111:targetgroup/acme-api-staging-${color}/5d6e7f8091a2b3c4`;
+/** The role Switchyard assumes in staging's account for its ELBv2 calls. */
+export const STAGING_ROLE_ARN = 'arn:aws:iam::111111111111:role/switchyard-deployer';
+/** The key of the worker's own identity (the default chain), which signs production's ELBv2 calls and the AssumeRole. */
+export const SANDBOX_ACCESS_KEY = 'AKIASANDBOX';
+
 export interface SandboxOptions {
   /** Bake of each stage in seconds (tests use 1-2, the demo a few). */
   bakeSeconds?: number;
@@ -56,6 +67,25 @@ export interface SandboxOptions {
   fleet?: FleetOptions;
   /** Page through the PagerDuty stand-in too (PAGERDUTY_* in the adapters' environment); off by default. */
   pagerduty?: boolean;
+  /**
+   * Two environments, `staging` and `production`: staging gets a Kubernetes stand-in of its own
+   * (kubeconfig context `staging`; production's stand-in is context `production` of the same
+   * file), a listener of its own in another AWS account reached with credentials the STS
+   * stand-in issues for STAGING_ROLE_ARN, and a service stand-in reporting its versions.
+   */
+  staging?: boolean | { stsExpiresInSeconds?: number };
+}
+
+/** The staging environment's own stand-ins (the ELBv2 stand-in is shared: its listener is another). */
+export interface StagingSandbox {
+  kubernetes: KubernetesStandIn;
+  service: ServiceStandIn;
+  sts: StsStandIn;
+  listenerArn: string;
+  targetGroups: { blue: string; green: string };
+  roleArn: string;
+  /** Weights staging's listener holds, by colour. */
+  weights(): { blue: number; green: number };
 }
 
 /** The sandbox's Events API v2 integration key and REST token. */
@@ -79,6 +109,8 @@ export interface Sandbox {
   catalogYaml: string;
   /** Names of the fleet's services (`svc-001`, …), when one was asked for. */
   fleet: string[];
+  /** The staging environment's stand-ins, when asked for (`staging`); `kubernetes`, `service` and `listenerArn` above are production's. */
+  staging?: StagingSandbox;
   /**
    * The real adapters, built by production's factory (`buildProviders`) from the sandbox's
    * environment (`providerEnv`), so they reach the stand-ins the way a deployed worker reaches
@@ -104,6 +136,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const github = await startGitHubStandIn();
   const tagOf = (deployment: string) => kubernetes.imageOf('prod', deployment, 'api')?.split(':').pop();
   const service = await startServiceStandIn({ versionOf: (color) => tagOf(`acme-api-${color}`) });
+  const staging = options.staging
+    ? await startStaging(elbv2, options.rolloutStepMs ?? 50, options.staging === true ? {} : options.staging)
+    : undefined;
 
   const targetGroups = { blue: targetGroup('blue'), green: targetGroup('green') };
   elbv2.addListener(LISTENER, [
@@ -172,10 +207,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [] },
         rollbackWindowSeconds: 60,
         monitorSeconds: 0,
+        ...(staging ? { environments: { staging: stagingOverrides(staging) } } : {}),
         ...(typeof options.service === 'function' ? options.service(service.url) : options.service),
       },
       ...(options.catalog?.services as Record<string, unknown> | undefined),
     },
+    ...(staging
+      ? {
+          environments: {
+            staging: { kubeContext: 'staging', aws: { region: 'us-west-2', roleArn: STAGING_ROLE_ARN } },
+            production: { kubeContext: 'production' },
+          },
+        }
+      : {}),
     ...Object.fromEntries(Object.entries(options.catalog ?? {}).filter(([key]) => key !== 'services')),
   };
   const fleet = options.fleet
@@ -198,7 +242,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const catalogYaml = stringify(raw);
   // The files a separate process (and the Kubernetes client) reads: KUBECONFIG and SERVICES_FILE.
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-sandbox-'));
-  await writeFile(join(dir, 'kubeconfig.yaml'), kubernetes.kubeconfigYaml());
+  await writeFile(
+    join(dir, 'kubeconfig.yaml'),
+    staging
+      ? kubeconfigWithContexts({ production: kubernetes, staging: staging.kubernetes }, 'production')
+      : kubernetes.kubeconfigYaml(),
+  );
   await writeFile(join(dir, 'services.yaml'), catalogYaml);
   const providerEnv: Record<string, string> = {
     SLACK_BOT_TOKEN: slack.token,
@@ -206,9 +255,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     SLACK_API_URL: slack.url,
     KUBECONFIG: join(dir, 'kubeconfig.yaml'),
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIASANDBOX',
+    AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY,
     AWS_SECRET_ACCESS_KEY: 'sandbox',
     AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elbv2.url,
+    ...(staging ? { AWS_ENDPOINT_URL_STS: staging.sts.url } : {}),
     DD_API_KEY: DD_KEYS.apiKey,
     DD_APP_KEY: DD_KEYS.appKey,
     DATADOG_API_URL: datadog.url,
@@ -237,6 +287,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     catalog,
     catalogYaml,
     fleet: fleet?.names ?? [],
+    staging,
     providerEnv,
     providers: ({ log = createLogger('silent'), timeouts = SANDBOX_TIMEOUTS } = {}) =>
       buildProviders(loadConfig(providerEnv), log, { env: providerEnv, timeouts, catalog }),
@@ -265,8 +316,59 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         github.close(),
         service.close(),
         fleet?.close(),
+        staging?.kubernetes.close(),
+        staging?.service.close(),
+        staging?.sts.close(),
       ]);
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
+
+/** Staging's cluster, service and STS, and its listener on the shared ELBv2 stand-in, at the same initial version as production. */
+async function startStaging(
+  elbv2: Elbv2StandIn,
+  rolloutStepMs: number,
+  options: { stsExpiresInSeconds?: number },
+): Promise<StagingSandbox> {
+  const kubernetes = await startKubernetesStandIn({ rolloutStepMs });
+  const service = await startServiceStandIn({
+    versionOf: (color) => kubernetes.imageOf('staging', `acme-api-${color}`, 'api')?.split(':').pop(),
+  });
+  const sts = await startStsStandIn({ expiresInSeconds: options.stsExpiresInSeconds });
+  const targetGroups = { blue: stagingTargetGroup('blue'), green: stagingTargetGroup('green') };
+  elbv2.addListener(STAGING_LISTENER, [
+    { arn: targetGroups.blue, weight: 100 },
+    { arn: targetGroups.green, weight: 0 },
+  ]);
+  for (const color of ['blue', 'green'])
+    kubernetes.addDeployment({
+      namespace: 'staging',
+      name: `acme-api-${color}`,
+      container: 'api',
+      image: `${SANDBOX_IMAGE}:${INITIAL_VERSION}`,
+      replicas: 1,
+    });
+  return {
+    kubernetes,
+    service,
+    sts,
+    listenerArn: STAGING_LISTENER,
+    targetGroups,
+    roleArn: STAGING_ROLE_ARN,
+    weights() {
+      const held = elbv2.weightsOf(STAGING_LISTENER);
+      return { blue: held[targetGroups.blue] ?? 0, green: held[targetGroups.green] ?? 0 };
+    },
+  };
+}
+
+/** What acme-api's staging differs in: its listener, its namespace, and the URLs of its own service. */
+const stagingOverrides = (staging: StagingSandbox): Record<string, unknown> => ({
+  traffic: { listenerArn: staging.listenerArn, targetGroups: staging.targetGroups },
+  workload: { namespace: 'staging' },
+  health: { urls: { blue: staging.service.urlFor('blue'), green: staging.service.urlFor('green') } },
+  smoke: [
+    { name: 'auth token', method: 'POST', url: `${staging.service.url}/{color}/api/v2/auth/token`, expectStatus: 200 },
+  ],
+});

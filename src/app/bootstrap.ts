@@ -96,6 +96,17 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     const { checkWorkerPrerequisites } = await import('./worker-prerequisites.js');
     await checkWorkerPrerequisites(catalog);
   }
+  // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
+  // Built before connecting to anything, so that a worker whose catalog names a cluster it
+  // cannot reach (a kubeContext missing from KUBECONFIG) stops at once, saying which.
+  const workerParts = roles.worker
+    ? await Promise.all([
+        options.providers ??
+          import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log, { catalog })),
+        import('../queue/deployment-worker.js'),
+        import('../queue/deploy-record-effects.js'),
+      ])
+    : undefined;
   // BullMQ needs maxRetriesPerRequest: null so its blocking calls survive a Redis restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
@@ -135,14 +146,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;
   let effectWorker: Worker | undefined;
-  if (roles.worker) {
-    // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
-    const [providers, { createDeploymentWorker }, { deployRecordHandlers }] = await Promise.all([
-      options.providers ??
-        import('./build-providers.js').then(({ buildProviders }) => buildProviders(config, log, { catalog })),
-      import('../queue/deployment-worker.js'),
-      import('../queue/deploy-record-effects.js'),
-    ]);
+  if (workerParts) {
+    const [providers, { createDeploymentWorker }, { deployRecordHandlers }] = workerParts;
     outboxWorker = outbox.createWorker(providers.chat, store, log, {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,

@@ -12,10 +12,14 @@ import { DatadogDeployRecords } from '../providers/deploy-records/datadog.js';
 import { HttpHealth } from '../providers/health/http.js';
 import { datadogMetricsFromEnv } from '../providers/metrics/datadog.js';
 import { pagerDutyPagingFromEnv, serviceRoutingKeys } from '../providers/paging/pagerduty.js';
-import type { Providers } from '../providers/providers.js';
+import type { EnvironmentProviders, Providers } from '../providers/providers.js';
 import { GitHubSourceControl } from '../providers/source-control/github.js';
 import { AlbTraffic } from '../providers/traffic/alb.js';
+import { AlbClients, type AlbClientsOptions } from '../providers/traffic/alb-clients.js';
+import { kubeConfigsFor } from '../providers/workload/kube-configs.js';
 import { KubernetesWorkload } from '../providers/workload/kubernetes.js';
+import type { Catalog } from '../runbook/catalog.js';
+import { defaultEnvironmentOf, environmentsOf } from '../runbook/environments.js';
 import { boltLogger } from './bolt-logger.js';
 
 /**
@@ -50,8 +54,12 @@ export interface ProviderOptions {
    */
   env?: Readonly<Record<string, string | undefined>>;
   timeouts?: ProviderTimeouts;
-  /** The catalog, for the services' own PagerDuty routing keys. */
-  catalog?: Parameters<typeof serviceRoutingKeys>[0];
+  /**
+   * The catalog: the services' own PagerDuty routing keys, and the `environments` that get a
+   * Kubernetes client (their `kubeContext`) and an ELBv2 client (their `aws.region` and
+   * `aws.roleArn`) each. Without environments, one of each.
+   */
+  catalog?: Parameters<typeof serviceRoutingKeys>[0] & Partial<Pick<Catalog, 'environments' | 'defaultEnvironment'>>;
 }
 
 const set = (value: string | undefined): string | undefined =>
@@ -71,6 +79,18 @@ export function elbv2ClientConfig(env: ProviderOptions['env'] = process.env): El
       ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
       : {}),
   };
+}
+
+/**
+ * The STS client that assumes the environments' roles: signed with the static keys the
+ * environment names (else the SDK's default chain), at `AWS_ENDPOINT_URL_STS` or
+ * `AWS_ENDPOINT_URL` when set. Read from `env` rather than left to the SDK, which would read
+ * `process.env`.
+ */
+export function stsClientConfig(env: ProviderOptions['env'] = process.env): AlbClientsOptions['stsConfig'] {
+  const endpoint = set(env.AWS_ENDPOINT_URL_STS) ?? set(env.AWS_ENDPOINT_URL);
+  const { credentials } = elbv2ClientConfig(env);
+  return { ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) };
 }
 
 /** Where the in-cluster service account's token is mounted (the Kubernetes client reads it from here). */
@@ -137,9 +157,14 @@ export function kubeConfigFrom(env: ProviderOptions['env'] = process.env): KubeC
 export function buildProviders(config: Config, log: Logger, options: ProviderOptions = {}): Providers {
   const env = options.env ?? process.env;
   const timeouts = options.timeouts ?? {};
+  const perEnvironment = options.catalog?.environments
+    ? environmentProviders(options.catalog, env, timeouts)
+    : undefined;
   return {
-    traffic: new AlbTraffic(elbv2ClientConfig(env), { timeoutMs: timeouts.albMs }),
-    workload: new KubernetesWorkload(kubeConfigFrom(env), { timeoutMs: timeouts.kubernetesMs }),
+    ...(perEnvironment ?? {
+      traffic: new AlbTraffic(elbv2ClientConfig(env), { timeoutMs: timeouts.albMs }),
+      workload: new KubernetesWorkload(kubeConfigFrom(env), { timeoutMs: timeouts.kubernetesMs }),
+    }),
     health: new HttpHealth(),
     // The outbox retries (after looking for an earlier attempt) and honours Retry-After itself.
     chat: new SlackChat(
@@ -191,4 +216,38 @@ export function buildProviders(config: Config, log: Logger, options: ProviderOpt
         }
       : {}),
   };
+}
+
+/**
+ * A Kubernetes client per environment on its `kubeContext` (a context KUBECONFIG lacks throws
+ * KubeContextMissing, naming both) and an ELBv2 client per environment for its region and
+ * assumed role, each built once: every deployment to that environment reuses them. Environments
+ * that name the same context, or no AWS account of their own, share a client.
+ */
+function environmentProviders(
+  catalog: Pick<Catalog, 'environments' | 'defaultEnvironment'>,
+  env: NonNullable<ProviderOptions['env']>,
+  timeouts: ProviderTimeouts,
+): EnvironmentProviders & { environments: ReadonlyMap<string, EnvironmentProviders> } {
+  const environments = environmentsOf(catalog);
+  const kubeConfigs = kubeConfigsFor(environments, kubeConfigFrom(env));
+  const albClients = new AlbClients(environments, {
+    clientConfig: elbv2ClientConfig(env),
+    stsConfig: stsClientConfig(env),
+    traffic: { timeoutMs: timeouts.albMs },
+  });
+  const workloads = new Map<KubeConfig, KubernetesWorkload>();
+  const byEnvironment = new Map<string, EnvironmentProviders>();
+  for (const { name } of environments) {
+    const kubeConfig = kubeConfigs.get(name) as KubeConfig;
+    let workload = workloads.get(kubeConfig);
+    if (!workload) {
+      workload = new KubernetesWorkload(kubeConfig, { timeoutMs: timeouts.kubernetesMs });
+      workloads.set(kubeConfig, workload);
+    }
+    byEnvironment.set(name, { traffic: albClients.trafficFor(name), workload });
+  }
+  // The catalog check makes the default environment one of its environments.
+  const fallback = byEnvironment.get(defaultEnvironmentOf(catalog)) as EnvironmentProviders;
+  return { ...fallback, environments: byEnvironment };
 }

@@ -94,6 +94,8 @@ export interface StepRecord {
 export interface Deployment {
   id: string;
   service: string;
+  /** The catalog environment it goes to (`production` in a catalog without environments). */
+  environment: string;
   version: string;
   image: string;
   strategy: Strategy;

@@ -15,8 +15,9 @@ import { describeStep, type Step } from '../domain/steps.js';
 import { asSwitchyardError, describeError } from '../errors.js';
 import { deploymentLog } from '../log-context.js';
 import { recordOutcome, recordRollback, recordStep } from '../metrics.js';
-import type { Providers } from '../providers/providers.js';
+import { providersIn, type Providers } from '../providers/providers.js';
 import type { Catalog } from '../runbook/catalog.js';
+import { serviceIn } from '../runbook/environments.js';
 import type { BlockedVersion, DeploymentStore } from '../store/deployment-store.js';
 import { statusLine } from '../../views/status-line.js';
 import { escapeText } from '../../views/text.js';
@@ -165,9 +166,10 @@ export class DeploymentTicker {
   }
 
   private env(d: Deployment, now: number): StepEnv {
-    const service = this.deps.catalog.services[d.service];
-    if (!service) throw new Error(`service ${d.service} is no longer in the catalog`);
-    return { service, providers: this.deps.providers, now };
+    // The service's keys with the deployment's environment's overrides, and that environment's clients.
+    const service = serviceIn(this.deps.catalog, d.service, d.environment);
+    if (!service) throw new Error(`service ${d.service} in environment ${d.environment} is no longer in the catalog`);
+    return { service, providers: providersIn(this.deps.providers, d.environment), now };
   }
 
   /** Before acting, hold the record against the infrastructure; on drift, pause and page. */

@@ -436,28 +436,7 @@ export async function loadCatalog(file: string): Promise<Catalog> {
   } catch (error) {
     throw new CatalogInvalid([`${file}: is not valid YAML (${(error as Error).message.split('\n')[0]})`]);
   }
-  const catalog = parseCatalog(data);
-  const ignored = keysNotActedOnYet(data);
-  if (ignored.length > 0) throw new CatalogInvalid(ignored.map((path) => `${path}: ${NOT_ACTED_ON_YET}`));
-  return catalog;
-}
-
-const NOT_ACTED_ON_YET =
-  'is validated but not acted on by this version of Switchyard (every deployment goes to one environment, production); remove it rather than rely on it';
-
-/**
- * Keys the schema already checks but no command or worker uses yet: environments (promotion,
- * per-environment clusters and accounts). A catalog that sets them would be silently
- * half-obeyed (a staging override ignored), so loading refuses it.
- */
-function keysNotActedOnYet(data: unknown): string[] {
-  if (!isPlainObject(data)) return [];
-  const paths = ['defaultEnvironment', 'environments'].filter((key) => key in data);
-  for (const [name, service] of Object.entries(isPlainObject(data.services) ? data.services : {})) {
-    if (!isPlainObject(service)) continue;
-    if ('environments' in service) paths.push(`services.${name}.environments`);
-  }
-  return paths;
+  return parseCatalog(data);
 }
 
 export const stagesOf = (service: ServiceConfig, strategy: Strategy): readonly Stage[] =>

@@ -9,6 +9,7 @@ import type {
   PersonIntent,
   RollbackIntent,
 } from '../domain/deployment.js';
+import { DEFAULT_ENVIRONMENT } from '../runbook/environments.js';
 import { keys, type Keys } from './keys.js';
 
 /** Why a version may not be deployed again until a release manager clears it (root cause first: Acme's runbook, step 5). */
@@ -114,8 +115,9 @@ const parseIntents = (flat: string[]): Intents => {
  */
 const stored = (d: Deployment): string => JSON.stringify({ ...d, announcementTs: undefined });
 
+/** A record stored before environments existed went to the one environment there was. */
 const withAnnouncement = (raw: string, ts: string | null | undefined): Deployment => {
-  const d = JSON.parse(raw) as Deployment;
+  const d = { environment: DEFAULT_ENVIRONMENT, ...(JSON.parse(raw) as Omit<Deployment, 'environment'>) } as Deployment;
   return ts ? { ...d, announcementTs: ts } : d;
 };
 

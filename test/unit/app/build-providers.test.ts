@@ -5,7 +5,11 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProviders, elbv2ClientConfig, kubeConfigFrom } from '../../../src/app/build-providers.js';
 import { loadConfig } from '../../../src/config.js';
+import { KubeContextMissing } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logger.js';
+import { providersIn } from '../../../src/providers/providers.js';
+import { parseCatalog } from '../../../src/runbook/catalog.js';
+import { specCatalogInput } from '../fixtures.js';
 
 const kubeconfig = (cluster: string, server: string) => `apiVersion: v1
 kind: Config
@@ -80,5 +84,42 @@ describe('buildProviders reads its endpoints from the environment it is given', 
     expect(buildProviders(loadConfig(env), log, { env, catalog }).paging).toBeDefined();
     const withKeys = { ...env, DD_API_KEY: 'api', DD_APP_KEY: 'app', DATADOG_API_URL: 'http://127.0.0.1:3' };
     expect(buildProviders(loadConfig(withKeys), log, { env: withKeys }).metrics).toBeDefined();
+  });
+
+  it('with environments: a Kubernetes and an ELBv2 client per environment, built once; the default environment’s at the top', () => {
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: 'secret',
+      KUBECONFIG: [join(dir, 'a.yaml'), join(dir, 'b.yaml')].join(delimiter),
+      AWS_REGION: 'us-east-1',
+    };
+    const input = specCatalogInput();
+    input.environments = {
+      staging: { kubeContext: 'a', aws: { region: 'us-west-2', roleArn: 'arn:aws:iam::111111111111:role/switchyard' } },
+      production: { kubeContext: 'b' },
+      dev: {},
+    };
+    const catalog = parseCatalog(input);
+    const log = createLogger('silent');
+    const providers = buildProviders(loadConfig(env), log, { env, catalog });
+    expect([...(providers.environments?.keys() ?? [])]).toEqual(['staging', 'production', 'dev']);
+    const [staging, production, dev] = ['staging', 'production', 'dev'].map((name) => providersIn(providers, name));
+    expect(production?.workload).toBe(providers.workload);
+    expect(production?.traffic).toBe(providers.traffic);
+    expect(staging?.workload).not.toBe(production?.workload);
+    expect(staging?.traffic).not.toBe(production?.traffic);
+    expect(dev?.workload).not.toBe(staging?.workload);
+    // Reused by every deployment to the environment, never rebuilt.
+    expect(providersIn(providers, 'staging').workload).toBe(staging?.workload);
+    expect(providersIn(providers, 'staging').traffic).toBe(staging?.traffic);
+    expect(staging?.chat).toBe(providers.chat);
+    expect(() => providersIn(providers, 'qa')).toThrow(
+      'no Kubernetes or ALB client for environment qa (built for: staging, production, dev)',
+    );
+
+    input.environments.production = { kubeContext: 'c' };
+    expect(() => buildProviders(loadConfig(env), log, { env, catalog: parseCatalog(input) })).toThrow(
+      KubeContextMissing,
+    );
   });
 });

@@ -101,8 +101,8 @@ describe('slack.onCall', () => {
   });
 });
 
-describe('keys checked but not acted on yet', () => {
-  it('loading a catalog that sets environments is refused, naming each key; PagerDuty is acted on', async () => {
+describe('environments and PagerDuty', () => {
+  it("a catalog that sets environments and a service's PagerDuty service loads, with both", async () => {
     const input = parse(await readFile(FILE, 'utf8')) as Record<string, unknown> & {
       services: Record<string, Record<string, unknown>>;
     };
@@ -112,14 +112,10 @@ describe('keys checked but not acted on yet', () => {
     try {
       const file = join(dir, 'services.yaml');
       await writeFile(file, stringify(input));
-      const error = await loadCatalog(file).then(
-        () => undefined,
-        (e: unknown) => e as Error,
-      );
-      expect(error?.message).toContain('environments: is validated but not acted on by this version');
-      expect(error?.message).not.toContain('pagerduty');
-      // The schema itself accepts them: the refusal is about what this version does, not their shape.
-      expect(() => parseCatalog(input)).not.toThrow();
+      const catalog = await loadCatalog(file);
+      expect(Object.keys(catalog.environments ?? {})).toEqual(['staging', 'production']);
+      expect(catalog.environments?.production?.promotedFrom).toBe('staging');
+      expect(catalog.services['acme-api']?.pagerduty?.serviceId).toBe('PABC123');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@ import type { Deployment } from '../src/domain/deployment.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { checklistOf, StrategySchema, type ServiceConfig } from '../src/runbook/catalog.js';
+import { defaultEnvironmentOf, environmentOf, serviceIn } from '../src/runbook/environments.js';
 import { planSteps } from '../src/runbook/plan.js';
 import { ANNOUNCEMENT_MESSAGE } from '../src/store/deployment-store.js';
 import { currentAnnouncement } from '../views/announcement.js';
@@ -21,6 +22,7 @@ import {
 import { statusLine } from '../views/status-line.js';
 import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
 import { VERSION_PATTERN } from './deploy-text.js';
+import { promotionRefusal } from './promotion.js';
 import { tellUser } from './tell-user.js';
 
 const RequestSchema = z.object({
@@ -29,6 +31,8 @@ const RequestSchema = z.object({
   strategy: StrategySchema,
   hotfix: z.boolean(),
   origin: z.string(),
+  // A modal opened before environments existed carries none: the catalog's default.
+  environment: z.string().optional(),
 });
 
 export const TICKET_PATTERN = /^DEPLOY-\d{1,9}$/;
@@ -114,9 +118,10 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
   app.view(CHECKLIST_CALLBACK, async ({ ack, body, view, client }) => {
     const user = body.user.id;
     const request = readRequest(view.private_metadata);
+    const environment = request?.environment ?? defaultEnvironmentOf(ctx.catalog);
     const service =
       request && Object.hasOwn(ctx.catalog.services, request.service)
-        ? ctx.catalog.services[request.service]
+        ? serviceIn(ctx.catalog, request.service, environment)
         : undefined;
     if (!request || !service) {
       await ack({
@@ -139,6 +144,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     const draft: Deployment = {
       id: newDeploymentId(name, now),
       service: name,
+      environment,
       version,
       image: `${service.workload.image}:${version}`,
       strategy,
@@ -149,7 +155,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       ticket: answers.ticket,
       changeSummary: answers.summary,
       justification: answers.justification,
-      channel: ctx.catalog.slack.channel,
+      channel: environmentOf(ctx.catalog, environment)?.channel ?? ctx.catalog.slack.channel,
       phase: 'awaiting-approval',
       steps: planSteps(service, strategy),
       stepIndex: 0,
@@ -158,7 +164,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     };
     draft.statusLine = statusLine(draft, now);
     // The modal may have stayed open a while: a freeze, a rollback or the window may have come since.
-    const refusal = await deployRefusal(ctx, name, version, hotfix);
+    const refusal = await deployRefusal(ctx, name, version, hotfix, environment);
     if (refusal) {
       await ack({
         response_action: 'errors',
@@ -171,6 +177,8 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       });
       return;
     }
+    // A hotfix may go without the promotion its environment asks for; the announcement says so.
+    if (hotfix) draft.promotionSkipped = await promotionRefusal(ctx, name, version, environment);
     const created = await ctx.store.create(draft, {
       at: now,
       actor: user,

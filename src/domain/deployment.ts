@@ -87,6 +87,8 @@ export interface StepRecord {
 export interface Deployment {
   id: string;
   service: string;
+  /** The catalog environment it goes to (`production` in a catalog without environments). */
+  environment: string;
   version: string;
   image: string;
   strategy: Strategy;
@@ -97,6 +99,11 @@ export interface Deployment {
   ticket: string;
   changeSummary: string;
   justification?: string;
+  /**
+   * A hotfix deployed without the promotion its environment asks for: why it was not eligible
+   * (said in the announcement beside the justification).
+   */
+  promotionSkipped?: string;
   /** Channel of the announcement and its thread (#deployments). */
   channel: string;
   announcementTs?: string;
@@ -129,7 +136,7 @@ export interface Deployment {
   rollbackBy?: string;
   failureReason?: string;
   finishedAt?: number;
-  /** The per-service lock's fencing token held by this deployment. */
+  /** The fencing token of the service's lock in its environment, held by this deployment. */
   fence: number;
   /** The status line last rendered on the announcement, so unchanged lines are not re-sent. */
   statusLine?: string;

@@ -407,19 +407,18 @@ export async function loadCatalog(file: string): Promise<Catalog> {
 }
 
 const NOT_ACTED_ON_YET =
-  'is validated but not acted on by this version of Switchyard (every deployment goes to one environment, production, and on-call is paged in Slack only); remove it rather than rely on it';
+  'is validated but not acted on by this version of Switchyard (on-call is paged in Slack only); remove it rather than rely on it';
 
 /**
- * Keys the schema already checks but no command or worker uses yet: environments (promotion,
- * per-environment clusters and accounts) and PagerDuty paging. A catalog that sets them would be
- * silently half-obeyed (a staging override ignored, on-call never paged), so loading refuses it.
+ * Keys the schema already checks but no command or worker uses yet: PagerDuty paging. A catalog
+ * that sets them would be silently half-obeyed (on-call never paged), so loading refuses it.
  */
 function keysNotActedOnYet(data: unknown): string[] {
   if (!isPlainObject(data)) return [];
-  const paths = ['defaultEnvironment', 'environments'].filter((key) => key in data);
+  const paths: string[] = [];
   for (const [name, service] of Object.entries(isPlainObject(data.services) ? data.services : {})) {
     if (!isPlainObject(service)) continue;
-    for (const key of ['environments', 'pagerduty']) if (key in service) paths.push(`services.${name}.${key}`);
+    for (const key of ['pagerduty']) if (key in service) paths.push(`services.${name}.${key}`);
   }
   return paths;
 }

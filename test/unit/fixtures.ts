@@ -158,6 +158,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     ticket: 'DEPLOY-123',
     changeSummary: 'Faster token refresh',
     channel: 'C0DEPLOYS',
+    environment: 'production',
     announcementTs: '1741100400.000100',
     phase: 'running',
     steps,

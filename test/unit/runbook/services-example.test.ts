@@ -102,7 +102,7 @@ describe('slack.onCall', () => {
 });
 
 describe('keys checked but not acted on yet', () => {
-  it('loading a catalog that sets environments or PagerDuty is refused, naming each key', async () => {
+  it('loading a catalog that sets PagerDuty is refused, naming the key; environments are acted on', async () => {
     const input = parse(await readFile(FILE, 'utf8')) as Record<string, unknown> & {
       services: Record<string, Record<string, unknown>>;
     };
@@ -116,7 +116,7 @@ describe('keys checked but not acted on yet', () => {
         () => undefined,
         (e: unknown) => e as Error,
       );
-      expect(error?.message).toContain('environments: is validated but not acted on by this version');
+      expect(error?.message).not.toContain('environments');
       expect(error?.message).toContain('services.acme-api.pagerduty: is validated but not acted on');
       // The schema itself accepts them: the refusal is about what this version does, not their shape.
       expect(() => parseCatalog(input)).not.toThrow();

@@ -22,6 +22,7 @@ import {
 import { statusLine } from '../views/status-line.js';
 import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
 import { VERSION_PATTERN } from './deploy-text.js';
+import { inEnvironment } from './environments.js';
 import { promotionRefusal } from './promotion.js';
 import { tellUser } from './tell-user.js';
 
@@ -184,12 +185,20 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       actor: user,
       type: 'requested',
       detail: `${name} ${version} (${strategy}${hotfix ? ', HOTFIX' : ''}) ${answers.ticket}`,
-      data: { checklist: draft.checklist, hotfix, justification: answers.justification },
+      data: {
+        checklist: draft.checklist,
+        hotfix,
+        justification: answers.justification,
+        environment,
+        promotionSkipped: draft.promotionSkipped,
+      },
     });
     if (!created.created) {
       await ack({
         response_action: 'errors',
-        errors: { [SUMMARY_BLOCK]: `${name} already has an active deployment (${created.activeId})` },
+        errors: {
+          [SUMMARY_BLOCK]: `${name}${inEnvironment(ctx.catalog, environment)} already has an active deployment (${created.activeId})`,
+        },
       });
       return;
     }

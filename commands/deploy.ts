@@ -16,6 +16,7 @@ import { decodeSlackText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
 import { ephemeral } from './ephemeral.js';
 import { settingsIn, targetEnvironment } from './environments.js';
+import { environmentNames } from '../src/runbook/environments.js';
 import { promoteTarget, promotionRefusal } from './promotion.js';
 
 export const newDeploymentId = (service: string, now: number): string =>
@@ -78,7 +79,10 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     }
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
-      await ack(ephemeral(DEPLOY_USAGE));
+      const environments = ctx.catalog.environments
+        ? `\nEnvironments: ${environmentNames(ctx.catalog).join(', ')} (default ${targetEnvironment(ctx.catalog, undefined)})`
+        : '';
+      await ack(ephemeral(`${DEPLOY_USAGE}${environments}`));
       return;
     }
     if (cmd.kind !== 'deploy' && cmd.kind !== 'promote') {

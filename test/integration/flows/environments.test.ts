@@ -266,6 +266,8 @@ describe('environments: locks, freezes and refusals are per service and environm
     );
     const history = await h.requester.command('/deploy', 'history acme-api qa');
     expect((history.json as { text?: string }).text).toContain('(or after an environment: staging, production)');
+    const help = await h.requester.command('/deploy', 'help');
+    expect((help.json as { text?: string }).text).toContain('Environments: staging, production (default production)');
     expect(h.sandbox.slack.views).toHaveLength(0);
     expect(await h.app.store.recent(5)).toEqual([]);
   });

@@ -155,7 +155,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     if (cmd.dryRun) {
       await ack({
         response_type: 'in_channel',
-        text: planReport(dryRun(cmd.service, service, strategy, cmd.version, ctx.catalog)),
+        text: planReport(dryRun(cmd.service, service, strategy, cmd.version, ctx.catalog, environment)),
       });
       return;
     }

@@ -66,6 +66,8 @@ export function historyReport(service: string, deployments: Deployment[], now: n
 /** What a dry run shows: one deployment's plan, as the runbook makes it. */
 export interface DryRun {
   service: string;
+  /** Named where the catalog has environments. */
+  environment?: string;
   version: string;
   strategy: Strategy;
   workload: { namespace: string; deployments: Record<string, string>; image: string };
@@ -80,8 +82,9 @@ export interface DryRun {
 /** `/deploy … dry-run`: the plan, without acting (seed 004: "deployment scripts tested (dry run)"). */
 export function planReport(plan: DryRun): string {
   const { service: name, version, strategy, workload, steps, gates, hooks } = plan;
+  const where = plan.environment === undefined ? '' : ` in ${plan.environment}`;
   const lines = [
-    `*Dry run: ${name} \`${version}\` (${strategy})*: nothing will change.`,
+    `*Dry run: ${name} \`${version}\` (${strategy})${where}*: nothing will change.`,
     strategy === 'rolling'
       ? `Workload: ${workload.namespace}/${Object.values(workload.deployments).join(', ')} gets \`${workload.image}:${version}\``
       : `Colours: the live colour (weight 100 on the load balancer) stays as the rollback target; the idle one gets \`${workload.image}:${version}\``,

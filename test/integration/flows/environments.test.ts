@@ -266,6 +266,10 @@ describe('environments: locks, freezes and refusals are per service and environm
     );
     const history = await h.requester.command('/deploy', 'history acme-api qa');
     expect((history.json as { text?: string }).text).toContain('(or after an environment: staging, production)');
+    const plan = await h.requester.command('/deploy', 'acme-api v1.5.0 staging dry-run');
+    expect((plan.json as { text?: string }).text).toContain(
+      '*Dry run: acme-api `v1.5.0` (blue-green) in staging*: nothing will change.',
+    );
     const help = await h.requester.command('/deploy', 'help');
     expect((help.json as { text?: string }).text).toContain('Environments: staging, production (default production)');
     expect(h.sandbox.slack.views).toHaveLength(0);

@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import type { Providers } from '../providers/providers.js';
 import { DeploymentQueue } from '../queue/deployment-queue.js';
+import { EffectOutbox, type EffectHandlers } from '../queue/effect-outbox.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { DeploymentStore } from '../store/deployment-store.js';
@@ -83,10 +84,13 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     messagesPerSecond: config.SLACK_CHANNEL_MESSAGES_PER_SECOND,
     announcementEveryMs: config.ANNOUNCEMENT_UPDATE_MS,
   });
+  // Calls to PagerDuty, Datadog and GitHub: enqueued after a tick's write, made by the worker role.
+  const effects = new EffectOutbox(redis, redis, config.SWITCHYARD_PREFIX, config.RETENTION_DAYS * 24 * 3600);
   const ctx: AppContext = { catalog, store, queue, outbox, redis, log, clock, version: VERSION };
 
   let worker: Worker | undefined;
   let outboxWorker: Worker | undefined;
+  let effectWorker: Worker | undefined;
   if (roles.worker) {
     // Loaded here, not at the top: a bot-only process never loads the SDKs behind the adapters.
     const [providers, { createDeploymentWorker }] = await Promise.all([
@@ -97,8 +101,14 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     });
+    // Each integration the providers were built with adds the handlers of its effects.
+    const effectHandlers: EffectHandlers = {};
+    effectWorker = effects.createWorker(effectHandlers, log, {
+      lockDurationMs: config.WORKER_LOCK_MS,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    });
     worker = createDeploymentWorker(
-      { catalog, store, providers, log, clock, outbox },
+      { catalog, store, providers, log, clock, outbox, effects },
       {
         connection: redis,
         prefix: config.SWITCHYARD_PREFIX,
@@ -140,7 +150,9 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       await ops?.close();
       await worker?.close();
       await outboxWorker?.close();
+      await effectWorker?.close();
       await outbox.close();
+      await effects.close();
       await queue.close();
       await redis.quit().catch(() => undefined);
     },

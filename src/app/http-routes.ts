@@ -5,6 +5,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { withDeadline } from '../deadline.js';
 import type { Phase } from '../domain/deployment.js';
+import { EffectOutbox } from '../queue/effect-outbox.js';
 import { SlackOutbox } from '../queue/slack-outbox.js';
 import { bullBoardRoutes } from './bull-board.js';
 import type { AppContext } from './context.js';
@@ -160,11 +161,10 @@ export function httpRoutes(ctx: AppContext, options: HttpRouteOptions = {}): Cus
   ];
   const { BULL_BOARD_USER: user, BULL_BOARD_PASSWORD: password } = options.bullBoard ?? {};
   if (user && password) {
-    const outbox = new Queue(SlackOutbox.nameFor(ctx.queue.prefix), {
-      connection: ctx.redis,
-      prefix: ctx.queue.prefix,
-    });
-    routes.push(...bullBoardRoutes([ctx.queue.queue, outbox], { user, password }));
+    const sideQueues = [SlackOutbox.nameFor(ctx.queue.prefix), EffectOutbox.nameFor(ctx.queue.prefix)].map(
+      (name) => new Queue(name, { connection: ctx.redis, prefix: ctx.queue.prefix }),
+    );
+    routes.push(...bullBoardRoutes([ctx.queue.queue, ...sideQueues], { user, password }));
   }
   return routes;
 }

@@ -23,6 +23,7 @@ import { statusLine } from '../../views/status-line.js';
 import { DeploymentReporter } from './deployment-reporter.js';
 import { findDrift, reapply } from './reconcile.js';
 import { restorePrevious } from './rollback.js';
+import type { EffectOutbox } from './effect-outbox.js';
 import type { SlackOutbox } from './slack-outbox.js';
 import { holdAt, runStep, type StepEnv } from './step-runners.js';
 
@@ -34,6 +35,8 @@ export interface TickerDeps {
   clock: () => number;
   random?: () => number;
   outbox: SlackOutbox;
+  /** Calls to PagerDuty, Datadog and GitHub, made after the write like the outbox's messages. */
+  effects: EffectOutbox;
 }
 
 /** Retriable provider errors tolerated in a row on one step before it counts as failed. */

@@ -30,6 +30,10 @@ export const keys = (prefix: string) => ({
   slackRate: (channel: string) => `${prefix}:slack-rate:${channel}`,
   /** How a deployment's message (its announcement, an alert) should read now, and which version Slack has. */
   edit: (id: string, key: string) => `${prefix}:edit:${id}:${key}`,
+  /** The effect outbox's line of a deployment's calls in one lane (job ids, by the order they were asked for). */
+  effectLane: (id: string, lane: string) => `${prefix}:fx-lane:${id}:${lane}`,
+  /** What each effect of a deployment returned, by effect key: a key here is done. */
+  effectResults: (id: string) => `${prefix}:fx-done:${id}`,
 });
 
 export type Keys = ReturnType<typeof keys>;

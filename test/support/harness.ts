@@ -8,6 +8,7 @@ import { isTerminal, type Deployment, type Phase } from '../../src/domain/deploy
 import { createLogger } from '../../src/logger.js';
 import type { Providers } from '../../src/providers/providers.js';
 import { DeploymentQueue } from '../../src/queue/deployment-queue.js';
+import { EffectOutbox } from '../../src/queue/effect-outbox.js';
 import { SlackOutbox } from '../../src/queue/slack-outbox.js';
 import {
   CHANNELS,
@@ -39,7 +40,7 @@ export interface Harness {
   only(): Promise<Deployment>;
   /**
    * Every key under the harness prefix except the ones each BullMQ worker (deployments, Slack
-   * outbox) writes for itself when it starts (`…:meta`, `…:stalled-check`): records, locks,
+   * outbox, effect outbox) writes for itself when it starts (`…:meta`, `…:stalled-check`): records, locks,
    * fences, events, intents and jobs all count.
    */
   createdKeys(): Promise<string[]>;
@@ -172,7 +173,7 @@ export async function startHarness(
       return d;
     },
     createdKeys: async () => {
-      const queues = [DeploymentQueue.nameFor(prefix), SlackOutbox.nameFor(prefix)];
+      const queues = [DeploymentQueue.nameFor(prefix), SlackOutbox.nameFor(prefix), EffectOutbox.nameFor(prefix)];
       const bookkeeping = new Set(
         queues.flatMap((queue) => ['meta', 'stalled-check'].map((k) => `${prefix}:${queue}:${k}`)),
       );

@@ -136,7 +136,7 @@ describe('the bot’s /metrics, /healthz and queue dashboard', () => {
     expect(wrongUser.status).toBe(401);
   });
 
-  it('with the credential: the dashboard page and its API over the deployment queue and the Slack outbox, read-only', async () => {
+  it('with the credential: the dashboard page and its API over the deployment queue, the Slack outbox and the effect outbox, read-only', async () => {
     const auth = { authorization: basic(BOARD.user, BOARD.password) };
     const page = await fetch(`${h.appUrl}/admin/queues`, { headers: auth });
     expect(page.status).toBe(200);
@@ -155,7 +155,7 @@ describe('the bot’s /metrics, /healthz and queue dashboard', () => {
     const { queues } = (await api.json()) as {
       queues: { name: string; readOnlyMode: boolean; counts: Record<string, number> }[];
     };
-    expect(queues.map((q) => q.name)).toEqual([h.app.queue.queue.name, `${h.prefix}-slack`]);
+    expect(queues.map((q) => q.name)).toEqual([h.app.queue.queue.name, `${h.prefix}-slack`, `${h.prefix}-effects`]);
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
   });
 });

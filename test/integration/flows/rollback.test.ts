@@ -520,11 +520,14 @@ describe('/rollback and the rollback paths', () => {
     h = await startHarness({ bakeSeconds: 2 });
     const started = await h.deployAndApprove('v1.5.0');
     await waitForBake(h, started.id, 10);
+    let since = h.sandbox.slack.responses.length;
     await h.requester.command('/rollback', 'acme-api bad deploy');
+    // Its own answer comes by response_url, possibly late: it must not be read as the next command's.
+    expect(await responseFor(h, h.requester, since)).toContain('Rolling back acme-api v1.5.0');
     await waitForPhaseOf(h, started.id, ['rolled-back']);
 
     // A second /rollback finds nothing left to roll back.
-    let since = h.sandbox.slack.responses.length;
+    since = h.sandbox.slack.responses.length;
     await h.requester.command('/rollback', 'acme-api again');
     expect(await responseFor(h, h.requester, since)).toContain('was already rolled back');
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import { createLogger } from '../../../src/logger.js';
 import { DeploymentTicker } from '../../../src/queue/deployment-ticker.js';
+import { EffectOutbox } from '../../../src/queue/effect-outbox.js';
 import { SlackOutbox } from '../../../src/queue/slack-outbox.js';
 import { planSteps } from '../../../src/runbook/plan.js';
 import { DeploymentStore } from '../../../src/store/deployment-store.js';
@@ -32,6 +33,7 @@ describe('one tick of the deployment worker, on real Redis', () => {
   let prefix: string;
   let store: DeploymentStore;
   let outbox: SlackOutbox;
+  let effects: EffectOutbox;
   let ticker: DeploymentTicker;
   let sent: Sent[];
   let now: number;
@@ -51,6 +53,7 @@ describe('one tick of the deployment worker, on real Redis', () => {
     }) as typeof redis.sendCommand;
     store = new DeploymentStore(redis, prefix);
     outbox = new SlackOutbox(other, other, prefix, { messagesPerSecond: 100, announcementEveryMs: 200 });
+    effects = new EffectOutbox(other, other, prefix);
     now = Date.now();
     ticker = new DeploymentTicker({
       catalog: sandbox.catalog,
@@ -59,11 +62,13 @@ describe('one tick of the deployment worker, on real Redis', () => {
       log: createLogger('silent'),
       clock: () => now,
       outbox,
+      effects,
     });
   });
 
   afterEach(async () => {
     await outbox.close();
+    await effects.close();
     await deletePrefix(other, prefix);
     await redis.quit();
     await other.quit();

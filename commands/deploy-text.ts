@@ -119,7 +119,8 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
     const [target, ...after] = rest;
     const scope = target === 'all' ? 'all' : knownService(catalog, target);
     if (!scope) return fail(`${unknownService(Object.keys(catalog.services), target)} (or \`all\`)`);
-    const environment = isEnvironment(after[0]) ? after[0] : undefined;
+    // Without declared environments the words after the scope are all the reason, as they always were.
+    const environment = catalog.environments && isEnvironment(after[0]) ? after[0] : undefined;
     const reason = environment === undefined ? after : after.slice(1);
     if (first === 'unfreeze') {
       if (catalog.environments && after.length > 0 && environment === undefined)

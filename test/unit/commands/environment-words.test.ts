@@ -125,5 +125,10 @@ describe('the environment word in /shift and /rollback', () => {
     expect(parseRollback('acme-api production is down', services)).toMatchObject({
       command: { environment: undefined, reason: 'production is down' },
     });
+    const single = parseDeployText('freeze acme-api production outage', parseCatalog(specCatalogInput()));
+    expect(single).toEqual({
+      ok: true,
+      command: { kind: 'freeze', scope: 'acme-api', reason: 'production outage', environment: undefined },
+    });
   });
 });

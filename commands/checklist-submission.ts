@@ -6,7 +6,7 @@ import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { versionProblem } from '../src/domain/version.js';
 import { checklistOf, StrategySchema, type Catalog, type ServiceConfig } from '../src/runbook/catalog.js';
-import { DEFAULT_ENVIRONMENT } from '../src/runbook/environments.js';
+import { defaultEnvironmentOf, environmentOf, serviceIn } from '../src/runbook/environments.js';
 import { planSteps } from '../src/runbook/plan.js';
 import { ANNOUNCEMENT_MESSAGE } from '../src/store/deployment-store.js';
 import { currentAnnouncement } from '../views/announcement.js';
@@ -23,6 +23,8 @@ import {
 import { statusLine } from '../views/status-line.js';
 import { announceChanges } from './change-list.js';
 import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
+import { inEnvironment } from './environments.js';
+import { promotionRefusal } from './promotion.js';
 import { tellUser } from './tell-user.js';
 
 const RequestSchema = z.object({
@@ -31,6 +33,8 @@ const RequestSchema = z.object({
   strategy: StrategySchema,
   hotfix: z.boolean(),
   origin: z.string(),
+  // A modal opened before environments existed carries none: the catalog's default.
+  environment: z.string().optional(),
 });
 
 export const TICKET_PATTERN = /^DEPLOY-\d{1,9}$/;
@@ -125,7 +129,11 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
   app.view(CHECKLIST_CALLBACK, async ({ ack, body, view, client }) => {
     const user = body.user.id;
     const request = readRequest(view.private_metadata, ctx.catalog);
-    const service = request ? ctx.catalog.services[request.service] : undefined;
+    const environment = request?.environment ?? defaultEnvironmentOf(ctx.catalog);
+    const service =
+      request && Object.hasOwn(ctx.catalog.services, request.service)
+        ? serviceIn(ctx.catalog, request.service, environment)
+        : undefined;
     if (!request || !service) {
       await ack({
         response_action: 'errors',
@@ -147,7 +155,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     const draft: Deployment = {
       id: newDeploymentId(name, now),
       service: name,
-      environment: DEFAULT_ENVIRONMENT,
+      environment,
       version,
       image: `${service.workload.image}:${version}`,
       strategy,
@@ -158,7 +166,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       ticket: answers.ticket,
       changeSummary: answers.summary,
       justification: answers.justification,
-      channel: ctx.catalog.slack.channel,
+      channel: environmentOf(ctx.catalog, environment)?.channel ?? ctx.catalog.slack.channel,
       phase: 'awaiting-approval',
       steps: planSteps(service, strategy),
       stepIndex: 0,
@@ -167,7 +175,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     };
     draft.statusLine = statusLine(draft, now);
     // The modal may have stayed open a while: a freeze, a rollback or the window may have come since.
-    const refusal = await deployRefusal(ctx, name, version, hotfix);
+    const refusal = await deployRefusal(ctx, name, version, hotfix, environment);
     if (refusal) {
       await ack({
         response_action: 'errors',
@@ -180,17 +188,27 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       });
       return;
     }
+    // A hotfix may go without the promotion its environment asks for; the announcement says so.
+    if (hotfix) draft.promotionSkipped = await promotionRefusal(ctx, name, version, environment);
     const created = await ctx.store.create(draft, {
       at: now,
       actor: user,
       type: 'requested',
       detail: `${name} ${version} (${strategy}${hotfix ? ', HOTFIX' : ''}) ${answers.ticket}`,
-      data: { checklist: draft.checklist, hotfix, justification: answers.justification },
+      data: {
+        checklist: draft.checklist,
+        hotfix,
+        justification: answers.justification,
+        environment,
+        promotionSkipped: draft.promotionSkipped,
+      },
     });
     if (!created.created) {
       await ack({
         response_action: 'errors',
-        errors: { [SUMMARY_BLOCK]: `${name} already has an active deployment (${created.activeId})` },
+        errors: {
+          [SUMMARY_BLOCK]: `${name}${inEnvironment(ctx.catalog, environment)} already has an active deployment (${created.activeId})`,
+        },
       });
       return;
     }

@@ -5,6 +5,7 @@ import { isReleaseManager } from '../src/domain/policy.js';
 import { historyReport, statusReport, threadLink } from '../views/reports.js';
 import { escapeText, slackDate } from '../views/text.js';
 import type { DeployCommand } from './deploy-text.js';
+import { inEnvironment, targetEnvironment } from './environments.js';
 
 type AdminCommand = Extract<DeployCommand, { kind: 'status' | 'history' | 'clear' | 'freeze' | 'unfreeze' }>;
 
@@ -19,27 +20,55 @@ export const adminRefusal = (ctx: AppContext, command: AdminCommand, user: strin
 /** `/deploy status | history | clear | freeze | unfreeze`: reads and records, the answer's text. */
 export async function runAdminCommand(ctx: AppContext, command: AdminCommand, user: string): Promise<string> {
   const now = ctx.clock();
+  const named = ctx.catalog.environments !== undefined;
   switch (command.kind) {
     case 'status':
-      return boundedStatusReport(await activeDeployments(ctx, command.service ? [command.service] : undefined), now);
-    case 'history':
-      return historyReport(command.service, await ctx.store.history(command.service, command.limit), now);
+      return boundedStatusReport(
+        await activeDeployments(
+          ctx,
+          command.service ? [command.service] : undefined,
+          command.environment ? [command.environment] : undefined,
+        ),
+        now,
+        undefined,
+        named,
+      );
+    case 'history': {
+      const environment = targetEnvironment(ctx.catalog, command.environment);
+      return historyReport(
+        command.service,
+        await ctx.store.history(command.service, command.limit, environment),
+        now,
+        named ? environment : undefined,
+      );
+    }
     case 'clear': {
-      const cleared = await ctx.store.clearBlockedVersion(command.service, command.version);
-      if (!cleared) return `${command.service} ${command.version} is not blocked; nothing to clear.`;
-      const rolledBack = (await ctx.store.history(command.service, 50)).find(
+      const environment = targetEnvironment(ctx.catalog, command.environment);
+      const what = `${command.service} ${command.version}${inEnvironment(ctx.catalog, environment)}`;
+      const cleared = await ctx.store.clearBlockedVersion(command.service, command.version, environment);
+      if (!cleared) return `${what} is not blocked; nothing to clear.`;
+      const rolledBack = (await ctx.store.history(command.service, 50, environment)).find(
         (d) => d.version === command.version && d.phase === 'rolled-back',
       );
       if (rolledBack)
         await ctx.store.appendEvent(rolledBack.id, { at: now, actor: user, type: 'cleared', detail: command.rca });
-      return `:white_check_mark: ${command.service} ${command.version} may be deployed again (RCA: ${escapeText(command.rca)}).`;
+      return `:white_check_mark: ${what} may be deployed again (RCA: ${escapeText(command.rca)}).`;
     }
-    case 'freeze':
-      await ctx.store.freeze(command.scope, { reason: command.reason, by: user, at: now });
-      return `:snowflake: ${command.scope === 'all' ? 'All services are' : `${command.scope} is`} frozen: ${escapeText(command.reason)}. Rollbacks still work; \`/deploy unfreeze ${command.scope}\` lifts it.`;
+    case 'freeze': {
+      await ctx.store.freeze(command.scope, { reason: command.reason, by: user, at: now }, command.environment);
+      const where = command.environment ? ` in ${command.environment}` : named ? ' in every environment' : '';
+      const again = command.environment ? `${command.scope} ${command.environment}` : command.scope;
+      return `:snowflake: ${command.scope === 'all' ? 'All services are' : `${command.scope} is`} frozen${where}: ${escapeText(command.reason)}. Rollbacks still work; \`/deploy unfreeze ${again}\` lifts it.`;
+    }
     case 'unfreeze': {
-      const lifted = await ctx.store.unfreeze(command.scope);
-      return lifted ? `:sunny: ${command.scope} is no longer frozen.` : `${command.scope} was not frozen.`;
+      const lifted = await ctx.store.unfreeze(command.scope, command.environment);
+      if (lifted)
+        return `:sunny: ${command.scope} is no longer frozen${command.environment ? ` in ${command.environment}` : ''}.`;
+      if (command.environment === undefined) return `${command.scope} was not frozen.`;
+      const everywhere = await ctx.store.freezeOf(command.scope, command.environment);
+      return everywhere && everywhere.environment === undefined && everywhere.scope === command.scope
+        ? `${command.scope} is frozen in every environment, not in ${command.environment} alone; \`/deploy unfreeze ${command.scope}\` lifts it.`
+        : `${command.scope} was not frozen in ${command.environment}.`;
     }
   }
 }
@@ -56,14 +85,19 @@ export const MAX_STATUS_CHARS = 39_000;
  */
 const andMore = (n: number): string => `… and ${n} more (\`/deploy status &lt;service&gt;\` shows one service)`;
 
-export function boundedStatusReport(active: Deployment[], now: number, maxChars = MAX_STATUS_CHARS): string {
-  const whole = statusReport(active, now);
+export function boundedStatusReport(
+  active: Deployment[],
+  now: number,
+  maxChars = MAX_STATUS_CHARS,
+  namesEnvironments = false,
+): string {
+  const whole = statusReport(active, now, namesEnvironments);
   if (whole.length <= maxChars) return whole;
   const [header = ''] = whole.split('\n');
   const lines = [header];
   let length = header.length;
   for (const [i, d] of active.entries()) {
-    const entry = statusReport([d], now).split('\n').slice(1).join('\n');
+    const entry = statusReport([d], now, namesEnvironments).split('\n').slice(1).join('\n');
     // Keep room for the closing line in case the next entry does not fit.
     if (length + 1 + entry.length + 1 + andMore(active.length - i - 1).length > maxChars) {
       lines.push(andMore(active.length - i));
@@ -75,20 +109,27 @@ export function boundedStatusReport(active: Deployment[], now: number, maxChars 
   return lines.join('\n');
 }
 
-/** Why the service may not be deployed now (frozen, busy, version blocked), if so. */
-export async function stateRefusal(ctx: AppContext, service: string, version: string): Promise<string | undefined> {
-  const freeze = await ctx.store.freezeOf(service);
+/** Why the service may not be deployed to `environment` now (frozen, busy, version blocked), if so. */
+export async function stateRefusal(
+  ctx: AppContext,
+  service: string,
+  version: string,
+  environment = targetEnvironment(ctx.catalog, undefined),
+): Promise<string | undefined> {
+  const where = inEnvironment(ctx.catalog, environment);
+  const freeze = await ctx.store.freezeOf(service, environment);
   if (freeze) {
-    return `${freeze.scope === 'all' ? 'all services are' : `${service} is`} frozen by <@${freeze.by}> since ${slackDate(freeze.at)}: ${escapeText(freeze.reason)}`;
+    return `${freeze.scope === 'all' ? 'all services are' : `${service} is`} frozen${freeze.environment ? ` in ${freeze.environment}` : ''} by <@${freeze.by}> since ${slackDate(freeze.at)}: ${escapeText(freeze.reason)}`;
   }
-  const active = await ctx.store.active(service);
+  const active = await ctx.store.active(service, environment);
   if (active) {
     const link = active.announcementTs ? `, see ${threadLink(active.channel, active.announcementTs)}` : '';
-    return `${service} already has an active deployment: ${active.version} by <@${active.requester}> (${active.phase})${link}`;
+    return `${service}${where} already has an active deployment: ${active.version} by <@${active.requester}> (${active.phase})${link}`;
   }
-  const blocked = await ctx.store.blockedVersion(service, version);
+  const blocked = await ctx.store.blockedVersion(service, version, environment);
   if (blocked) {
-    return `${service} ${version} was rolled back (${escapeText(blocked.reason)}) and needs its root cause found first; a release manager lifts the block with \`/deploy clear ${service} ${version} &lt;RCA link&gt;\``;
+    const clear = `/deploy clear ${service} ${version}${ctx.catalog.environments ? ` ${environment}` : ''} &lt;RCA link&gt;`;
+    return `${service} ${version} was rolled back${where} (${escapeText(blocked.reason)}) and needs its root cause found first; a release manager lifts the block with \`${clear}\``;
   }
   return undefined;
 }

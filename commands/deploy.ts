@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { randomBytes } from 'node:crypto';
 import { afterPendingAcks } from '../src/app/ack-lane.js';
 import type { AppContext } from '../src/app/context.js';
@@ -14,6 +15,9 @@ import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText, escapeText } from '../views/text.js';
 import { DEPLOY_USAGE, parseDeployText } from './deploy-text.js';
 import { ephemeral } from './ephemeral.js';
+import { settingsIn, targetEnvironment } from './environments.js';
+import { environmentNames } from '../src/runbook/environments.js';
+import { promoteTarget, promotionRefusal } from './promotion.js';
 
 export const newDeploymentId = (service: string, now: number): string =>
   `${service}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -29,17 +33,25 @@ export function strategyMismatch(name: string, service: ServiceConfig, strategy:
   return undefined;
 }
 
-/** Checks that need Redis or the clock, done after the ack: freeze, busy service, blocked version, window. */
+/**
+ * Checks that need Redis or the clock, done after the ack: freeze, busy service, blocked version,
+ * promotion and window (a hotfix skips the last two), in `environment` (default: the catalog's).
+ */
 export async function deployRefusal(
   ctx: AppContext,
   service: string,
   version: string,
   hotfix: boolean,
+  environment = targetEnvironment(ctx.catalog, undefined),
 ): Promise<string | undefined> {
-  const refusal = await stateRefusal(ctx, service, version);
+  const refusal = await stateRefusal(ctx, service, version, environment);
   if (refusal) return refusal;
   if (hotfix) return undefined;
-  return windowRefusal(ctx.catalog.window, ctx.clock()) ?? (await incidentRefusal(ctx, service));
+  return (
+    (await promotionRefusal(ctx, service, version, environment)) ??
+    windowRefusal(ctx.catalog.window, ctx.clock()) ??
+    (await incidentRefusal(ctx, service))
+  );
 }
 
 /**
@@ -64,6 +76,26 @@ async function incidentRefusal(ctx: AppContext, name: string): Promise<string | 
   return `${escapeText(name)}'s PagerDuty service has an open high-urgency incident: ${named}. Not deploying on top of an incident; a hotfix may (\`/deploy ${escapeText(name)} <version> hotfix\`).`;
 }
 
+/** Who may deploy the service there, with which strategy; the refusal's sentence, if not. */
+async function deployerRefusal(
+  ctx: AppContext,
+  name: string,
+  service: ServiceConfig,
+  strategy: Strategy,
+  user: string,
+  checkMembership: (user: string) => Promise<{ member: boolean; because?: string }>,
+): Promise<string | undefined> {
+  const right = deployRight(ctx.catalog, service, user);
+  if (!right) return `you are not a deployer of ${name}; ask one of its deployers or a release manager`;
+  const mismatch = strategyMismatch(name, service, strategy);
+  if (mismatch) return mismatch;
+  if (right === 'anyone') {
+    const membership = await checkMembership(user);
+    if (!membership.member) return `you may not deploy ${name}: ${membership.because}`;
+  }
+  return undefined;
+}
+
 export function registerDeploy(app: App, ctx: AppContext): void {
   app.command('/deploy', async ({ command, ack, respond, client, context }) => {
     const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog);
@@ -73,10 +105,13 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     }
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
-      await ack(ephemeral(DEPLOY_USAGE));
+      const environments = ctx.catalog.environments
+        ? `\nEnvironments: ${environmentNames(ctx.catalog).join(', ')} (default ${targetEnvironment(ctx.catalog, undefined)})`
+        : '';
+      await ack(ephemeral(`${DEPLOY_USAGE}${environments}`));
       return;
     }
-    if (cmd.kind !== 'deploy') {
+    if (cmd.kind !== 'deploy' && cmd.kind !== 'promote') {
       const refusal = adminRefusal(ctx, cmd, command.user_id);
       if (refusal) {
         await ack(ephemeral(`:no_entry: ${refusal}`));
@@ -99,16 +134,46 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       await respond(ephemeral(text));
       return;
     }
-    const service = ctx.catalog.services[cmd.service] as ServiceConfig;
-    const strategy = cmd.strategy ?? service.strategy;
-    const right = deployRight(ctx.catalog, service, command.user_id);
-    let refusal = !right
-      ? `you are not a deployer of ${cmd.service}; ask one of its deployers or a release manager`
-      : strategyMismatch(cmd.service, service, strategy);
-    if (!refusal && right === 'anyone') {
-      const membership = await membersOf(context).check(command.user_id);
-      if (!membership.member) refusal = `you may not deploy ${cmd.service}: ${membership.because}`;
+    if (cmd.kind === 'promote') {
+      // Reading the records takes longer than Slack waits for the ack; the trigger_id lasts 3 s.
+      await ack();
+      await afterPendingAcks();
+      try {
+        const target = await promoteTarget(ctx, cmd.service, cmd.environment);
+        if ('refusal' in target) {
+          await respond(ephemeral(`:no_entry: ${target.refusal}`));
+          return;
+        }
+        const service = settingsIn(ctx.catalog, cmd.service, target.environment);
+        const refusal = await deployerRefusal(ctx, cmd.service, service, service.strategy, command.user_id, (user) =>
+          membersOf(context).check(user),
+        );
+        if (refusal) {
+          await respond(ephemeral(`:no_entry: ${refusal}`));
+          return;
+        }
+        await openChecklist(ctx, client, {
+          service: cmd.service,
+          version: target.version,
+          environment: target.environment,
+          strategy: service.strategy,
+          hotfix: false,
+          origin: command.channel_id,
+          triggerId: command.trigger_id,
+          respond: (text) => respond(ephemeral(text)),
+        });
+      } catch (error) {
+        ctx.log.error({ err: error, service: cmd.service }, 'could not promote');
+        await respond(ephemeral(`:warning: could not promote ${cmd.service}: ${describeError(error)}`));
+      }
+      return;
     }
+    const environment = targetEnvironment(ctx.catalog, cmd.environment);
+    const service = settingsIn(ctx.catalog, cmd.service, environment);
+    const strategy = cmd.strategy ?? service.strategy;
+    const refusal = await deployerRefusal(ctx, cmd.service, service, strategy, command.user_id, (user) =>
+      membersOf(context).check(user),
+    );
     if (refusal) {
       await ack(ephemeral(`:no_entry: ${refusal}`));
       return;
@@ -116,31 +181,57 @@ export function registerDeploy(app: App, ctx: AppContext): void {
     if (cmd.dryRun) {
       await ack({
         response_type: 'in_channel',
-        text: planReport(dryRun(cmd.service, service, strategy, cmd.version, ctx.catalog)),
+        text: planReport(dryRun(cmd.service, service, strategy, cmd.version, ctx.catalog, environment)),
       });
       return;
     }
     // Slack needs the ack within 3 s and the trigger_id expires 3 s after the command: ack first.
     await ack();
     await afterPendingAcks();
-    try {
-      const stateRefused = await deployRefusal(ctx, cmd.service, cmd.version, cmd.hotfix);
-      if (stateRefused) {
-        await respond(ephemeral(`:no_entry: ${stateRefused}`));
-        return;
-      }
-      // Building and sending the modal is the heaviest step: again behind any acks that are waiting.
-      await afterPendingAcks();
-      await client.views.open({
-        trigger_id: command.trigger_id,
-        view: checklistModal(
-          { service: cmd.service, version: cmd.version, strategy, hotfix: cmd.hotfix, origin: command.channel_id },
-          checklistOf(ctx.catalog, service),
-        ),
-      });
-    } catch (error) {
-      ctx.log.error({ err: error, service: cmd.service }, 'could not open the checklist');
-      await respond(ephemeral(`:warning: could not open the checklist: ${describeError(error)}`));
-    }
+    await openChecklist(ctx, client, {
+      service: cmd.service,
+      version: cmd.version,
+      environment,
+      strategy,
+      hotfix: cmd.hotfix,
+      origin: command.channel_id,
+      triggerId: command.trigger_id,
+      respond: (text) => respond(ephemeral(text)),
+    });
   });
+}
+
+interface ChecklistOpening {
+  service: string;
+  version: string;
+  environment: string;
+  strategy: Strategy;
+  hotfix: boolean;
+  origin: string;
+  triggerId: string;
+  respond: (text: string) => Promise<unknown>;
+}
+
+/** The checks that need Redis, then the checklist modal; a refusal or failure is told to the user. */
+async function openChecklist(ctx: AppContext, client: WebClient, opening: ChecklistOpening): Promise<void> {
+  const { service: name, version, environment, strategy, hotfix } = opening;
+  try {
+    const stateRefused = await deployRefusal(ctx, name, version, hotfix, environment);
+    if (stateRefused) {
+      await opening.respond(`:no_entry: ${stateRefused}`);
+      return;
+    }
+    // Building and sending the modal is the heaviest step: again behind any acks that are waiting.
+    await afterPendingAcks();
+    await client.views.open({
+      trigger_id: opening.triggerId,
+      view: checklistModal(
+        { service: name, version, strategy, hotfix, origin: opening.origin, environment },
+        checklistOf(ctx.catalog, settingsIn(ctx.catalog, name, environment)),
+      ),
+    });
+  } catch (error) {
+    ctx.log.error({ err: error, service: name }, 'could not open the checklist');
+    await opening.respond(`:warning: could not open the checklist: ${describeError(error)}`);
+  }
 }

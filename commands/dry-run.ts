@@ -9,10 +9,12 @@ export function dryRun(
   strategy: Strategy,
   version: string,
   catalog: Catalog,
+  environment?: string,
 ): DryRun {
   const steps = planSteps(service, strategy);
   return {
     service: name,
+    environment: catalog.environments ? environment : undefined,
     version,
     strategy,
     workload: service.workload,

@@ -3,13 +3,14 @@ import type { AppContext } from '../src/app/context.js';
 import { membersOf } from '../src/app/workspace-guard.js';
 import { isTerminal, type Deployment, type RollbackIntent } from '../src/domain/deployment.js';
 import { describeError } from '../src/errors.js';
-import type { ServiceConfig } from '../src/runbook/catalog.js';
 import { decodeSlackText, escapeText } from '../views/text.js';
+import { environmentNames } from '../src/runbook/environments.js';
 import { unknownService, type Parsed } from './deploy-text.js';
+import { inEnvironment, settingsIn, targetEnvironment } from './environments.js';
 import { rollbackPermission, type OnCallDirectory } from './on-call.js';
 import { ephemeral } from './ephemeral.js';
 
-const USAGE = 'Usage: `/rollback &lt;service&gt; [reason…]`';
+const USAGE = 'Usage: `/rollback &lt;service&gt; [&lt;environment&gt;] [reason…]`';
 
 /** Longest reason kept; the rest of a pasted log is not what the thread needs. */
 const MAX_REASON = 500;
@@ -17,10 +18,19 @@ const MAX_REASON = 500;
 export interface RollbackCommand {
   service: string;
   reason: string;
+  /** The environment named as the first word after the service; none: the catalog's default. */
+  environment?: string;
 }
 
-/** Parses `/rollback` text; the error names what was wrong and what is accepted. */
-export function parseRollback(text: string, services: readonly string[]): Parsed<RollbackCommand> {
+/**
+ * Parses `/rollback` text; the error names what was wrong and what is accepted. A first word
+ * after the service that is one of `environments` names the environment; any other is the reason.
+ */
+export function parseRollback(
+  text: string,
+  services: readonly string[],
+  environments: readonly string[] = [],
+): Parsed<RollbackCommand> {
   const [name, ...words] = text.trim().split(/\s+/).filter(Boolean);
   if (!name || !services.includes(name)) {
     return {
@@ -28,28 +38,41 @@ export function parseRollback(text: string, services: readonly string[]): Parsed
       error: `${unknownService(services, name)}. ${USAGE}`,
     };
   }
+  const environment = words[0] !== undefined && environments.includes(words[0]) ? words[0] : undefined;
+  const reason = environment === undefined ? words : words.slice(1);
   return {
     ok: true,
-    command: { service: name, reason: [...words.join(' ')].slice(0, MAX_REASON).join('') || 'manual rollback' },
+    command: {
+      service: name,
+      reason: [...reason.join(' ')].slice(0, MAX_REASON).join('') || 'manual rollback',
+      environment,
+    },
   };
 }
 
 /**
- * Records a rollback of the service's active deployment, or of its most recent one when that
- * one completed, and wakes the worker; the worker preempts whatever step is running. Returns
- * the sentence to tell the person who asked.
+ * Records a rollback of the service's active deployment in `environment`, or of its most recent
+ * one there when that one completed, and wakes the worker; the worker preempts whatever step is
+ * running. Returns the sentence to tell the person who asked.
  */
-export async function requestRollback(ctx: AppContext, service: string, user: string, reason: string): Promise<string> {
+export async function requestRollback(
+  ctx: AppContext,
+  service: string,
+  user: string,
+  reason: string,
+  environment = targetEnvironment(ctx.catalog, undefined),
+): Promise<string> {
   const intent = { by: user, at: ctx.clock(), reason };
-  const active = await ctx.store.active(service);
+  const active = await ctx.store.active(service, environment);
   if (active) {
     const asked = await rollBackActive(ctx, active, intent);
     if (asked !== undefined) return asked;
   }
-  const [latest] = await ctx.store.history(service, 1);
-  if (!latest) return `${service} has no deployment to roll back.`;
+  const where = inEnvironment(ctx.catalog, environment);
+  const [latest] = await ctx.store.history(service, 1, environment);
+  if (!latest) return `${service} has no deployment${where} to roll back.`;
   if (latest.phase !== 'succeeded')
-    return `${service} has nothing to roll back: its last deployment (${latest.version}) ${latest.phase === 'rolled-back' ? 'was already rolled back' : `ended ${latest.phase}`}.`;
+    return `${service} has nothing${where} to roll back: its last deployment (${latest.version}) ${latest.phase === 'rolled-back' ? 'was already rolled back' : `ended ${latest.phase}`}.`;
   return reopen(ctx, latest, intent);
 }
 
@@ -59,8 +82,8 @@ export async function requestRollback(ctx: AppContext, service: string, user: st
  * `d` is the service's active deployment, or its most recent one and succeeded.
  */
 export async function notCurrent(ctx: AppContext, d: Deployment): Promise<string | undefined> {
-  const [latest] = await ctx.store.history(d.service, 1);
-  const activeId = await ctx.store.activeId(d.service);
+  const [latest] = await ctx.store.history(d.service, 1, d.environment);
+  const activeId = await ctx.store.activeId(d.service, d.environment);
   const newer = latest && latest.id !== d.id ? latest : undefined;
   if (activeId === d.id) return undefined;
   if (newer || (activeId !== undefined && activeId !== d.id)) {
@@ -118,7 +141,7 @@ async function rollBackActive(
     detail: intent.reason,
   });
   await ctx.queue.wake(active.id);
-  return `↩️ Rolling back ${service} ${active.version}: ${escapeText(intent.reason)}`;
+  return `↩️ Rolling back ${service} ${active.version}${inEnvironment(ctx.catalog, active.environment)}: ${escapeText(intent.reason)}`;
 }
 
 /** Takes the service's lock again for a deployment that succeeded, and queues its rollback. */
@@ -134,18 +157,24 @@ async function reopen(ctx: AppContext, latest: Deployment, intent: RollbackInten
     detail: intent.reason,
   });
   await ctx.queue.addRollback(latest.id, reopened.fence);
-  return `↩️ Rolling back ${service} ${latest.version} to ${latest.previousVersion ?? 'the previous version'}: ${escapeText(intent.reason)}`;
+  return `↩️ Rolling back ${service} ${latest.version}${inEnvironment(ctx.catalog, latest.environment)} to ${latest.previousVersion ?? 'the previous version'}: ${escapeText(intent.reason)}`;
 }
 
 export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirectory): void {
   app.command('/rollback', async ({ command, ack, respond, context }) => {
-    const parsed = parseRollback(decodeSlackText(command.text), Object.keys(ctx.catalog.services));
+    // A catalog without environments reads every word after the service as the reason, as it always did.
+    const parsed = parseRollback(
+      decodeSlackText(command.text),
+      Object.keys(ctx.catalog.services),
+      ctx.catalog.environments ? environmentNames(ctx.catalog) : [],
+    );
     if (!parsed.ok) {
       await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
     }
     const { service: name, reason } = parsed.command;
-    const service = ctx.catalog.services[name] as ServiceConfig;
+    const environment = targetEnvironment(ctx.catalog, parsed.command.environment);
+    const service = settingsIn(ctx.catalog, name, environment);
     const permission = await rollbackPermission(ctx, onCall, service, command.user_id, membersOf(context));
     if (!permission.allowed) {
       const because = permission.because ? ` (${permission.because})` : '';
@@ -158,7 +187,7 @@ export function registerRollback(app: App, ctx: AppContext, onCall: OnCallDirect
     }
     await ack();
     try {
-      await respond(ephemeral(await requestRollback(ctx, name, command.user_id, reason)));
+      await respond(ephemeral(await requestRollback(ctx, name, command.user_id, reason, environment)));
     } catch (error) {
       ctx.log.error({ err: error, service: name }, 'rollback request failed');
       await respond(ephemeral(`:warning: could not request the rollback of ${name}: ${describeError(error)}`));

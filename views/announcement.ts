@@ -69,13 +69,15 @@ function changeBlocks(changes: ChangeList): Record<string, unknown>[] {
   }
   return sections.map(section);
 }
+/** `Staging` for staging: the announcement's title names the environment. */
+const titleCase = (environment: string): string => environment.charAt(0).toUpperCase() + environment.slice(1);
 
 /**
- * Seed 001's "Production Deployment Scheduled" announcement, with Approve / Reject until a
+ * Seed 001's "Production Deployment Scheduled" announcement (named for the deployment's environment), with Approve / Reject until a
  * release manager decides, then who decided and when; the status line sits at the bottom.
  */
 export function announcement(d: Deployment, ctx: AnnouncementContext) {
-  const title = `${d.hotfix ? '🚑 HOTFIX · ' : '🚀 '}Production Deployment Scheduled: ${d.service} ${d.version}`;
+  const title = `${d.hotfix ? '🚑 HOTFIX · ' : '🚀 '}${titleCase(d.environment)} Deployment Scheduled: ${d.service} ${d.version}`;
   const changes = d.changeSummary
     .split('\n')
     .map((line) => line.trim())
@@ -94,6 +96,7 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
     ...(ctx.changes ? changeBlocks(ctx.changes) : []),
   ];
   if (d.hotfix && d.justification) blocks.push(section(`*Hotfix justification:* ${quote(d.justification, 2000)}`));
+  if (d.promotionSkipped) blocks.push(section(`*Promotion skipped (hotfix):* ${quote(d.promotionSkipped, 1000)}`));
   blocks.push(section(`*Rollback Plan:* ${ROLLBACK_PLANS[d.strategy]}\n*On-Call:* ${mention(ctx.onCall)}`));
   if (ctx.decision) {
     blocks.push(context(decisionLine(ctx.decision)));

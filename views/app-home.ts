@@ -18,6 +18,8 @@ export interface HomeData {
   recent: Deployment[];
   dora: DoraFigures[];
   windowDays: number;
+  /** The catalog declares environments: every deployment and figure names its own. */
+  namesEnvironments?: boolean;
 }
 
 type Block = Record<string, unknown>;
@@ -29,13 +31,16 @@ const thread = (d: Deployment): string =>
 const more = (shown: number, total: number, what: string): Block[] =>
   total > shown ? [context(`…and ${total - shown} more ${what}`)] : [];
 
-function activeBlocks(active: Deployment[], now: number): Block[] {
+/** `[staging] ` before a deployment where the catalog has environments. */
+const environmentTag = (d: Deployment, named: boolean | undefined): string => (named ? `[${d.environment}] ` : '');
+
+function activeBlocks(active: Deployment[], now: number, named?: boolean): Block[] {
   if (active.length === 0) return [section('_No active deployments._')];
   const shown = active.slice(0, HOME_LIMITS.active);
   return [
     ...shown.flatMap((d) => [
       section(
-        `*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>\n${statusLine(d, now)}`,
+        `${environmentTag(d, named)}*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>\n${statusLine(d, now)}`,
       ),
       context(`${progressDetail(d, now)}${thread(d)}`),
     ]),
@@ -43,13 +48,13 @@ function activeBlocks(active: Deployment[], now: number): Block[] {
   ];
 }
 
-function recentBlocks(recent: Deployment[], now: number): Block[] {
+function recentBlocks(recent: Deployment[], now: number, named?: boolean): Block[] {
   if (recent.length === 0) return [section('_No deployments yet._')];
   const lines = recent.slice(0, HOME_LIMITS.recent).map((d) => {
     const outcome = OUTCOMES[d.phase] ?? `▶ ${d.phase}`;
     const reason = d.rollbackReason ?? d.failureReason ?? d.rejectReason;
     const who = `<@${d.requester}>${d.approver ? ` → <@${d.approver}>` : ''}`;
-    return `${outcome} *${d.service}* \`${d.version}\` · ${who} · ${formatDuration(durationMs(d, now))}${reason ? ` · ${escapeText(reason)}` : ''} · ${slackDate(d.requestedAt)}${thread(d)}`;
+    return `${outcome} ${environmentTag(d, named)}*${d.service}* \`${d.version}\` · ${who} · ${formatDuration(durationMs(d, now))}${reason ? ` · ${escapeText(reason)}` : ''} · ${slackDate(d.requestedAt)}${thread(d)}`;
   });
   return [section(lines.join('\n'))];
 }
@@ -61,7 +66,7 @@ function doraBlock(f: DoraFigures, windowDays: number): Block {
   const perWeek = Math.round(f.perDay * 7 * 10) / 10;
   return {
     type: 'section',
-    text: { type: 'mrkdwn', text: `*${f.service}*` },
+    text: { type: 'mrkdwn', text: `*${f.service}*${f.environment === undefined ? '' : ` in ${f.environment}`}` },
     fields: [
       { type: 'mrkdwn', text: `*Deployment frequency*\n${f.deployments} in ${windowDays} days (${perWeek}/week)` },
       { type: 'mrkdwn', text: `*Lead time* (approval → 100%)\n${orDash(f.leadTimeMs)}` },
@@ -87,10 +92,10 @@ export function appHome(data: HomeData) {
     },
     divider,
     header(`Active deployments (${data.active.length})`),
-    ...activeBlocks(data.active, data.now),
+    ...activeBlocks(data.active, data.now, data.namesEnvironments),
     divider,
     header('Recent deployments'),
-    ...recentBlocks(data.recent, data.now),
+    ...recentBlocks(data.recent, data.now, data.namesEnvironments),
     divider,
     header(`Last ${data.windowDays} days (DORA)`),
     context('Production changes are deployments whose new version served users; medians for the times.'),

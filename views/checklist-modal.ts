@@ -18,6 +18,8 @@ export interface ChecklistRequest {
   hotfix: boolean;
   /** Channel the command was typed in, for errors after the modal closes. */
   origin: string;
+  /** The catalog environment it goes to; a modal opened before environments existed has none (production). */
+  environment?: string;
 }
 
 const STRATEGIES: Strategy[] = ['blue-green', 'canary', 'rolling'];
@@ -50,12 +52,12 @@ export function checklistModal(request: ChecklistRequest, items: readonly string
     type: 'modal' as const,
     callback_id: CHECKLIST_CALLBACK,
     private_metadata: JSON.stringify(request),
-    title: plain(request.hotfix ? 'Hotfix deploy' : 'Deploy to production', 24),
+    title: plain(request.hotfix ? 'Hotfix deploy' : `Deploy to ${request.environment ?? 'production'}`, 24),
     submit: plain('Request approval', 24),
     close: plain('Cancel', 24),
     blocks: [
       section(
-        `*${request.hotfix ? 'HOTFIX · ' : ''}Deploy \`${request.service}\` version \`${request.version}\`*\nConfirm every item of the pre-deploy checklist; a release manager approves in #deployments.`,
+        `*${request.hotfix ? 'HOTFIX · ' : ''}Deploy \`${request.service}\` version \`${request.version}\`${request.environment ? ` to ${request.environment}` : ''}*\nConfirm every item of the pre-deploy checklist; a release manager approves in #deployments.`,
       ),
       ...items.map((item, i) => ({
         type: 'input' as const,

@@ -26,14 +26,17 @@ export function progressDetail(d: Deployment, now: number): string {
   return parts.join(' · ');
 }
 
-/** `/deploy status`: per active deployment, its status line, its step and weights, and its thread. */
-export function statusReport(active: Deployment[], now: number): string {
+/**
+ * `/deploy status`: per active deployment, its status line, its step and weights, and its thread;
+ * `namesEnvironments` (a catalog with environments) puts each one's environment first.
+ */
+export function statusReport(active: Deployment[], now: number, namesEnvironments = false): string {
   if (active.length === 0) return 'No active deployments.';
   return [
     `*Active deployments* (${active.length})`,
     ...active.map(
       (d) =>
-        `• *${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${link(d)}\n    ${progressDetail(d, now)}`,
+        `• ${namesEnvironments ? `[${d.environment}] ` : ''}*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${link(d)}\n    ${progressDetail(d, now)}`,
     ),
   ].join('\n');
 }
@@ -46,11 +49,12 @@ export const OUTCOMES: Partial<Record<Deployment['phase'], string>> = {
   expired: '⌛ expired',
 };
 
-/** `/deploy history <service> [n]`: newest first. */
-export function historyReport(service: string, deployments: Deployment[], now: number): string {
-  if (deployments.length === 0) return `No deployments of ${service} yet.`;
+/** `/deploy history <service> [<environment>] [n]`: newest first; `environment` is named when given. */
+export function historyReport(service: string, deployments: Deployment[], now: number, environment?: string): string {
+  const where = environment === undefined ? '' : ` in ${environment}`;
+  if (deployments.length === 0) return `No deployments of ${service}${where} yet.`;
   return [
-    `*Last ${deployments.length} deployments of ${service}*`,
+    `*Last ${deployments.length} deployments of ${service}${where}*`,
     ...deployments.map((d) => {
       const outcome = OUTCOMES[d.phase] ?? `▶ ${d.phase}`;
       const reason = d.rollbackReason ?? d.failureReason ?? d.rejectReason;
@@ -62,6 +66,8 @@ export function historyReport(service: string, deployments: Deployment[], now: n
 /** What a dry run shows: one deployment's plan, as the runbook makes it. */
 export interface DryRun {
   service: string;
+  /** Named where the catalog has environments. */
+  environment?: string;
   version: string;
   strategy: Strategy;
   workload: { namespace: string; deployments: Record<string, string>; image: string };
@@ -76,8 +82,9 @@ export interface DryRun {
 /** `/deploy … dry-run`: the plan, without acting (seed 004: "deployment scripts tested (dry run)"). */
 export function planReport(plan: DryRun): string {
   const { service: name, version, strategy, workload, steps, gates, hooks } = plan;
+  const where = plan.environment === undefined ? '' : ` in ${plan.environment}`;
   const lines = [
-    `*Dry run: ${name} \`${version}\` (${strategy})*: nothing will change.`,
+    `*Dry run: ${name} \`${version}\` (${strategy})${where}*: nothing will change.`,
     strategy === 'rolling'
       ? `Workload: ${workload.namespace}/${Object.values(workload.deployments).join(', ')} gets \`${workload.image}:${version}\``
       : `Colours: the live colour (weight 100 on the load balancer) stays as the rollback target; the idle one gets \`${workload.image}:${version}\``,

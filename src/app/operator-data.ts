@@ -1,6 +1,7 @@
 import type { Deployment, RollbackIntent } from '../domain/deployment.js';
-import { DORA_WINDOW_DAYS, doraByService, type DoraFigures } from '../domain/dora.js';
+import { DORA_WINDOW_DAYS, doraByService, doraFor, type DoraFigures } from '../domain/dora.js';
 import type { HomeData } from '../../views/app-home.js';
+import { environmentNames } from '../runbook/environments.js';
 import type { AppContext } from './context.js';
 
 const DAY_MS = 86_400_000;
@@ -8,12 +9,18 @@ const DAY_MS = 86_400_000;
 export const DORA_RECORDS_PER_SERVICE = 1000;
 const HOME_RECENT = 15;
 
-/** The active deployment of each service named (every catalog service by default). */
+/**
+ * The active deployment of each service named in each environment named (every catalog service
+ * and environment by default).
+ */
 export async function activeDeployments(
   ctx: AppContext,
   services: readonly string[] = Object.keys(ctx.catalog.services),
+  environments: readonly string[] = environmentNames(ctx.catalog),
 ): Promise<Deployment[]> {
-  const found = await Promise.all(services.map((name) => ctx.store.active(name)));
+  const found = await Promise.all(
+    services.flatMap((name) => environments.map((environment) => ctx.store.active(name, environment))),
+  );
   return found.filter((d): d is Deployment => d !== undefined);
 }
 
@@ -26,8 +33,9 @@ export async function recordsSince(
   service: string,
   from: number,
   limit = DORA_RECORDS_PER_SERVICE,
+  environment?: string,
 ): Promise<Deployment[]> {
-  return ctx.store.historySince(service, from, limit);
+  return ctx.store.historySince(service, from, limit, environment);
 }
 
 /** The first rollback request of each rolled-back record, for DORA's time to restore. */
@@ -39,7 +47,10 @@ async function rollbackIntents(ctx: AppContext, records: readonly Deployment[]):
   return new Map(intents.filter((entry): entry is readonly [string, RollbackIntent] => entry[1] !== undefined));
 }
 
-/** The DORA four of every catalog service over the last `windowDays`, from the records in Redis. */
+/**
+ * The DORA four of every catalog service over the last `windowDays`, from the records in Redis:
+ * per service, and per service and environment where the catalog declares environments.
+ */
 export async function doraFromRedis(
   ctx: AppContext,
   now: number,
@@ -48,8 +59,19 @@ export async function doraFromRedis(
   const services = Object.keys(ctx.catalog.services);
   // A deployment requested just before the window may have finished inside it.
   const from = now - (windowDays + 1) * DAY_MS;
-  const records = (await Promise.all(services.map((service) => recordsSince(ctx, service, from)))).flat();
-  return doraByService(services, records, { now, windowDays, rollbackIntents: await rollbackIntents(ctx, records) });
+  const environments = environmentNames(ctx.catalog);
+  const records = (
+    await Promise.all(
+      services.flatMap((service) =>
+        environments.map((environment) => recordsSince(ctx, service, from, DORA_RECORDS_PER_SERVICE, environment)),
+      ),
+    )
+  ).flat();
+  const options = { now, windowDays, rollbackIntents: await rollbackIntents(ctx, records) };
+  if (!ctx.catalog.environments) return doraByService(services, records, options);
+  return services.flatMap((service) =>
+    environments.map((environment) => doraFor(service, records, { ...options, environment })),
+  );
 }
 
 /** Everything the Home tab shows, read from Redis. */
@@ -60,5 +82,5 @@ export async function homeData(ctx: AppContext): Promise<HomeData> {
     ctx.store.recent(HOME_RECENT),
     doraFromRedis(ctx, now),
   ]);
-  return { now, active, recent, dora, windowDays: DORA_WINDOW_DAYS };
+  return { now, active, recent, dora, windowDays: DORA_WINDOW_DAYS, namesEnvironments: !!ctx.catalog.environments };
 }

@@ -106,6 +106,11 @@ export interface Deployment {
   ticket: string;
   changeSummary: string;
   justification?: string;
+  /**
+   * A hotfix deployed without the promotion its environment asks for: why it was not eligible
+   * (said in the announcement beside the justification).
+   */
+  promotionSkipped?: string;
   /** Channel of the announcement and its thread (#deployments). */
   channel: string;
   announcementTs?: string;
@@ -138,7 +143,7 @@ export interface Deployment {
   rollbackBy?: string;
   failureReason?: string;
   finishedAt?: number;
-  /** The per-service lock's fencing token held by this deployment. */
+  /** The fencing token of the service's lock in its environment, held by this deployment. */
   fence: number;
   /** The status line last rendered on the announcement, so unchanged lines are not re-sent. */
   statusLine?: string;

@@ -19,6 +19,8 @@ const DAY_MS = 86_400_000;
 
 export interface DoraFigures {
   service: string;
+  /** The environment the figures are for; none: the service's records in any environment. */
+  environment?: string;
   /** Production changes that finished in the window. */
   deployments: number;
   perDay: number;
@@ -36,6 +38,8 @@ export interface DoraOptions {
   windowDays?: number;
   /** Rollback requests by deployment id (the intent's first timestamp), where one was recorded. */
   rollbackIntents?: ReadonlyMap<string, RollbackIntent>;
+  /** Count only the records of this environment. */
+  environment?: string;
 }
 
 export const median = (values: readonly number[]): number | undefined => {
@@ -70,13 +74,14 @@ export function timeToRestoreMs(d: Deployment, intent?: RollbackIntent): number 
   return requested === undefined ? undefined : Math.max(0, d.finishedAt - requested);
 }
 
-/** The four figures for one service's records (any order; others' records are ignored). */
+/** The four figures for one service's records (any order; others' records, and other environments' when one is given, are ignored). */
 export function doraFor(service: string, records: readonly Deployment[], options: DoraOptions): DoraFigures {
   const windowDays = options.windowDays ?? DORA_WINDOW_DAYS;
   const from = options.now - windowDays * DAY_MS;
   const changes = records.filter(
     (d) =>
       d.service === service &&
+      (options.environment === undefined || d.environment === options.environment) &&
       isProductionChange(d) &&
       d.finishedAt !== undefined &&
       d.finishedAt > from &&
@@ -92,6 +97,7 @@ export function doraFor(service: string, records: readonly Deployment[], options
   });
   return {
     service,
+    ...(options.environment === undefined ? {} : { environment: options.environment }),
     deployments: changes.length,
     perDay: changes.length / windowDays,
     leadTimeMs: median(leadTimes),

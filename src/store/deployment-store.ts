@@ -131,7 +131,7 @@ export interface Loaded {
 export type CommitResult = { written: true; intents: Intents } | { written: false };
 
 export interface CommitOptions {
-  /** Drop the service's lock in the same step (a terminal phase). */
+  /** Drop the lock of the service in its environment in the same step (a terminal phase). */
   release?: boolean;
   /** Block the deployment's version from being deployed again (a rollback). */
   blockVersion?: BlockedVersion;
@@ -155,12 +155,19 @@ for i = 3, 5 do redis.call('PERSIST', KEYS[i]) end
 return 1
 `;
 
-/** A release manager's block on new deployments of a service (or `all`). */
+/** A release manager's block on new deployments of a service (or `all`), in one environment or every one. */
 export interface Freeze {
   reason: string;
   by: string;
   at: number;
 }
+
+/** The freeze that stops a deployment: its scope (a service or `all`) and its environment (none: every one). */
+export type FreezeInForce = Freeze & { scope: string; environment?: string };
+
+/** How many of an environment's newest deployments are searched for a version's promotion facts. */
+export const PROMOTION_LOOKBACK = 500;
+const LOOKBACK_PAGE = 50;
 
 // A rollback intent only counts while its deployment still holds the service (is not finished).
 const REQUEST_ROLLBACK = `
@@ -177,10 +184,16 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1
 `;
+/** A freeze's field: the scope alone for every environment, `<scope>@<environment>` for one. */
+const freezeField = (scope: string, environment?: string): string =>
+  environment === undefined ? scope : `${scope}@${environment}`;
 
 export type CreateResult = { created: true; deployment: Deployment } | { created: false; activeId: string };
 
-/** Deployment records, their event logs and intents, and the per-service lock, in Redis. */
+/**
+ * Deployment records, their event logs and intents, and the lock of each service in each
+ * environment, in Redis.
+ */
 export class DeploymentStore {
   private readonly k: Keys;
 
@@ -202,14 +215,14 @@ export class DeploymentStore {
    */
   async create(draft: Deployment, event: DeploymentEvent): Promise<CreateResult> {
     // Fencing tokens only need to grow; one taken by a creation that loses the race is skipped.
-    const fence = await this.redis.incr(this.k.fence(draft.service));
+    const fence = await this.redis.incr(this.k.fence(draft.service, draft.environment));
     const d = { ...draft, fence };
     const result = (await this.redis.eval(
       CREATE,
       5,
-      this.k.lock(d.service),
+      this.k.lock(d.service, d.environment),
       this.k.deployment(d.id),
-      this.k.history(d.service),
+      this.k.history(d.service, d.environment),
       this.k.all(),
       this.k.events(d.id),
       d.id,
@@ -226,7 +239,15 @@ export class DeploymentStore {
   async discard(d: Deployment): Promise<void> {
     await this.redis
       .multi()
-      .eval(SAVE, 2, this.k.lock(d.service), this.k.deployment(d.id), `${d.id}:${d.fence}`, stored(d), '1')
+      .eval(
+        SAVE,
+        2,
+        this.k.lock(d.service, d.environment),
+        this.k.deployment(d.id),
+        `${d.id}:${d.fence}`,
+        stored(d),
+        '1',
+      )
       .del(
         this.k.deployment(d.id),
         this.k.events(d.id),
@@ -236,7 +257,7 @@ export class DeploymentStore {
         this.k.outboxSending(d.id),
         this.k.edit(d.id, ANNOUNCEMENT_MESSAGE),
       )
-      .zrem(this.k.history(d.service), d.id)
+      .zrem(this.k.history(d.service, d.environment), d.id)
       .zrem(this.k.all(), d.id)
       .exec();
   }
@@ -246,7 +267,7 @@ export class DeploymentStore {
    * rollback after completion). Undefined when another deployment holds the service.
    */
   async reopenForRollback(d: Deployment, intent: RollbackIntent): Promise<Deployment | undefined> {
-    const fence = await this.redis.incr(this.k.fence(d.service));
+    const fence = await this.redis.incr(this.k.fence(d.service, d.environment));
     const next: Deployment = {
       ...d,
       phase: 'rolling-back',
@@ -258,7 +279,7 @@ export class DeploymentStore {
     const ok = await this.redis.eval(
       REOPEN,
       5,
-      this.k.lock(d.service),
+      this.k.lock(d.service, d.environment),
       this.k.deployment(d.id),
       this.k.events(d.id),
       this.k.intents(d.id),
@@ -305,15 +326,15 @@ export class DeploymentStore {
     const reply = (await this.redis.eval(
       COMMIT,
       10,
-      this.k.lock(d.service),
+      this.k.lock(d.service, d.environment),
       this.k.deployment(d.id),
       this.k.events(d.id),
       this.k.intents(d.id),
-      this.k.blocked(d.service),
+      this.k.blocked(d.service, d.environment),
       this.k.posted(d.id),
       this.k.outboxOrder(d.id),
       this.k.outboxSending(d.id),
-      this.k.history(d.service),
+      this.k.history(d.service, d.environment),
       this.k.all(),
       `${d.id}:${d.fence}`,
       stored(d),
@@ -335,27 +356,49 @@ export class DeploymentStore {
     return (await this.commit(d, [], options)).written;
   }
 
-  async activeId(service: string): Promise<string | undefined> {
-    const holder = await this.redis.get(this.k.lock(service));
+  /** The id of the deployment holding the service in `environment` (default production). */
+  async activeId(service: string, environment?: string): Promise<string | undefined> {
+    const holder = await this.redis.get(this.k.lock(service, environment));
     return holder ? holder.split(':')[0] : undefined;
   }
 
-  async active(service: string): Promise<Deployment | undefined> {
-    const id = await this.activeId(service);
+  async active(service: string, environment?: string): Promise<Deployment | undefined> {
+    const id = await this.activeId(service, environment);
     return id ? this.get(id) : undefined;
   }
 
-  /** The newest deployments of a service, newest first. */
-  async history(service: string, limit: number): Promise<Deployment[]> {
-    const ids = await this.redis.zrevrange(this.k.history(service), 0, limit - 1);
+  /** The newest deployments of a service in `environment` (default production), newest first. */
+  async history(service: string, limit: number, environment?: string): Promise<Deployment[]> {
+    const ids = await this.redis.zrevrange(this.k.history(service, environment), 0, limit - 1);
     return this.getMany(ids);
   }
 
-  /** A service's deployments requested at or after `from` (ms), newest first, at most `limit`. */
-  async historySince(service: string, from: number, limit: number): Promise<Deployment[]> {
+  /** A service's deployments in `environment` requested at or after `from` (ms), newest first, at most `limit`. */
+  async historySince(service: string, from: number, limit: number, environment?: string): Promise<Deployment[]> {
     return this.getMany(
-      await this.redis.zrevrangebyscore(this.k.history(service), '+inf', String(from), 'LIMIT', 0, limit),
+      await this.redis.zrevrangebyscore(this.k.history(service, environment), '+inf', String(from), 'LIMIT', 0, limit),
     );
+  }
+
+  /**
+   * What decides whether `version` may be promoted out of `environment`: its deployments there,
+   * newest first, back to the newest one that settled (succeeded, or rolled back). Older ones
+   * cannot change the answer: one service deploys one version at a time per environment, and a
+   * rollback only ever reopens the newest deployment. At most PROMOTION_LOOKBACK deployments of
+   * the environment are searched.
+   */
+  async versionHistory(service: string, environment: string, version: string): Promise<Deployment[]> {
+    const found: Deployment[] = [];
+    for (let start = 0; start < PROMOTION_LOOKBACK; start += LOOKBACK_PAGE) {
+      const ids = await this.redis.zrevrange(this.k.history(service, environment), start, start + LOOKBACK_PAGE - 1);
+      for (const d of await this.getMany(ids)) {
+        if (d.version !== version) continue;
+        found.push(d);
+        if (d.phase === 'succeeded' || d.phase === 'rolled-back') return found;
+      }
+      if (ids.length < LOOKBACK_PAGE) break;
+    }
+    return found;
   }
 
   async recent(limit: number): Promise<Deployment[]> {
@@ -396,7 +439,7 @@ export class DeploymentStore {
     const result = await this.redis.eval(
       REQUEST_ROLLBACK,
       2,
-      this.k.lock(d.service),
+      this.k.lock(d.service, d.environment),
       this.k.intents(d.id),
       d.id,
       JSON.stringify(intent),
@@ -469,31 +512,46 @@ export class DeploymentStore {
     );
   }
 
-  async freeze(scope: string, freeze: Freeze): Promise<void> {
-    await this.redis.hset(this.k.freezes(), scope, JSON.stringify(freeze));
+  /** Freezes `scope` (a service or `all`) in `environment`, or in every environment when none is given. */
+  async freeze(scope: string, freeze: Freeze, environment?: string): Promise<void> {
+    await this.redis.hset(this.k.freezes(), freezeField(scope, environment), JSON.stringify(freeze));
   }
 
-  async unfreeze(scope: string): Promise<boolean> {
-    return (await this.redis.hdel(this.k.freezes(), scope)) === 1;
+  /** Lifts the freeze of `scope` in `environment` (none: the one on every environment); false when there was none. */
+  async unfreeze(scope: string, environment?: string): Promise<boolean> {
+    return (await this.redis.hdel(this.k.freezes(), freezeField(scope, environment))) === 1;
   }
 
-  /** The freeze that stops `service` (its own, or one on all services), if any. */
-  async freezeOf(service: string): Promise<(Freeze & { scope: string }) | undefined> {
-    const [own, all] = await this.redis.hmget(this.k.freezes(), service, 'all');
-    const raw = own ?? all;
-    return raw ? { ...(JSON.parse(raw) as Freeze), scope: own ? service : 'all' } : undefined;
+  /**
+   * The freeze that stops `service` in `environment` (default production): its own there, its
+   * own everywhere, one on all services there, or one on all services everywhere.
+   */
+  async freezeOf(service: string, environment: string = DEFAULT_ENVIRONMENT): Promise<FreezeInForce | undefined> {
+    const candidates = [
+      { scope: service, environment },
+      { scope: service, environment: undefined },
+      { scope: 'all', environment },
+      { scope: 'all', environment: undefined },
+    ];
+    const raws = await this.redis.hmget(
+      this.k.freezes(),
+      ...candidates.map((c) => freezeField(c.scope, c.environment)),
+    );
+    const at = raws.findIndex((raw) => raw !== null);
+    const found = candidates[at];
+    return found ? { ...(JSON.parse(raws[at] as string) as Freeze), ...found } : undefined;
   }
 
-  async blockVersion(service: string, version: string, blocked: BlockedVersion): Promise<void> {
-    await this.redis.hset(this.k.blocked(service), version, JSON.stringify(blocked));
+  async blockVersion(service: string, version: string, blocked: BlockedVersion, environment?: string): Promise<void> {
+    await this.redis.hset(this.k.blocked(service, environment), version, JSON.stringify(blocked));
   }
 
-  async blockedVersion(service: string, version: string): Promise<BlockedVersion | undefined> {
-    const raw = await this.redis.hget(this.k.blocked(service), version);
+  async blockedVersion(service: string, version: string, environment?: string): Promise<BlockedVersion | undefined> {
+    const raw = await this.redis.hget(this.k.blocked(service, environment), version);
     return raw ? (JSON.parse(raw) as BlockedVersion) : undefined;
   }
 
-  async clearBlockedVersion(service: string, version: string): Promise<boolean> {
-    return (await this.redis.hdel(this.k.blocked(service), version)) === 1;
+  async clearBlockedVersion(service: string, version: string, environment?: string): Promise<boolean> {
+    return (await this.redis.hdel(this.k.blocked(service, environment), version)) === 1;
   }
 }

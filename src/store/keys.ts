@@ -1,3 +1,12 @@
+import { DEFAULT_ENVIRONMENT } from '../runbook/environments.js';
+
+/**
+ * A service in one environment. Production keeps the bare service name it had before
+ * environments existed, so an upgraded install finds its locks, history and blocked versions.
+ */
+export const scopeOf = (service: string, environment: string = DEFAULT_ENVIRONMENT): string =>
+  environment === DEFAULT_ENVIRONMENT ? service : `${service}@${environment}`;
+
 /** Every Redis key Switchyard writes, under one prefix so installs (and tests) never collide. */
 export const keys = (prefix: string) => ({
   deployment: (id: string) => `${prefix}:deploy:${id}`,
@@ -5,11 +14,13 @@ export const keys = (prefix: string) => ({
   intents: (id: string) => `${prefix}:intents:${id}`,
   /** The Slack ts of each message the outbox posted for a deployment, by message key. */
   posted: (id: string) => `${prefix}:posted:${id}`,
-  lock: (service: string) => `${prefix}:lock:${service}`,
-  fence: (service: string) => `${prefix}:fence:${service}`,
-  history: (service: string) => `${prefix}:history:${service}`,
-  blocked: (service: string) => `${prefix}:blocked:${service}`,
+  /** One active deployment per service and environment: its id and fencing token. */
+  lock: (service: string, environment?: string) => `${prefix}:lock:${scopeOf(service, environment)}`,
+  fence: (service: string, environment?: string) => `${prefix}:fence:${scopeOf(service, environment)}`,
+  history: (service: string, environment?: string) => `${prefix}:history:${scopeOf(service, environment)}`,
+  blocked: (service: string, environment?: string) => `${prefix}:blocked:${scopeOf(service, environment)}`,
   all: () => `${prefix}:deployments`,
+  /** Freezes by scope: a service or `all`, in every environment or (`<scope>@<environment>`) in one. */
   freezes: () => `${prefix}:freezes`,
   /** The outbox's line of a deployment's messages (job ids, by the order they were asked for). */
   outboxOrder: (id: string) => `${prefix}:outbox:${id}`,

@@ -1,10 +1,12 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import type { AppContext } from '../src/app/context.js';
-import type { Deployment } from '../src/domain/deployment.js';
+import { approvalRulesFor } from '../src/domain/approval.js';
+import type { Decision, Deployment } from '../src/domain/deployment.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { checklistOf, StrategySchema, type ServiceConfig } from '../src/runbook/catalog.js';
+import { defaultEnvironmentOf } from '../src/runbook/environments.js';
 import { planSteps } from '../src/runbook/plan.js';
 import { ANNOUNCEMENT_MESSAGE } from '../src/store/deployment-store.js';
 import { currentAnnouncement } from '../views/announcement.js';
@@ -150,6 +152,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       changeSummary: answers.summary,
       justification: answers.justification,
       channel: ctx.catalog.slack.channel,
+      approvalRules: approvalRulesFor(ctx.catalog, name, defaultEnvironmentOf(ctx.catalog)),
       phase: 'awaiting-approval',
       steps: planSteps(service, strategy),
       stepIndex: 0,
@@ -191,7 +194,11 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     // logs it as announced; this handler waits to learn how it went.
     let failure: unknown;
     try {
-      const message = currentAnnouncement(d, ctx.catalog.slack.onCall, now);
+      // `approval: none`: approved on submission, so the worker starts it once it is announced.
+      const decision: Decision | undefined =
+        d.approvalRules?.length === 0 ? { kind: 'approve', by: 'switchyard', at: now } : undefined;
+      if (decision) await ctx.store.decide(d.id, decision);
+      const message = currentAnnouncement(d, ctx.catalog.slack.onCall, now, { decision });
       await ctx.outbox.send({
         deploymentId: d.id,
         key: ANNOUNCEMENT_MESSAGE,

@@ -62,9 +62,6 @@ export function ruleProgress(rules: readonly ApprovalRule[], approvals: readonly
 
 export const openRules = (progress: readonly RuleProgress[]): RuleProgress[] => progress.filter((p) => p.missing > 0);
 
-export const allRulesMet = (rules: readonly ApprovalRule[], approvals: readonly ApprovalRecord[]): boolean =>
-  openRules(ruleProgress(rules, approvals)).length === 0;
-
 /** Rule names unique within one approval, so an approval names the rule it counts toward. */
 export const duplicateRuleNames = (rules: readonly ApprovalRule[]): string[] => [
   ...new Set(rules.map((r) => r.name).filter((name, i, all) => all.indexOf(name) !== i)),

@@ -79,11 +79,11 @@ export interface DryRun {
   approvalRules: ApprovalRule[];
 }
 
-/** `1 release manager (<@U0RM1> <@U0RM2>), 1 tech lead (<!subteam^S0LEADS>)` */
+/** `1 release manager (<@U0RM1>, <@U0RM2>), 1 tech lead (<!subteam^S0LEADS>)` */
 const approvalPlan = (rules: readonly ApprovalRule[]): string =>
   rules.length === 0
     ? 'no approval needed'
-    : `approval by ${rules.map((r) => `${r.count} ${quote(r.name, 75)} (${r.from.map(mention).join(' ')})`).join(', ')}`;
+    : `approval by ${rules.map((r) => `${r.count} ${quote(r.name, 75)} (${r.from.map(mention).join(', ')})`).join(', ')}`;
 
 /** `/deploy … dry-run`: the plan, without acting (seed 004: "deployment scripts tested (dry run)"). */
 export function planReport(plan: DryRun): string {

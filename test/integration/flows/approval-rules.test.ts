@@ -265,6 +265,17 @@ describe('approval rules', () => {
     expect(await approvals(id)).toEqual([[PEOPLE.otherManager, 'release manager']]);
   });
 
+  it('a user group Slack cannot look up refuses the press, saying why, and counts nothing', async () => {
+    await start({ service: { approval: { rules: [{ name: 'tech lead', from: ['S0GONE'], count: 1 }] } } });
+    const { announcement, id } = await request();
+    await press(PERSON.lead, announcement);
+    const refusal = await ephemeralTo(PERSON.lead, ':no_entry: Slack did not say who is in');
+    expect(refusal.text).toContain('no_such_subteam');
+    await pause(SETTLE_MS);
+    expect(await h.app.store.intents(id)).toEqual({});
+    expect((await h.app.store.events(id)).map((e) => e.type)).toEqual(['requested', 'announced']);
+  });
+
   it('a catalog without approval keeps one release manager, shown as one rule', async () => {
     await start({});
     const { announcement, id } = await request();

@@ -72,13 +72,7 @@ export async function announceChanges(ctx: AppContext, d: Deployment, waitMs = C
   const loaded = await ctx.store.load(d.id);
   if (!loaded) return;
   const { deployment, intents } = loaded;
-  const message = currentAnnouncement(
-    deployment,
-    ctx.catalog.slack.onCall,
-    ctx.clock(),
-    intents.decision,
-    intents.changes,
-  );
+  const message = currentAnnouncement(deployment, ctx.catalog.slack.onCall, ctx.clock(), intents);
   await ctx.outbox.announce({
     deploymentId: d.id,
     channel: deployment.channel,

@@ -1,7 +1,8 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import type { AppContext } from '../src/app/context.js';
-import type { Deployment } from '../src/domain/deployment.js';
+import { approvalRulesFor } from '../src/domain/approval.js';
+import type { Decision, Deployment } from '../src/domain/deployment.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
 import { versionProblem } from '../src/domain/version.js';
@@ -167,6 +168,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       changeSummary: answers.summary,
       justification: answers.justification,
       channel: environmentOf(ctx.catalog, environment)?.channel ?? ctx.catalog.slack.channel,
+      approvalRules: approvalRulesFor(ctx.catalog, name, environment),
       phase: 'awaiting-approval',
       steps: planSteps(service, strategy),
       stepIndex: 0,
@@ -222,7 +224,11 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     // logs it as announced; this handler waits to learn how it went.
     let failure: unknown;
     try {
-      const message = currentAnnouncement(d, ctx.catalog.slack.onCall, now);
+      // `approval: none`: approved on submission, so the worker starts it once it is announced.
+      const decision: Decision | undefined =
+        d.approvalRules?.length === 0 ? { kind: 'approve', by: 'switchyard', at: now } : undefined;
+      if (decision) await ctx.store.decide(d.id, decision);
+      const message = currentAnnouncement(d, ctx.catalog.slack.onCall, now, { decision });
       await ctx.outbox.send({
         deploymentId: d.id,
         key: ANNOUNCEMENT_MESSAGE,

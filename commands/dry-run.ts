@@ -1,4 +1,6 @@
+import { approvalRulesFor } from '../src/domain/approval.js';
 import type { Catalog, ServiceConfig, Strategy } from '../src/runbook/catalog.js';
+import { defaultEnvironmentOf } from '../src/runbook/environments.js';
 import { expectedSeconds, gatesFor, planSteps } from '../src/runbook/plan.js';
 import type { DryRun } from '../views/reports.js';
 
@@ -22,6 +24,6 @@ export function dryRun(
     gates: gatesFor(name, service, strategy),
     hooks: service.hooks,
     expectedSeconds: expectedSeconds(steps),
-    releaseManagers: catalog.slack.releaseManagers,
+    approvalRules: approvalRulesFor(catalog, name, environment ?? defaultEnvironmentOf(catalog)),
   };
 }

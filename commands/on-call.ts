@@ -2,20 +2,14 @@ import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../src/app/context.js';
 import type { WorkspaceMembers } from '../src/app/workspace-guard.js';
 import { isOnCall, rollbackRight } from '../src/domain/policy.js';
-import { withDeadline } from '../src/deadline.js';
-import { describeError, ProviderFailed } from '../src/errors.js';
+import { describeError } from '../src/errors.js';
 import type { ServiceConfig } from '../src/runbook/catalog.js';
+import { userGroupDirectory } from './user-groups.js';
 
 /**
- * How long a user group's member list is trusted. Rotations change who is on-call a few times
- * a day; a minute keeps a burst of presses to one Slack call (Tier 2: ~20 calls a minute).
+ * Whether someone is the catalog's on-call: that user, or a member of that user group (S…),
+ * looked up through a cached, deadline-bound user group directory.
  */
-export const ON_CALL_CACHE_MS = 60_000;
-
-/** The refusal or go-ahead goes in the command's ack, which Slack needs within 3 s. */
-export const ON_CALL_LOOKUP_DEADLINE_MS = 1500;
-
-/** Whether someone is the catalog's on-call: that user, or a member of that user group (S…). */
 export interface OnCallDirectory {
   /** Throws when Slack cannot say who is in the group. */
   includes(user: string): Promise<boolean>;
@@ -26,35 +20,13 @@ export function onCallDirectory(
   ctx: Pick<AppContext, 'catalog' | 'clock'>,
   options: { cacheMs?: number; deadlineMs?: number } = {},
 ): OnCallDirectory {
-  const { cacheMs = ON_CALL_CACHE_MS, deadlineMs = ON_CALL_LOOKUP_DEADLINE_MS } = options;
   const group = ctx.catalog.slack.onCall;
-  let cached: { members: ReadonlySet<string>; until: number } | undefined;
-  // Presses that arrive together share one lookup instead of each calling Slack.
-  let inFlight: Promise<ReadonlySet<string>> | undefined;
-
-  const lookUp = async (): Promise<ReadonlySet<string>> => {
-    const result = await client.usergroups.users.list({ usergroup: group });
-    const members = new Set(result.users ?? []);
-    cached = { members, until: ctx.clock() + cacheMs };
-    return members;
-  };
-
+  const groups = userGroupDirectory(client, ctx.clock, options);
   return {
     async includes(user) {
       if (isOnCall(ctx.catalog, user)) return true;
       if (!group.startsWith('S')) return false;
-      if (cached && ctx.clock() < cached.until) return cached.members.has(user);
-      // A lookup that misses the deadline goes on and fills the cache for the next press.
-      inFlight ??= lookUp().finally(() => {
-        inFlight = undefined;
-      });
-      return (
-        await withDeadline(
-          inFlight,
-          deadlineMs,
-          () => new ProviderFailed(`the Slack lookup of ${group} took longer than ${deadlineMs} ms`),
-        )
-      ).has(user);
+      return (await groups.members(group)).has(user);
     },
   };
 }

@@ -1,5 +1,6 @@
+import { ruleProgress, type ApprovalRecord, type RuleProgress } from '../src/domain/approval.js';
 import { MAX_LISTED_COMMITS, type ChangeList, type ListedCommit } from '../src/domain/changes.js';
-import type { Decision, Deployment } from '../src/domain/deployment.js';
+import type { Decision, Deployment, Intents } from '../src/domain/deployment.js';
 import { expectedSeconds, formatDuration } from '../src/domain/steps.js';
 import { statusLine } from './status-line.js';
 import { context, escapeText, mention, quote, section, slackDate } from './text.js';
@@ -14,6 +15,8 @@ export interface AnnouncementContext {
   decision?: Decision;
   /** The commits between the live version and this one, once they were read. */
   changes?: ChangeList;
+  /** Approvals counted so far toward the deployment's rules. */
+  approvals?: ApprovalRecord[];
 }
 
 const ROLLBACK_PLANS: Record<Deployment['strategy'], string> = {
@@ -22,10 +25,17 @@ const ROLLBACK_PLANS: Record<Deployment['strategy'], string> = {
   rolling: 'Rolling undo: the previous pod template is restored (`kubectl rollout undo`)',
 };
 
-const decisionLine = (decision: Decision): string => {
+/** `<@A>`, `<@A> and <@B>`, `<@A>, <@B> and <@C>` */
+const people = (ids: readonly string[]): string => {
+  const mentions = ids.map(mention);
+  return mentions.length <= 1 ? (mentions[0] ?? '') : `${mentions.slice(0, -1).join(', ')} and ${mentions.at(-1)}`;
+};
+
+const decisionLine = (d: Deployment, decision: Decision, approvals: readonly ApprovalRecord[]): string => {
   switch (decision.kind) {
     case 'approve':
-      return `✅ Approved by <@${decision.by}> ${slackDate(decision.at)}`;
+      if (d.approvalRules?.length === 0) return `✅ No approval needed: started ${slackDate(decision.at)}`;
+      return `✅ Approved by ${people(approvals.length > 0 ? approvals.map((a) => a.by) : [decision.by])} ${slackDate(decision.at)}`;
     case 'reject':
       return `🚫 Rejected by <@${decision.by}> ${slackDate(decision.at)}: ${quote(decision.reason ?? '', 1000)}`;
     case 'expire':
@@ -73,8 +83,39 @@ function changeBlocks(changes: ChangeList): Record<string, unknown>[] {
 const titleCase = (environment: string): string => environment.charAt(0).toUpperCase() + environment.slice(1);
 
 /**
- * Seed 001's "Production Deployment Scheduled" announcement (named for the deployment's environment), with Approve / Reject until a
- * release manager decides, then who decided and when; the status line sits at the bottom.
+ * One line per rule: who approved toward it and when, and how many it still needs (without
+ * mentioning who may approve: the announcement would notify them all each time).
+ */
+const ruleLine = ({ rule, approvals, missing }: RuleProgress, withWhen: boolean): string => {
+  const done = approvals.map((a) => `${mention(a.by)}${withWhen ? ` ${slackDate(a.at)}` : ''}`);
+  const needs = missing > 0 ? `${done.length > 0 ? '; ' : ''}waiting for ${missing} more` : '';
+  return `${missing > 0 ? '⏳' : '✅'} *${quote(rule.name, 75)}* (${approvals.length} of ${rule.count}): ${done.join(', ')}${needs}`;
+};
+
+/**
+ * Each rule, who approved it and when, and what is still missing; within a section's 3,000
+ * characters (without the times, then without the last rules, if it must).
+ */
+function approvalSection(progress: readonly RuleProgress[]): string | undefined {
+  if (progress.length === 0) return undefined;
+  const heading = '*Approval:*';
+  for (const withWhen of [true, false]) {
+    const text = [heading, ...progress.map((p) => ruleLine(p, withWhen))].join('\n');
+    if (text.length <= 3000) return text;
+  }
+  const lines = [heading];
+  for (const p of progress) {
+    const line = ruleLine(p, false);
+    if ([...lines, line].join('\n').length > 2990) break;
+    lines.push(line);
+  }
+  return `${lines.join('\n')}\n…`;
+}
+
+/**
+ * Seed 001's "Production Deployment Scheduled" announcement (named for the deployment's environment), with each approval rule and
+ * Approve / Reject until every rule is met or someone rejects, then who decided and when;
+ * the status line sits at the bottom.
  */
 export function announcement(d: Deployment, ctx: AnnouncementContext) {
   const title = `${d.hotfix ? '🚑 HOTFIX · ' : '🚀 '}${titleCase(d.environment)} Deployment Scheduled: ${d.service} ${d.version}`;
@@ -98,8 +139,12 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
   if (d.hotfix && d.justification) blocks.push(section(`*Hotfix justification:* ${quote(d.justification, 2000)}`));
   if (d.promotionSkipped) blocks.push(section(`*Promotion skipped (hotfix):* ${quote(d.promotionSkipped, 1000)}`));
   blocks.push(section(`*Rollback Plan:* ${ROLLBACK_PLANS[d.strategy]}\n*On-Call:* ${mention(ctx.onCall)}`));
+  const rules = d.approvalRules ? approvalSection(ruleProgress(d.approvalRules, ctx.approvals ?? [])) : undefined;
+  if (rules) blocks.push(section(rules));
   if (ctx.decision) {
-    blocks.push(context(decisionLine(ctx.decision)));
+    blocks.push(context(decisionLine(d, ctx.decision, ctx.approvals ?? [])));
+  } else if (d.approvalRules?.length === 0) {
+    blocks.push(context('No approval needed: it starts once the checklist is submitted'));
   } else {
     blocks.push({
       type: 'actions',
@@ -128,21 +173,21 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
 
 /**
  * The announcement as it reads at `now`: the one place its context (expected duration, status
- * line, decision) is assembled from the record, for the bot and the worker alike.
+ * line, decision, approvals) is assembled from the record, for the bot and the worker alike.
  */
 export const currentAnnouncement = (
   d: Deployment,
   onCall: string,
   now: number,
-  decision?: Decision,
-  changes?: ChangeList,
+  intents: Pick<Intents, 'decision' | 'approvals' | 'changes'> = {},
 ) =>
   announcement(d, {
     onCall,
     expectedSeconds: expectedSeconds(d.steps),
     statusLine: statusLine(d, now),
-    decision,
-    changes,
+    decision: intents.decision,
+    approvals: intents.approvals ?? d.approvals,
+    changes: intents.changes,
   });
 
 export const REJECT_CALLBACK = 'reject_reason';

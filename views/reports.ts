@@ -1,11 +1,16 @@
+import type { ApprovalRule } from '../src/domain/approval.js';
 import { durationMs, type Deployment, type Strategy } from '../src/domain/deployment.js';
 import { hasAnyGate, type GateConfig } from '../src/domain/gates.js';
 import { describeStep, formatDuration, type Step } from '../src/domain/steps.js';
 import { statusLine } from './status-line.js';
-import { quote, slackDate } from './text.js';
+import { mention, quote, slackDate } from './text.js';
 
 export const threadLink = (channel: string, ts: string): string =>
   `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+
+/** Everyone whose approval counted (records from before approval rules: the one approver). */
+const approvedBy = (d: Deployment): string =>
+  (d.approvals?.length ? d.approvals.map((a) => a.by) : d.approver ? [d.approver] : []).map(mention).join(', ');
 
 const link = (d: Deployment): string =>
   d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '';
@@ -22,7 +27,7 @@ export function progressDetail(d: Deployment, now: number): string {
   if (d.weights && d.liveColor && d.newColor)
     parts.push(`weights ${d.liveColor} ${d.weights[d.liveColor]}% / ${d.newColor} ${d.weights[d.newColor]}%`);
   if (d.lastGateRun) parts.push(`gates ${d.lastGateRun.outcome} ${formatDuration(now - d.lastGateRun.at)} ago`);
-  if (d.approver) parts.push(`approved by <@${d.approver}>`);
+  if (approvedBy(d)) parts.push(`approved by ${approvedBy(d)}`);
   return parts.join(' · ');
 }
 
@@ -58,7 +63,7 @@ export function historyReport(service: string, deployments: Deployment[], now: n
     ...deployments.map((d) => {
       const outcome = OUTCOMES[d.phase] ?? `▶ ${d.phase}`;
       const reason = d.rollbackReason ?? d.failureReason ?? d.rejectReason;
-      return `• \`${d.version}\` by <@${d.requester}>${d.approver ? `, approved by <@${d.approver}>` : ''}: ${outcome} in ${formatDuration(durationMs(d, now))}${reason ? ` (${quote(reason, 300)})` : ''} · ${slackDate(d.requestedAt)}${link(d)}`;
+      return `• \`${d.version}\` by <@${d.requester}>${approvedBy(d) ? `, approved by ${approvedBy(d)}` : ''}: ${outcome} in ${formatDuration(durationMs(d, now))}${reason ? ` (${quote(reason, 300)})` : ''} · ${slackDate(d.requestedAt)}${link(d)}`;
     }),
   ].join('\n');
 }
@@ -76,8 +81,15 @@ export interface DryRun {
   hooks: { preDeploy: { name: string }[]; postDeploy: { name: string }[] };
   /** Seconds of bakes and monitoring in `steps`. */
   expectedSeconds: number;
-  releaseManagers: string[];
+  /** Who must approve (empty: `approval: none`). */
+  approvalRules: ApprovalRule[];
 }
+
+/** `1 release manager (<@U0RM1>, <@U0RM2>), 1 tech lead (<!subteam^S0LEADS>)` */
+const approvalPlan = (rules: readonly ApprovalRule[]): string =>
+  rules.length === 0
+    ? 'no approval needed'
+    : `approval by ${rules.map((r) => `${r.count} ${quote(r.name, 75)} (${r.from.map(mention).join(', ')})`).join(', ')}`;
 
 /** `/deploy … dry-run`: the plan, without acting (seed 004: "deployment scripts tested (dry run)"). */
 export function planReport(plan: DryRun): string {
@@ -104,7 +116,7 @@ export function planReport(plan: DryRun): string {
       : []),
     ...(!hasAnyGate(gates) ? ['• none configured'] : []),
     `*Hooks:* ${[...hooks.preDeploy.map((h) => `pre ${h.name}`), ...hooks.postDeploy.map((h) => `post ${h.name}`)].join(', ') || 'none'}`,
-    `*Expected duration:* ~${formatDuration(plan.expectedSeconds * 1000)} plus rollout time · approval by one of ${plan.releaseManagers.map((u) => `<@${u}>`).join(', ')}`,
+    `*Expected duration:* ~${formatDuration(plan.expectedSeconds * 1000)} plus rollout time · ${approvalPlan(plan.approvalRules)}`,
   ];
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 import type { ChangeList } from './changes.js';
+import type { ApprovalRecord, ApprovalRule } from './approval.js';
 import type { Color, Weights } from './color.js';
 import type { GateRun, GateTally } from './gates.js';
 import type { Step } from './steps.js';
@@ -8,7 +9,7 @@ export type Strategy = 'blue-green' | 'canary' | 'rolling';
 
 /** Where a deployment is in its life. */
 export type Phase =
-  /** Announced with Approve / Reject buttons; nothing runs until a release manager decides. */
+  /** Announced with Approve / Reject buttons; nothing runs until every approval rule is met or someone rejects. */
   | 'awaiting-approval'
   /** Approved: the worker walks the steps. */
   | 'running'
@@ -40,7 +41,8 @@ export interface Attestation {
 /**
  * What a person (or the worker, for expiry) decided about an announced deployment. Only the
  * first decision counts: Redis keeps it with HSETNX, so a double click or two managers at
- * once have one effect.
+ * once have one effect. `approve` is recorded with the approval that meets the last open
+ * rule (`by` is that approver), or at once for `approval: none` (`by` is switchyard).
  */
 export interface Decision {
   kind: 'approve' | 'reject' | 'expire';
@@ -69,6 +71,8 @@ export interface HoldIntent extends PersonIntent {
 
 export interface Intents {
   decision?: Decision;
+  /** Approvals counted so far, in order; the store counts each atomically and decides once every rule is met. */
+  approvals?: ApprovalRecord[];
   rollback?: RollbackIntent;
   resume?: PersonIntent;
   hold?: HoldIntent;
@@ -118,7 +122,12 @@ export interface Deployment {
   steps: Step[];
   stepIndex: number;
   stepRecords: StepRecord[];
+  /** The approval rules this deployment needs, fixed when it was requested (empty: none needed). */
+  approvalRules?: ApprovalRule[];
+  /** The approval that met the last open rule (see `approvals` for everyone's). */
   approver?: string;
+  /** Every approval that counted: who, toward which rule, when. */
+  approvals?: ApprovalRecord[];
   approvedAt?: number;
   decidedAt?: number;
   rejectReason?: string;

@@ -1,5 +1,3 @@
-import type { Deployment } from './deployment.js';
-
 /** Who holds which role, as the catalog names them: Slack user ids (on-call may be a user group). */
 export interface Roles {
   slack: { releaseManagers: string[]; onCall: string };
@@ -39,12 +37,3 @@ export function rollbackRight(catalog: Roles, service: Deployers, user: string):
 
 export const mayRollback = (catalog: Roles, service: Deployers, user: string): boolean =>
   mayDeploy(catalog, service, user) || isOnCall(catalog, user);
-
-export type DecisionRefusal = 'not-release-manager' | 'own-deployment';
-
-/** Only a release manager decides, and never on their own request. */
-export function decisionRefusal(catalog: Roles, d: Deployment, user: string): DecisionRefusal | undefined {
-  if (!isReleaseManager(catalog, user)) return 'not-release-manager';
-  if (d.requester === user) return 'own-deployment';
-  return undefined;
-}

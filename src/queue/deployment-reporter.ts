@@ -168,7 +168,7 @@ export class DeploymentReporter {
    * it saved differs from the one before. The outbox spaces the edits and sends the newest.
    */
   async announcement(d: Deployment, intents: Intents, now: number): Promise<void> {
-    const message = currentAnnouncement(d, this.catalog.slack.onCall, now, intents.decision, intents.changes);
+    const message = currentAnnouncement(d, this.catalog.slack.onCall, now, intents);
     await this.outbox.announce({
       deploymentId: d.id,
       channel: d.channel,

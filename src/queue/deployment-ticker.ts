@@ -206,7 +206,7 @@ export class DeploymentTicker {
         await this.deps.store.decide(d.id, { kind: 'expire', by: 'switchyard', at: now });
         return unchanged(AGAIN);
       case 'applyDecision':
-        return this.applyDecision(d, intents.decision as Decision, now);
+        return this.applyDecision(d, intents.decision as Decision, intents.approvals, now);
       case 'startRollback':
         this.log(d).info({ reason: action.reason }, 'rollback requested');
         return {
@@ -263,10 +263,18 @@ export class DeploymentTicker {
     }
   }
 
-  private applyDecision(d: Deployment, decision: Decision, now: number): Outcome {
+  private applyDecision(d: Deployment, decision: Decision, approvals: Intents['approvals'], now: number): Outcome {
     const next: Deployment =
       decision.kind === 'approve'
-        ? { ...d, phase: 'running', approver: decision.by, approvedAt: decision.at, decidedAt: decision.at }
+        ? {
+            ...d,
+            phase: 'running',
+            // With `approval: none` nobody approved: the deployment started on its submission.
+            approver: d.approvalRules?.length === 0 ? undefined : decision.by,
+            approvals,
+            approvedAt: decision.at,
+            decidedAt: decision.at,
+          }
         : {
             ...d,
             phase: decision.kind === 'reject' ? 'rejected' : 'expired',

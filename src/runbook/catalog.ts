@@ -19,6 +19,7 @@ import {
   seed000MetricGates,
 } from './defaults.js';
 import {
+  ApprovalSchema,
   DEFAULT_ENVIRONMENT,
   EnvironmentNameSchema,
   EnvironmentSchema,
@@ -134,6 +135,8 @@ const ServiceFields = z.strictObject({
     })
     .optional(),
   deployers: z.array(slackUser).optional(),
+  /** This service's approval rules, over its environment's and the catalog's. */
+  approval: ApprovalSchema.optional(),
   checklist: checklistItems.optional(),
   traffic: z
     .strictObject({
@@ -289,6 +292,8 @@ export const CatalogSchema = z
       .optional(),
     checklist: checklistItems.default([...DEFAULT_CHECKLIST]),
     approvalTimeoutSeconds: seconds.default(DEFAULT_APPROVAL_TIMEOUT_SECONDS),
+    /** Approval rules of every deployment; default: one release manager. */
+    approval: ApprovalSchema.optional(),
     services: z
       .record(
         z.string().regex(/^[a-z0-9][-a-z0-9_.]*$/, 'service names are lower case letters, digits, - _ .'),

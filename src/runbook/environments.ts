@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duplicateRuleNames } from '../domain/approval.js';
 import type { Catalog, ServiceSettings } from './catalog.js';
 
 /** The environment every catalog has when it names none. */
@@ -64,7 +65,16 @@ export type ApprovalRule = z.infer<typeof ApprovalRuleSchema>;
 export const ApprovalSchema = z.union(
   [
     z.literal('none'),
-    z.strictObject({ rules: z.array(ApprovalRuleSchema).min(1, 'needs at least one rule (or approval: none)') }),
+    z.strictObject({
+      rules: z
+        .array(ApprovalRuleSchema)
+        .min(1, 'needs at least one rule (or approval: none)')
+        .superRefine((rules, ctx) => {
+          // An approval names the rule it counts toward, and refusals name the open rules.
+          for (const name of duplicateRuleNames(rules))
+            ctx.addIssue({ code: 'custom', message: `names two rules "${name}"; rule names must differ` });
+        }),
+    }),
   ],
   { error: 'must be none or { rules: [{ name, from, count }] }' },
 );

@@ -37,6 +37,7 @@ const MATRIX: [string, Cell[]][] = [
   ['`/deploy status`, `history`, `help`', [Y, Y, Y, Y, Y]],
   ['Approve', [N, N, Y, N, N]],
   ['Reject', [N, N, Y, N, N]],
+  ['Approve per rule', [N, Y, Y, Y, N]],
   ['`/shift <service> <percent>`', [Y, Y, Y, N, N]],
   ['`/rollback <service>`', [Y, Y, Y, Y, N]],
   ['Roll back now', [Y, Y, Y, Y, N]],
@@ -46,6 +47,19 @@ const MATRIX: [string, Cell[]][] = [
   ['`/deploy freeze`', [N, N, Y, N, N]],
   ['`/deploy unfreeze`', [N, N, Y, N, N]],
 ];
+
+/** A service whose approval rules name the deployers, the release managers and the on-call group. */
+const RULED_SERVICE = 'acme-web';
+const RULES = [
+  { name: 'deployer', from: [PEOPLE.requester, PEOPLE.deployer], count: 1 },
+  { name: 'release manager', from: [PEOPLE.releaseManager, PEOPLE.otherManager], count: 1 },
+  { name: 'on-call', from: [PEOPLE.onCall], count: 1 },
+];
+const RULE_OF: Partial<Record<string, string>> = {
+  [PEOPLE.deployer]: 'deployer',
+  [PEOPLE.releaseManager]: 'release manager',
+  [PEOPLE.onCallMember]: 'on-call',
+};
 
 const P99 = { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 };
 const SETTLE_MS = 150;
@@ -82,6 +96,24 @@ const hasButton = (message: SlackMessage, actionId: string) =>
   JSON.stringify(message.blocks ?? []).includes(`"${actionId}"`);
 
 const requested = () => seeds.requested();
+/** A deployment of the ruled service, requested through Slack by the requester. */
+const requestedWithRules = async (): Promise<Seeded> => {
+  const requester = h.user(PEOPLE.requester);
+  const { view } = await requester.requestDeploy(`${RULED_SERVICE} v1.2.3`);
+  expect((await requester.submitChecklist(view)).body).toBe('');
+  const announcement = await h.announcement();
+  const d = await until(
+    async () => {
+      const [latest] = await h.app.store.recent(1);
+      return latest?.service === RULED_SERVICE && latest.announcementTs && (await h.app.queue.queue.getJob(latest.id))
+        ? latest
+        : undefined;
+    },
+    3000,
+    'the announced deployment',
+  );
+  return { d, announcement };
+};
 const running = () => seeds.running();
 const monitoring = () => seeds.monitoring();
 const paused = () => seeds.paused();
@@ -156,6 +188,25 @@ const ACTIONS: Record<string, Action> = {
       );
       expect(JSON.stringify(updated.blocks)).toContain(`Approved by <@${user.id}>`);
       expect((await h.app.store.intents(d?.id as string)).decision).toMatchObject({ kind: 'approve', by: user.id });
+    },
+  },
+  'Approve per rule': {
+    refusedBy: 'ephemeral',
+    seed: requestedWithRules,
+    perform: (user, { announcement }) => user.press(announcement as SlackMessage, 'approve_deployment'),
+    effect: async (user, { d, announcement }) => {
+      const rule = RULE_OF[user.id];
+      await until(
+        () =>
+          JSON.stringify(messageNow(announcement?.ts as string).blocks).includes(`*${rule}* (1 of 1): <@${user.id}>`),
+        3000,
+        'the approval shown',
+      );
+      // Two rules remain open: the buttons stay and nothing is decided yet.
+      expect(hasButton(messageNow(announcement?.ts as string), 'approve_deployment')).toBe(true);
+      const intents = await h.app.store.intents(d?.id as string);
+      expect(intents.approvals).toEqual([{ by: user.id, rule, at: expect.any(Number) }]);
+      expect(intents.decision).toBeUndefined();
     },
   },
   Reject: {
@@ -275,6 +326,21 @@ describe('who may do what (README matrix)', () => {
         monitorSeconds: 60,
         rollbackWindowSeconds: 0,
         gates: { intervalSeconds: 1, failureLimit: 0, inconclusiveLimit: 3, metrics: [P99] },
+      },
+      catalog: {
+        services: {
+          [RULED_SERVICE]: {
+            strategy: 'rolling',
+            deployers: [PEOPLE.requester, PEOPLE.deployer],
+            approval: { rules: RULES },
+            workload: {
+              namespace: 'prod',
+              deployments: { main: RULED_SERVICE },
+              container: 'web',
+              image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-web',
+            },
+          },
+        },
       },
     });
     seeds = deploymentSeeds(h);

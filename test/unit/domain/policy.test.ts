@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decisionRefusal, isOnCall, isReleaseManager, mayDeploy, mayRollback } from '../../../src/domain/policy.js';
+import { isOnCall, isReleaseManager, mayDeploy, mayRollback } from '../../../src/domain/policy.js';
 import { parseCatalog, type Catalog, type ServiceConfig } from '../../../src/runbook/catalog.js';
-import { deployment, specCatalog, specCatalogInput } from '../fixtures.js';
+import { specCatalog, specCatalogInput } from '../fixtures.js';
 
 const catalog = specCatalog();
 const withDeployers = catalog.services['acme-api'] as ServiceConfig; // deployers: [U0DEV1]
@@ -45,26 +45,6 @@ describe('isReleaseManager / isOnCall', () => {
     expect(isOnCall(catalog, 'S0ONCALL')).toBe(true);
     expect(isOnCall(catalog, 'U0ONCALL')).toBe(false);
     expect(isOnCall(userOnCall(), 'U0ONCALL')).toBe(true);
-  });
-});
-
-describe('decisionRefusal', () => {
-  const d = deployment({ requester: 'U0DEV1', phase: 'awaiting-approval' });
-
-  it('a release manager other than the requester may decide', () => {
-    expect(decisionRefusal(catalog, d, 'U0RM1')).toBeUndefined();
-    expect(decisionRefusal(catalog, d, 'U0RM2')).toBeUndefined();
-  });
-
-  it('anyone else is refused as not a release manager, the requester included', () => {
-    expect(decisionRefusal(catalog, d, 'U0ANYONE')).toBe('not-release-manager');
-    expect(decisionRefusal(catalog, d, 'U0DEV1')).toBe('not-release-manager');
-  });
-
-  it('a release manager may not decide on their own deployment', () => {
-    const own = deployment({ requester: 'U0RM1', phase: 'awaiting-approval' });
-    expect(decisionRefusal(catalog, own, 'U0RM1')).toBe('own-deployment');
-    expect(decisionRefusal(catalog, own, 'U0RM2')).toBeUndefined();
   });
 });
 

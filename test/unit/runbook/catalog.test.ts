@@ -550,3 +550,54 @@ describe('loadCatalog', () => {
     await expect(loadCatalog(file)).rejects.toBeInstanceOf(CatalogInvalid);
   });
 });
+
+describe('parseCatalog: approval at the top level and per service', () => {
+  it('keeps the rules as written (count defaults to 1) and none', () => {
+    const input = specCatalogInput();
+    (input as Record<string, unknown>).approval = {
+      rules: [
+        { name: 'release manager', from: ['U0RM1', 'U0RM2'] },
+        { name: 'tech lead', from: ['S0LEADS'], count: 2 },
+      ],
+    };
+    api(input).approval = 'none';
+    const catalog = parseCatalog(input);
+    expect(catalog.approval).toEqual({
+      rules: [
+        { name: 'release manager', from: ['U0RM1', 'U0RM2'], count: 1 },
+        { name: 'tech lead', from: ['S0LEADS'], count: 2 },
+      ],
+    });
+    expect(catalog.services['acme-api']?.approval).toBe('none');
+  });
+
+  it('every error names its path', () => {
+    expect(
+      broken((c) => {
+        (c as Record<string, unknown>).approval = { rules: [{ name: 'rm', from: ['alice'], count: 0 }] };
+        api(c).approval = 'never';
+      }),
+    ).toEqual([
+      'approval.rules[0].from[0]: must be a Slack user (U…, W…) or user group (S…) id',
+      'approval.rules[0].count: must be 1 or more',
+      'services.acme-api.approval: must be none or { rules: [{ name, from, count }] }',
+    ]);
+    expect(broken((c) => (api(c).approval = { rules: [] }))).toEqual([
+      'services.acme-api.approval.rules: needs at least one rule (or approval: none)',
+    ]);
+  });
+
+  it('two rules of one name are refused: an approval names the rule it counts toward', () => {
+    expect(
+      broken(
+        (c) =>
+          (api(c).approval = {
+            rules: [
+              { name: 'lead', from: ['U0A'] },
+              { name: 'lead', from: ['U0B'] },
+            ],
+          }),
+      ),
+    ).toEqual(['services.acme-api.approval.rules: names two rules "lead"; rule names must differ']);
+  });
+});

@@ -12,7 +12,7 @@ const commit = (i: number, subject: string): ListedCommit => ({
   pullRequest: { number: 1000 + i, url: `https://github.com/acme/acme-api/pull/${1000 + i}` },
 });
 const render = (changes: ChangeList) =>
-  currentAnnouncement(deployment({ phase: 'awaiting-approval' }), 'S0ONCALL', T0, undefined, changes);
+  currentAnnouncement(deployment({ phase: 'awaiting-approval' }), 'S0ONCALL', T0, { changes });
 const sectionTexts = (changes: ChangeList) =>
   (render(changes).blocks as { text?: { text: string }; elements?: { text: string }[] }[]).map(
     (b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '',

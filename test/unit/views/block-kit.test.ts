@@ -295,6 +295,69 @@ describe('announcement', () => {
     expect(allText(expired.blocks)).toContain('Expired');
   });
 
+  it('shows each approval rule, who approved it and when, and what is missing; the buttons stay until all are met', () => {
+    const d = deployment({
+      approvalRules: [
+        { name: 'deployment manager', from: ['S0DMS'], count: 1 },
+        { name: 'tech lead', from: ['S0LEADS'], count: 2 },
+      ],
+    });
+    const approvals = [
+      { by: 'U0DM1', rule: 'deployment manager', at: T0 + 60_000 },
+      { by: 'U0LEAD1', rule: 'tech lead', at: T0 + 120_000 },
+    ];
+    const open = announcement(d, { ...ctx, approvals });
+    const text = allText(open.blocks);
+    expect(text).toContain(`✅ *deployment manager* (1 of 1): <@U0DM1> <!date^${(T0 + 60_000) / 1000}^`);
+    expect(text).toContain('⏳ *tech lead* (1 of 2): <@U0LEAD1>');
+    expect(text).toContain('waiting for 1 more');
+    // Who may approve is not mentioned: every edit would notify them.
+    expect(text).not.toContain('S0LEADS');
+    expect(open.blocks.some((b) => b.type === 'actions')).toBe(true);
+    expect(messageProblems(open)).toEqual([]);
+
+    const all = [...approvals, { by: 'U0LEAD2', rule: 'tech lead', at: T0 + 180_000 }];
+    const approved = announcement(d, {
+      ...ctx,
+      approvals: all,
+      decision: { kind: 'approve', by: 'U0LEAD2', at: T0 + 180_000 },
+    });
+    expect(approved.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(allText(approved.blocks)).toContain('Approved by <@U0DM1>, <@U0LEAD1> and <@U0LEAD2>');
+  });
+
+  it('approval: none shows that no approval is needed, without buttons', () => {
+    const message = announcement(deployment({ approvalRules: [] }), ctx);
+    expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(allText(message.blocks)).toContain('No approval needed');
+  });
+
+  it('many rules with many approvers and hostile rule names stay within the message limits', () => {
+    const approvalRules = Array.from({ length: 40 }, (_, i) => ({
+      name: `${HOSTILE} rule ${i}`,
+      from: ['S0GROUP'],
+      count: 30,
+    }));
+    const approvals = approvalRules.flatMap((rule, i) =>
+      Array.from({ length: 30 }, (_, j) => ({ by: `U0P${i}X${j}`, rule: rule.name, at: T0 + j })),
+    );
+    const message = announcement(deployment({ approvalRules }), { ...ctx, approvals });
+    expect(messageProblems(message)).toEqual([]);
+    const rules = message.blocks.map((b) => textOf((b as Json).text) ?? '').find((t) => t.startsWith('*Approval:*'));
+    expect(rules?.length).toBeLessThanOrEqual(3000);
+    // Rule names are cut to 75 characters, escaped: no mention or link survives.
+    expect(rules).not.toContain('<!channel>');
+    expect(rules).not.toContain('<https');
+    // Cut at a line, never inside a mention.
+    expect(rules).toMatch(/\n…$/);
+    expect(
+      rules
+        ?.split('\n')
+        .slice(1, -1)
+        .every((line) => /^[✅⏳] \*.*\(\d+ of 30\): .*[>e]$/u.test(line)),
+    ).toBe(true);
+  });
+
   it('mentions a user on-call as a user', () => {
     expect(allText(announcement(deployment(), { ...ctx, onCall: 'U0ONCALL' }).blocks)).toContain(
       '*On-Call:* <@U0ONCALL>',

@@ -28,7 +28,11 @@ beforeAll(async () => {
   home = join(dir, 'home');
   await writeFile(join(dir, '.keep'), '');
   kubeconfig = join(dir, 'kubeconfig.yaml');
-  await writeFile(kubeconfig, kubeconfigWithContexts({ cluster: { url: 'http://127.0.0.1:1' } }));
+  // The example catalog's environments: production on the current context, staging on its own.
+  await writeFile(
+    kubeconfig,
+    kubeconfigWithContexts({ production: { url: 'http://127.0.0.1:1' }, staging: { url: 'http://127.0.0.1:1' } }),
+  );
 });
 
 afterAll(async () => {

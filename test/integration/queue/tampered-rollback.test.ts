@@ -116,7 +116,7 @@ describe('a tampered version at rollback or resume', () => {
     const failed = await store.get(d.id);
     expect(failed?.phase).toBe('failed');
     expect(failed?.failureReason).toBe(
-      `rollback refused: refusing to deploy: the record's previous version ${JSON.stringify(EVIL)} is not a git SHA or a v-tag, so no image is built from it; the workload was left as it is, restore the previous version by hand`,
+      `rollback refused: refusing to deploy: the record's previous version ${JSON.stringify(EVIL)} is not an image tag (cannot be an image tag; give at most 128 letters, digits, _, . or - (not starting with . or -)), so no image is built from it; the workload was left as it is, restore the previous version by hand`,
     );
     expect((await store.events(d.id)).at(-1)?.type).toBe('rollback-refused');
     // Terminal: the next tick has nothing to do, rather than trying the rollback again.

@@ -3,10 +3,13 @@ import type { Providers } from '../../../src/providers/providers.js';
 import { runStep } from '../../../src/queue/step-runners.js';
 import { bareService, deployment, specCatalog, T0 } from '../fixtures.js';
 
+/** The optional providers a worker may be built without: absent here. */
+const OPTIONAL = new Set<string | symbol>(['metrics', 'paging', 'sourceControl', 'deployRecords', 'environments']);
+
 /** Providers that must not be reached: preflight has to stop before calling any of them. */
 const untouchable = new Proxy({} as Providers, {
   get: (_target, kind) => {
-    if (kind === 'metrics') return undefined;
+    if (OPTIONAL.has(kind)) return undefined;
     throw new Error(`preflight called the ${String(kind)} provider`);
   },
 });
@@ -23,7 +26,7 @@ describe('preflight without Datadog credentials', () => {
     expect(run.result).toEqual({
       kind: 'fail',
       reason:
-        'acme-api is gated on Datadog but this worker has no Datadog credentials: set DD_API_KEY and DD_APP_KEY, or turn the gates off in the catalog (gates.metrics: [] and no monitors)',
+        'acme-api is gated on Datadog but this worker has no Datadog credentials: set DD_API_KEY and DD_APP_KEY, or turn the gates off in the catalog (gates.metrics: [] and no logs, slos or monitors)',
     });
   });
 

@@ -2,7 +2,7 @@ import type { AppContext } from '../src/app/context.js';
 import type { Deployment } from '../src/domain/deployment.js';
 import { activeDeployments } from '../src/app/operator-data.js';
 import { isReleaseManager } from '../src/domain/policy.js';
-import { historyReport, statusReport, threadLink } from '../views/reports.js';
+import { historyReport, statusReport } from '../views/reports.js';
 import { escapeText, slackDate } from '../views/text.js';
 import type { DeployCommand } from './deploy-text.js';
 import { inEnvironment, targetEnvironment } from './environments.js';
@@ -123,7 +123,7 @@ export async function stateRefusal(
   }
   const active = await ctx.store.active(service, environment);
   if (active) {
-    const link = active.announcementTs ? `, see ${threadLink(active.channel, active.announcementTs)}` : '';
+    const link = active.announcementLink ? `, see ${active.announcementLink}` : '';
     return `${service}${where} already has an active deployment: ${active.version} by <@${active.requester}> (${active.phase})${link}`;
   }
   const blocked = await ctx.store.blockedVersion(service, version, environment);

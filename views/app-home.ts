@@ -26,8 +26,6 @@ type Block = Record<string, unknown>;
 
 const header = (text: string): Block => ({ type: 'header', text: plain(text, 150) });
 const divider: Block = { type: 'divider' };
-const thread = (d: Deployment): string =>
-  d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '';
 const more = (shown: number, total: number, what: string): Block[] =>
   total > shown ? [context(`…and ${total - shown} more ${what}`)] : [];
 
@@ -42,7 +40,7 @@ function activeBlocks(active: Deployment[], now: number, named?: boolean): Block
       section(
         `${environmentTag(d, named)}*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>\n${statusLine(d, now)}`,
       ),
-      context(`${progressDetail(d, now)}${thread(d)}`),
+      context(`${progressDetail(d, now)}${threadLink(d)}`),
     ]),
     ...more(shown.length, active.length, 'active deployments (`/deploy status` lists them all)'),
   ];
@@ -54,7 +52,7 @@ function recentBlocks(recent: Deployment[], now: number, named?: boolean): Block
     const outcome = OUTCOMES[d.phase] ?? `▶ ${d.phase}`;
     const reason = d.rollbackReason ?? d.failureReason ?? d.rejectReason;
     const who = `<@${d.requester}>${d.approver ? ` → <@${d.approver}>` : ''}`;
-    return `${outcome} ${environmentTag(d, named)}*${d.service}* \`${d.version}\` · ${who} · ${formatDuration(durationMs(d, now))}${reason ? ` · ${escapeText(reason)}` : ''} · ${slackDate(d.requestedAt)}${thread(d)}`;
+    return `${outcome} ${environmentTag(d, named)}*${d.service}* \`${d.version}\` · ${who} · ${formatDuration(durationMs(d, now))}${reason ? ` · ${escapeText(reason)}` : ''} · ${slackDate(d.requestedAt)}${threadLink(d)}`;
   });
   return [section(lines.join('\n'))];
 }

@@ -5,15 +5,12 @@ import { describeStep, formatDuration, type Step } from '../src/domain/steps.js'
 import { statusLine } from './status-line.js';
 import { mention, quote, slackDate } from './text.js';
 
-export const threadLink = (channel: string, ts: string): string =>
-  `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
-
 /** Everyone whose approval counted (records from before approval rules: the one approver). */
 const approvedBy = (d: Deployment): string =>
   (d.approvals?.length ? d.approvals.map((a) => a.by) : d.approver ? [d.approver] : []).map(mention).join(', ');
 
-const link = (d: Deployment): string =>
-  d.announcementTs ? ` · <${threadLink(d.channel, d.announcementTs)}|thread>` : '';
+/** The link to a deployment's thread, as Slack gave it; none until the outbox has it. */
+export const threadLink = (d: Deployment): string => (d.announcementLink ? ` · <${d.announcementLink}|thread>` : '');
 
 /**
  * Where an active deployment stands beyond its status line: the step it is at, the weights the
@@ -41,7 +38,7 @@ export function statusReport(active: Deployment[], now: number, namesEnvironment
     `*Active deployments* (${active.length})`,
     ...active.map(
       (d) =>
-        `• ${namesEnvironments ? `[${d.environment}] ` : ''}*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${link(d)}\n    ${progressDetail(d, now)}`,
+        `• ${namesEnvironments ? `[${d.environment}] ` : ''}*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${threadLink(d)}\n    ${progressDetail(d, now)}`,
     ),
   ].join('\n');
 }
@@ -63,7 +60,7 @@ export function historyReport(service: string, deployments: Deployment[], now: n
     ...deployments.map((d) => {
       const outcome = OUTCOMES[d.phase] ?? `▶ ${d.phase}`;
       const reason = d.rollbackReason ?? d.failureReason ?? d.rejectReason;
-      return `• \`${d.version}\` by <@${d.requester}>${approvedBy(d) ? `, approved by ${approvedBy(d)}` : ''}: ${outcome} in ${formatDuration(durationMs(d, now))}${reason ? ` (${quote(reason, 300)})` : ''} · ${slackDate(d.requestedAt)}${link(d)}`;
+      return `• \`${d.version}\` by <@${d.requester}>${approvedBy(d) ? `, approved by ${approvedBy(d)}` : ''}: ${outcome} in ${formatDuration(durationMs(d, now))}${reason ? ` (${quote(reason, 300)})` : ''} · ${slackDate(d.requestedAt)}${threadLink(d)}`;
     }),
   ].join('\n');
 }

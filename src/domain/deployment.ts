@@ -118,6 +118,8 @@ export interface Deployment {
   /** Channel of the announcement and its thread (#deployments). */
   channel: string;
   announcementTs?: string;
+  /** Slack's permalink to the announcement (`chat.getPermalink`), once the outbox has fetched it. */
+  announcementLink?: string;
   phase: Phase;
   steps: Step[];
   stepIndex: number;

@@ -36,6 +36,7 @@ export class Pager {
       summary,
       source: `switchyard/${d.service}`,
       details: { deployment: d.id, service: d.service, version: d.version, ...details },
+      ...(d.announcementLink ? { links: [{ href: d.announcementLink, text: 'Deployment thread in Slack' }] } : {}),
     };
     await this.effects.send({
       deploymentId: d.id,

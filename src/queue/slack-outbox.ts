@@ -281,9 +281,29 @@ export class SlackOutbox {
           ? { at: Date.now(), actor: 'switchyard', type: 'announced', detail: `${m.channel} ${posted.ts}` }
           : undefined;
       await store.markPosted(m.deploymentId, m.key, posted.ts, announced);
+      if (announced) await this.keepPermalink(chat, store, m.deploymentId, posted, log);
       await this.done(m, jobId);
     } catch (error) {
       await this.failed(error, m, jobId, finalAttempt, log);
+    }
+  }
+
+  /**
+   * Thread links come from Slack (`chat.getPermalink`), which knows the workspace's address; a
+   * link that cannot be had now is left out of reports rather than guessed, and never holds up
+   * the thread.
+   */
+  private async keepPermalink(
+    chat: ChatProvider,
+    store: DeploymentStore,
+    deploymentId: string,
+    posted: PostedMessage,
+    log: Logger,
+  ): Promise<void> {
+    try {
+      await store.markAnnouncementLink(deploymentId, await chat.permalink(posted.channel, posted.ts));
+    } catch (error) {
+      log.warn({ err: error, deploymentId }, 'no permalink for the announcement: reports show it without a link');
     }
   }
 

@@ -93,11 +93,14 @@ end
 return 1
 `;
 
-/** A tick's one read: the record, its intents and the announcement's ts (KEYS: record, intents, posted). */
+/** Where, beside the posted ts, the announcement's permalink is kept (not a message key). */
+const ANNOUNCEMENT_LINK = 'link:announcement';
+
+/** A tick's one read: the record, its intents, the announcement's ts and permalink (KEYS: record, intents, posted). */
 const LOAD = `
 local record = redis.call('GET', KEYS[1])
 if not record then return {} end
-return {record, redis.call('HGETALL', KEYS[2]), redis.call('HGET', KEYS[3], ARGV[1]) or ''}
+return {record, redis.call('HGETALL', KEYS[2]), redis.call('HGET', KEYS[3], ARGV[1]) or '', redis.call('HGET', KEYS[3], ARGV[2]) or ''}
 `;
 
 /** The outbox's key of a deployment's announcement; its posted ts is the thread every reply goes in. */
@@ -113,12 +116,13 @@ const parseIntents = (flat: string[]): Intents => {
  * The record as stored: without the announcement's ts, which only the outbox records (in its
  * posted keys) and every read joins back in.
  */
-const stored = (d: Deployment): string => JSON.stringify({ ...d, announcementTs: undefined });
+const stored = (d: Deployment): string =>
+  JSON.stringify({ ...d, announcementTs: undefined, announcementLink: undefined });
 
 /** A record stored before environments existed went to the one environment there was. */
-const withAnnouncement = (raw: string, ts: string | null | undefined): Deployment => {
+const withAnnouncement = (raw: string, ts: string | null | undefined, link?: string | null | undefined): Deployment => {
   const d = { environment: DEFAULT_ENVIRONMENT, ...(JSON.parse(raw) as Omit<Deployment, 'environment'>) } as Deployment;
-  return ts ? { ...d, announcementTs: ts } : d;
+  return { ...d, ...(ts ? { announcementTs: ts } : {}), ...(link ? { announcementLink: link } : {}) };
 };
 
 /** What one tick works from. */
@@ -297,10 +301,11 @@ export class DeploymentStore {
     const replies = await this.redis
       .multi()
       .get(this.k.deployment(id))
-      .hget(this.k.posted(id), ANNOUNCEMENT_MESSAGE)
+      .hmget(this.k.posted(id), ANNOUNCEMENT_MESSAGE, ANNOUNCEMENT_LINK)
       .exec();
     const raw = replies?.[0]?.[1] as string | null | undefined;
-    return raw ? withAnnouncement(raw, replies?.[1]?.[1] as string | null) : undefined;
+    const [ts, link] = (replies?.[1]?.[1] ?? []) as (string | null)[];
+    return raw ? withAnnouncement(raw, ts, link) : undefined;
   }
 
   /** The record and its intents in one round trip: what one tick of the worker decides on. */
@@ -312,10 +317,11 @@ export class DeploymentStore {
       this.k.intents(id),
       this.k.posted(id),
       ANNOUNCEMENT_MESSAGE,
-    )) as [string, string[], string] | [];
+      ANNOUNCEMENT_LINK,
+    )) as [string, string[], string, string] | [];
     if (reply.length === 0) return undefined;
-    const [raw, intents, ts] = reply;
-    return { deployment: withAnnouncement(raw, ts), intents: parseIntents(intents) };
+    const [raw, intents, ts, link] = reply;
+    return { deployment: withAnnouncement(raw, ts, link), intents: parseIntents(intents) };
   }
 
   /**
@@ -408,10 +414,13 @@ export class DeploymentStore {
   private async getMany(ids: string[]): Promise<Deployment[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.multi().mget(ids.map((id) => this.k.deployment(id)));
-    for (const id of ids) pipeline.hget(this.k.posted(id), ANNOUNCEMENT_MESSAGE);
+    for (const id of ids) pipeline.hmget(this.k.posted(id), ANNOUNCEMENT_MESSAGE, ANNOUNCEMENT_LINK);
     const replies = (await pipeline.exec()) ?? [];
     const raws = (replies[0]?.[1] ?? []) as (string | null)[];
-    return raws.flatMap((raw, i) => (raw ? [withAnnouncement(raw, replies[i + 1]?.[1] as string | null)] : []));
+    return raws.flatMap((raw, i) => {
+      const [ts, link] = (replies[i + 1]?.[1] ?? []) as (string | null)[];
+      return raw ? [withAnnouncement(raw, ts, link)] : [];
+    });
   }
 
   async appendEvent(id: string, event: DeploymentEvent): Promise<void> {
@@ -509,6 +518,20 @@ export class DeploymentStore {
       key,
       ts,
       event ? JSON.stringify(event) : '',
+    );
+  }
+
+  /** Keeps Slack's permalink to a posted announcement, for the thread links in replies and reports. */
+  async markAnnouncementLink(id: string, link: string): Promise<void> {
+    await this.redis.eval(
+      MARK_POSTED,
+      3,
+      this.k.posted(id),
+      this.k.events(id),
+      this.k.deployment(id),
+      ANNOUNCEMENT_LINK,
+      link,
+      '',
     );
   }
 

@@ -160,6 +160,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     channel: 'C0DEPLOYS',
     environment: 'production',
     announcementTs: '1741100400.000100',
+    announcementLink: 'https://acme.slack.com/archives/C0DEPLOYS/p1741100400000100',
     phase: 'running',
     steps,
     stepIndex: 0,

@@ -6,7 +6,6 @@ import { inputValue } from '../../../sandbox/slack-requests.js';
 import type { SlackUser } from '../../../sandbox/slack-user.js';
 import type { SlackView } from '../../../sandbox/slack.js';
 import { HOME_REFRESH_ACTION } from '../../../views/app-home.js';
-import { threadLink } from '../../../views/reports.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 import { doraFieldsOf, homeText, requestAndDecide } from '../../support/operator.js';
 
@@ -123,7 +122,9 @@ describe('status, history and the Home tab on a history of mixed outcomes', () =
     expect(text).toContain(`step ${bake}/${active.steps.length}: bake at 10% for 2s`);
     expect(text).toContain('weights green 90% / blue 10%');
     expect(text).toMatch(/gates pass \d+s ago/);
-    expect(text).toContain(threadLink(active.channel, active.announcementTs as string));
+    // The link is the one Slack's chat.getPermalink gave, with the workspace's own address.
+    const permalink = `https://sandbox.slack.com/archives/${active.channel}/p${(active.announcementTs as string).replace('.', '')}`;
+    expect(text).toContain(`<${permalink}|thread>`);
     expect(text).not.toContain('v1.8.0');
 
     const one = h.sandbox.slack.responses.length;

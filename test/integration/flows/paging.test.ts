@@ -47,6 +47,11 @@ describe('PagerDuty pages', () => {
       payload: { severity: 'warning' },
     });
     expect(trigger.payload?.summary).toContain('acme-api v1.5.0 paused');
+    // The responder opens the deployment's thread from the page: Slack's own permalink.
+    const ts = (paused.announcementTs as string).replace('.', '');
+    expect(trigger.links).toEqual([
+      { href: `https://sandbox.slack.com/archives/${paused.channel}/p${ts}`, text: 'Deployment thread in Slack' },
+    ]);
     expect(h.sandbox.pagerduty.openIncident(dedupKey, PAGERDUTY_SANDBOX.routingKey)).toBeDefined();
 
     const page = await until(

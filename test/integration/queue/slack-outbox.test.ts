@@ -7,7 +7,9 @@ import { createLogger } from '../../../src/logger.js';
 import { MESSAGE_EVENT_TYPE, SlackChat } from '../../../src/providers/chat/slack.js';
 import { SlackOutbox, type OutboxPacing } from '../../../src/queue/slack-outbox.js';
 import { startSlackStandIn, type SlackStandIn } from '../../../sandbox/slack.js';
-import { DeploymentStore } from '../../../src/store/deployment-store.js';
+import { ANNOUNCEMENT_MESSAGE, DeploymentStore } from '../../../src/store/deployment-store.js';
+import { keys } from '../../../src/store/keys.js';
+import { deployment } from '../../unit/fixtures.js';
 import { deletePrefix, REDIS_URL, until } from '../../support/harness.js';
 
 const CHANNEL = 'C0DEPLOYS';
@@ -77,6 +79,55 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     expect(await until(() => store.postedTs(DEPLOYMENT, 'reply:step:24'), 3000, 'the last reply recorded')).toBe(
       replies(ts)[24]?.ts,
     );
+  });
+
+  describe('the announcement’s thread link', () => {
+    const record = deployment({
+      id: DEPLOYMENT,
+      channel: CHANNEL,
+      announcementTs: undefined,
+      announcementLink: undefined,
+    });
+    const announce = () =>
+      outbox.send({
+        deploymentId: DEPLOYMENT,
+        key: ANNOUNCEMENT_MESSAGE,
+        channel: CHANNEL,
+        text: 'Production Deployment Scheduled',
+      });
+
+    beforeEach(async () => {
+      await redis.set(keys(prefix).deployment(DEPLOYMENT), JSON.stringify(record));
+      await redis.zadd(keys(prefix).all(), record.requestedAt, DEPLOYMENT);
+    });
+
+    it('is Slack’s permalink for the posted announcement, with the workspace’s address', async () => {
+      start();
+      await announce();
+      const read = await until(
+        async () => ((await store.get(DEPLOYMENT))?.announcementLink ? store.get(DEPLOYMENT) : undefined),
+        5000,
+        'the permalink recorded',
+      );
+      const ts = read?.announcementTs as string;
+      expect(read?.announcementLink).toBe(`https://sandbox.slack.com/archives/${CHANNEL}/p${ts.replace('.', '')}`);
+      expect(slack.calls.filter((c) => c.method === 'chat.getPermalink')).toHaveLength(1);
+      expect((await store.recent(5)).find((d) => d.id === DEPLOYMENT)?.announcementLink).toBe(read?.announcementLink);
+    });
+
+    it('is left out, not guessed, when chat.getPermalink fails; the announcement still counts as posted', async () => {
+      slack.faults.inject({ status: 500, match: '/api/chat.getPermalink', times: Infinity });
+      start();
+      await announce();
+      const read = await until(
+        async () => ((await store.get(DEPLOYMENT))?.announcementTs ? store.get(DEPLOYMENT) : undefined),
+        5000,
+        'the announcement recorded',
+      );
+      await until(() => outbox.posted(DEPLOYMENT, ANNOUNCEMENT_MESSAGE), 2000, 'posted');
+      expect(read?.announcementLink).toBeUndefined();
+      expect(slack.thread(CHANNEL, read?.announcementTs as string)).toHaveLength(1);
+    });
   });
 
   it('posts a key once however often it is asked for, also after it went out', async () => {

@@ -20,7 +20,7 @@ import {
   STRATEGY_BLOCK,
   type ChecklistRequest,
 } from '../../../views/checklist-modal.js';
-import { historyReport, planReport, statusReport, threadLink } from '../../../views/reports.js';
+import { historyReport, planReport, statusReport } from '../../../views/reports.js';
 import { dryRun } from '../../../commands/dry-run.js';
 import { statusLine } from '../../../views/status-line.js';
 import { escapeText, mention, plain, section, slackDate, truncate } from '../../../views/text.js';
@@ -569,6 +569,7 @@ describe('reports', () => {
         finishedAt: T0 + 5000,
         rejectReason: '<@U123> said no',
         announcementTs: undefined,
+        announcementLink: undefined,
       }),
       deployment({ id: 'd3', phase: 'succeeded', approver: 'U0RM2', approvedAt: T0, finishedAt: T0 + 3_600_000 }),
     ];
@@ -577,7 +578,7 @@ describe('reports', () => {
     expect(lines[0]).toBe('*Last 3 deployments of acme-api*');
     expect(lines[1]).toContain('`a1b2c3d` by <@U0DEV1>, approved by <@U0RM1>: ⚠️ rolled back in 1m30s');
     expectEscaped(lines[1] ?? '');
-    expect(lines[1]).toContain(`<${threadLink('C0DEPLOYS', '1741100400.000100')}|thread>`);
+    expect(lines[1]).toContain('<https://acme.slack.com/archives/C0DEPLOYS/p1741100400000100|thread>');
     expect(lines[2]).toContain('🚫 rejected');
     expect(lines[2]).toContain('&lt;@U123&gt; said no');
     expect(lines[2]).not.toContain('<@U123>');
@@ -592,7 +593,9 @@ describe('reports', () => {
     expect(text).toContain('*Active deployments* (1)');
     expect(text).toContain('*acme-api* `a1b2c3d` (blue-green, HOTFIX) by <@U0DEV1>: ');
     expect(text).toContain('⏸ awaiting approval');
-    expect(text).toContain('https://slack.com/archives/C0DEPLOYS/p1741100400000100');
+    expect(text).toContain('<https://acme.slack.com/archives/C0DEPLOYS/p1741100400000100|thread>');
+    // Without Slack's permalink (not fetched yet) the line has no link rather than a guessed one.
+    expect(statusReport([{ ...d, announcementLink: undefined }], T0)).not.toContain('archives');
   });
 
   it('dry-run plan: steps, weights, bakes, gates with queries and thresholds, hooks, expected duration', () => {

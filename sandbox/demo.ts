@@ -1,11 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Deployment } from '../src/domain/deployment.js';
 import { DeploymentStore } from '../src/store/deployment-store.js';
 import { CHANNELS, INITIAL_VERSION, PEOPLE, SANDBOX_IMAGE, SANDBOX_SIGNING_SECRET, startSandbox } from './sandbox.js';
+import type { AcceptedEvent, StandInIncident } from './pagerduty.js';
 import type { SlackCall } from './slack.js';
 import { SlackUser } from './slack-user.js';
 
@@ -152,13 +154,59 @@ async function recordEarlierDeployment(store: DeploymentStore): Promise<void> {
   await store.save(created.deployment, { release: true, now: at });
 }
 
-async function main(): Promise<void> {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  console.log(dim('building dist/ (npm run build)…'));
-  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+/** What `runDemo` plays. */
+export interface DemoOptions {
+  /**
+   * The on-call scenario: Datadog stops answering, the deployment pauses past the gate's
+   * inconclusive limit and pages on-call through PagerDuty; Datadog comes back, the release
+   * manager presses Resume, the page is resolved and the deployment goes on.
+   */
+  page?: boolean;
+  /** Bake of each stage in seconds (3 in `npm run demo`). */
+  bakeSeconds?: number;
+  redisUrl?: string;
+  /** Where the demo's lines go (the console by default). */
+  print?: (line: string) => void;
+}
 
-  const sandbox = await startSandbox({ bakeSeconds: 3, service: { github: { repo: DEMO_REPO } } });
+export interface DemoResult {
+  deployment: Deployment;
+  weights: { blue: number; green: number };
+  /** The events the PagerDuty stand-in accepted, in order, as it recorded them. */
+  pages: AcceptedEvent[];
+}
+
+/** The gate the on-call scenario reads: Datadog's p99 latency, read every half second. */
+const P99_GATE = {
+  intervalSeconds: 0.5,
+  failureLimit: 0,
+  inconclusiveLimit: 3,
+  metrics: [{ name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 }],
+};
+
+/** A PagerDuty event as the stand-in recorded it, in a line or two. */
+function describePage(event: AcceptedEvent, earlier: AcceptedEvent[], incident: StandInIncident | undefined): string {
+  const incidentLine = incident ? `\n${dim(`incident #${incident.number} is ${incident.status}`)}` : '';
+  if (event.event_action !== 'trigger') {
+    const sameKey = earlier.some((e) => e.event_action === 'trigger' && e.dedup_key === event.dedup_key);
+    return `dedup_key ${event.dedup_key}${sameKey ? ' (the same key as the trigger)' : ''}${incidentLine}`;
+  }
+  return `dedup_key ${event.dedup_key}, severity ${event.payload?.severity}\nsummary: ${event.payload?.summary}${incidentLine}`;
+}
+
+/**
+ * Starts the stand-ins, runs the built bot and worker (`dist/main.js`, so `npm run build` first)
+ * against them, plays one deployment through signed Slack requests and prints every Slack
+ * message and every PagerDuty event as it happens; cleans up its Redis keys and stand-ins.
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const sandbox = await startSandbox({
+    bakeSeconds: options.bakeSeconds ?? 3,
+    service: { github: { repo: DEMO_REPO }, ...(options.page ? { gates: P99_GATE } : {}) },
+    pagerduty: true,
+  });
   sandbox.github.setHistory(DEMO_REPO, DEMO_COMMITS, { [INITIAL_VERSION]: 0, 'v1.5.0': DEMO_COMMITS.length - 1 });
   const prefix = `switchyard-demo-${randomUUID().slice(0, 8)}`;
   const env = await sandbox.env(redisUrl, prefix);
@@ -173,13 +221,14 @@ async function main(): Promise<void> {
     const [bot, worker] = roles as [Started, Started];
     const appUrl = bot.url;
     const person = (id: string) => new SlackUser(id, appUrl, sandbox.slack, SANDBOX_SIGNING_SECRET, CHANNELS.team);
-    console.log(
+    print(
       bold(
-        `Switchyard demo — node dist/main.js bot on ${appUrl} (pid ${bot.child.pid}) and worker (pid ${worker.child.pid}), Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog, GitHub`,
+        `Switchyard demo — node dist/main.js bot on ${appUrl} (pid ${bot.child.pid}) and worker (pid ${worker.child.pid}), Redis ${redisUrl}, stand-ins for Slack, ELBv2, Kubernetes, Datadog, GitHub, PagerDuty`,
       ),
     );
 
     let printed = 0;
+    let pagesPrinted = 0;
     let commitsShown = false;
     printer = setInterval(() => {
       for (const call of sandbox.slack.calls.slice(printed)) {
@@ -191,20 +240,55 @@ async function main(): Promise<void> {
           const commits = update && !commitsShown ? /\*Commits\*[^]*?(?=\n\*Rollback Plan)/.exec(text)?.[0] : undefined;
           if (commits) commitsShown = true;
           const shown = update ? [commits, text.split('\n').at(-1)].filter(Boolean).join('\n') : text;
-          console.log(`\n${bold(`[slack] ${label(call)}`)}\n${shown}`);
+          print(`\n${bold(`[slack] ${label(call)}`)}\n${shown}`);
         }
       }
       printed = sandbox.slack.calls.length;
+      const events = sandbox.pagerduty.events;
+      for (const [index, event] of events.entries()) {
+        if (index < pagesPrinted) continue;
+        const incident = sandbox.pagerduty.incidents.find((i) => i.incidentKey === event.dedup_key);
+        print(
+          `\n${bold(`[pagerduty] Events API received a ${event.event_action} event`)}\n${describePage(event, events.slice(0, index), incident)}`,
+        );
+      }
+      pagesPrinted = events.length;
     }, 50);
 
+    if (options.page) {
+      print(`\n${bold('Datadog stops answering:')} every metric query gets HTTP 500 from now on`);
+      sandbox.datadog.faults.inject({ status: 500, times: Infinity, match: '/api/v1/query' });
+    }
     const requester = person(PEOPLE.requester);
-    console.log(`\n${bold(`@${PEOPLE.requester} types`)} /deploy acme-api v1.5.0`);
+    print(`\n${bold(`@${PEOPLE.requester} types`)} /deploy acme-api v1.5.0`);
     const { view } = await requester.requestDeploy('acme-api v1.5.0');
-    console.log(`\n${bold(`@${PEOPLE.requester} confirms every checklist item and submits`)}`);
+    print(`\n${bold(`@${PEOPLE.requester} confirms every checklist item and submits`)}`);
     await requester.submitChecklist(view);
     const announcement = await waitFor(() => sandbox.slack.messages(CHANNELS.deployments).find((m) => !m.thread_ts));
-    console.log(`\n${bold(`@${PEOPLE.releaseManager} (release manager) presses Approve`)}`);
+    print(`\n${bold(`@${PEOPLE.releaseManager} (release manager) presses Approve`)}`);
     await person(PEOPLE.releaseManager).press(announcement, 'approve_deployment');
+
+    if (options.page) {
+      // Three unreadable gate checks in a row pause the deployment, which pages on-call.
+      const paused = await waitFor(async () => {
+        const [d] = await store.recent(1);
+        return d?.phase === 'paused' ? d : undefined;
+      }, 30_000);
+      await waitFor(() => sandbox.pagerduty.events.find((e) => e.event_action === 'trigger'), 15_000);
+      const resumable = await waitFor(() =>
+        sandbox.slack
+          .thread(CHANNELS.deployments, paused.announcementTs as string)
+          .find((m) => JSON.stringify(m.blocks ?? []).includes('"resume_deployment"')),
+      );
+      // Let the printer show the page before the story goes on.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      print(`\n${bold('Datadog answers again')}`);
+      sandbox.datadog.faults.clear();
+      print(`\n${bold(`@${PEOPLE.releaseManager} (release manager) presses Resume`)}`);
+      await person(PEOPLE.releaseManager).press(resumable, 'resume_deployment');
+      await waitFor(() => sandbox.pagerduty.events.find((e) => e.event_action === 'resolve'), 15_000);
+    }
+
     outcome = await waitFor(async () => {
       const [d] = await store.recent(1);
       return d && ['succeeded', 'failed', 'rolled-back'].includes(d.phase) ? d : undefined;
@@ -214,7 +298,7 @@ async function main(): Promise<void> {
   } catch (error) {
     for (const started of roles) {
       const output = started.output.join('').trim();
-      if (output) console.error(`\n${bold(`${started.name} output:`)}\n${output.slice(-4000)}`);
+      if (output) print(`\n${bold(`${started.name} output:`)}\n${output.slice(-4000)}`);
     }
     throw error;
   } finally {
@@ -230,10 +314,29 @@ async function main(): Promise<void> {
     await redis.quit();
   }
   const weights = sandbox.weights();
-  console.log(
-    `\n${bold('Result:')} ${outcome?.service} ${outcome?.version} ${outcome?.phase}; ALB weights blue ${weights.blue}% / green ${weights.green}%`,
+  const pages = [...sandbox.pagerduty.events];
+  print(
+    `\n${bold('Result:')} ${outcome.service} ${outcome.version} ${outcome.phase}; ALB weights blue ${weights.blue}% / green ${weights.green}%`,
   );
-  process.exit(outcome?.phase === 'succeeded' ? 0 : 1);
+  const trigger = pages.find((e) => e.event_action === 'trigger');
+  const resolved = trigger && pages.some((e) => e.event_action === 'resolve' && e.dedup_key === trigger.dedup_key);
+  if (trigger) {
+    print(
+      `${bold('PagerDuty:')} on-call was paged (${trigger.dedup_key}, ${trigger.payload?.severity}) and the page was ${resolved ? 'resolved under the same dedup key' : 'left open'}`,
+    );
+  }
+  return { deployment: outcome, weights, pages };
+}
+
+async function main(): Promise<void> {
+  const page = process.argv.slice(2).includes('--page');
+  console.log(dim('building dist/ (npm run build)…'));
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+  const { deployment } = await runDemo({ page });
+  if (!page)
+    console.log(dim('\nnpm run demo -- --page plays a deployment that pauses and pages on-call through PagerDuty'));
+  process.exit(deployment.phase === 'succeeded' ? 0 : 1);
 }
 
 async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
@@ -246,7 +349,10 @@ async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, t
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+// `npm run demo` runs this file; a test imports `runDemo` from it.
+if (process.argv[1] && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

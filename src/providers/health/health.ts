@@ -16,6 +16,11 @@ export interface SmokeResult {
   status?: number;
   latencyMs?: number;
   message: string;
+  /**
+   * Over the latency bound only by as much as this process's own event loop was late while
+   * timing it: not evidence about the service. Measure again later rather than fail now.
+   */
+  inconclusive?: boolean;
 }
 
 /** Asks a running environment whether it is healthy and serves the expected version. */

@@ -10,12 +10,20 @@ export interface HttpHealthOptions {
    * A wrong status or no answer fails at once: only latency is re-measured.
    */
   latencyAttempts?: number;
-  /** Starts measuring this process's event-loop lag; `stop` gives the worst lag seen, in ms. */
+  /** Starts measuring this process's event-loop lag while one request is timed. */
   lagProbe?: () => LagProbe;
 }
 
+/** How late this process's event loop ran while something was timed, in ms. */
+export interface Lag {
+  /** The longest single stall. */
+  worst: number;
+  /** All the stalls added up: the most the loop can have added to what was timed. */
+  total: number;
+}
+
 export interface LagProbe {
-  stop(): number;
+  stop(): Lag;
 }
 
 /** Smoke latencies retried this many times by default. */
@@ -28,14 +36,18 @@ const LAG_TICK_MS = 10;
 
 /**
  * Timer drift: a timer due every 10 ms that fires late shows how long the event loop was busy.
- * Latency is timed on this loop, so a busy worker adds its own lag to what the service took.
+ * Latency is timed on this loop, so a busy worker adds its own lag to what the service took;
+ * a request's callbacks can each be held up, so the stalls add up.
  */
 export function timerDriftProbe(now: () => number = () => performance.now()): LagProbe {
   let expected = now() + LAG_TICK_MS;
   let worst = 0;
+  let total = 0;
   const timer = setInterval(() => {
     const t = now();
-    worst = Math.max(worst, t - expected);
+    const late = Math.max(0, t - expected);
+    worst = Math.max(worst, late);
+    total += late;
     expected = t + LAG_TICK_MS;
   }, LAG_TICK_MS);
   timer.unref();
@@ -43,7 +55,8 @@ export function timerDriftProbe(now: () => number = () => performance.now()): La
     stop() {
       clearInterval(timer);
       // A timer still due shows lag too, when the loop has been busy since the last tick.
-      return Math.max(0, Math.round(Math.max(worst, now() - expected)));
+      const pending = Math.max(0, now() - expected);
+      return { worst: Math.round(Math.max(worst, pending)), total: Math.round(total + pending) };
     },
   };
 }
@@ -149,33 +162,36 @@ export class HttpHealth implements HealthProvider {
    * A smoke check whose only fault is latency is measured again, up to `latencyAttempts` times,
    * and fails only when every attempt is over the bound: one slow sample on a busy worker is not
    * evidence. The failure lists each attempt's latency and, when it was high, the event-loop lag
-   * seen while measuring.
+   * seen while measuring. When every attempt's overrun is within the lag seen during it, this
+   * process's busy loop can account for all of it: the result is inconclusive, not a failure.
    */
   async smoke(check: SmokeCheck, timeoutMs: number): Promise<SmokeResult> {
     const limit = check.maxLatencyMs;
-    const slow: number[] = [];
-    let lag = 0;
+    const slow: { latencyMs: number; lag: Lag }[] = [];
+    const worstLag = () => Math.max(0, ...slow.map((s) => s.lag.worst));
+    const listed = () => slow.map((s) => `${s.latencyMs} ms`).join(', ');
     for (let attempt = 1; ; attempt++) {
       const probe = this.lagProbe();
       const result = await this.smokeOnce(check, timeoutMs);
-      lag = Math.max(lag, probe.stop());
+      const lag = probe.stop();
       const overLimit = result.status !== undefined && result.status === (check.expectStatus ?? 200) && !result.ok;
       if (!overLimit || limit === undefined || result.latencyMs === undefined) {
         if (!result.ok || slow.length === 0) return result;
-        const earlier = `${slow.map((ms) => `${ms} ms`).join(', ')} over the limit`;
         return {
           ...result,
-          message: `${check.name}: ${result.status} in ${result.latencyMs} ms (limit ${limit} ms; attempt ${attempt} of ${this.latencyAttempts}, after ${earlier}${lagNote(lag)})`,
+          message: `${check.name}: ${result.status} in ${result.latencyMs} ms (limit ${limit} ms; attempt ${attempt} of ${this.latencyAttempts}, after ${listed()} over the limit${lagNote(Math.max(lag.worst, worstLag()))})`,
         };
       }
-      slow.push(result.latencyMs);
+      slow.push({ latencyMs: result.latencyMs, lag });
       if (attempt >= this.latencyAttempts) {
-        const attempts =
-          slow.length > 1 ? ` on each of ${slow.length} attempts (${slow.map((ms) => `${ms} ms`).join(', ')})` : '';
+        const fastest = Math.min(...slow.map((s) => s.latencyMs));
+        const attempts = slow.length > 1 ? ` on each of ${slow.length} attempts (${listed()})` : '';
+        const explainedByLag = slow.every((s) => s.latencyMs - s.lag.total <= limit);
         return {
           ...result,
-          latencyMs: Math.min(...slow),
-          message: `${check.name}: ${result.status} in ${Math.min(...slow)} ms, over the ${limit} ms limit${attempts}${lagNote(lag)}`,
+          latencyMs: fastest,
+          ...(explainedByLag ? { inconclusive: true } : {}),
+          message: `${check.name}: ${result.status} in ${fastest} ms, over the ${limit} ms limit${attempts}${lagNote(worstLag())}`,
         };
       }
     }

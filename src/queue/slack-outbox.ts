@@ -248,7 +248,14 @@ export class SlackOutbox {
     const m = job.data;
     const jobId = job.id as string;
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (await store.postedTs(m.deploymentId, m.key)) return this.done(m, jobId);
+    const postedEarlier = await store.postedTs(m.deploymentId, m.key);
+    if (postedEarlier) {
+      // An attempt killed after recording the announcement may not have got its permalink yet.
+      if (m.key === ANNOUNCEMENT_MESSAGE && !(await store.announcementLink(m.deploymentId))) {
+        await this.keepPermalink(chat, store, m.deploymentId, { channel: m.channel, ts: postedEarlier }, log);
+      }
+      return this.done(m, jobId);
+    }
     const waitMs = (await this.waitForTurn(m, jobId)) || (await this.takeToken(m.channel));
     if (waitMs > 0) {
       await job.moveToDelayed(Date.now() + waitMs, token);

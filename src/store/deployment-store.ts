@@ -521,6 +521,11 @@ export class DeploymentStore {
     );
   }
 
+  /** Slack's permalink to the announcement, once the outbox has it. */
+  async announcementLink(id: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.k.posted(id), ANNOUNCEMENT_LINK)) ?? undefined;
+  }
+
   /** Keeps Slack's permalink to a posted announcement, for the thread links in replies and reports. */
   async markAnnouncementLink(id: string, link: string): Promise<void> {
     await this.redis.eval(

@@ -115,6 +115,17 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
       expect((await store.recent(5)).find((d) => d.id === DEPLOYMENT)?.announcementLink).toBe(read?.announcementLink);
     });
 
+    it('is fetched when an attempt was killed after recording the announcement but before its permalink', async () => {
+      const ts = await announcement();
+      await store.markPosted(DEPLOYMENT, ANNOUNCEMENT_MESSAGE, ts);
+      start();
+      await announce();
+      const link = await until(() => store.announcementLink(DEPLOYMENT), 5000, 'the permalink recorded');
+      expect(link).toBe(`https://sandbox.slack.com/archives/${CHANNEL}/p${ts.replace('.', '')}`);
+      // Nothing was posted again: the one announcement, and no replies.
+      expect(slack.messages().filter((m) => m.text === 'Production Deployment Scheduled')).toHaveLength(1);
+    });
+
     it('is left out, not guessed, when chat.getPermalink fails; the announcement still counts as posted', async () => {
       slack.faults.inject({ status: 500, match: '/api/chat.getPermalink', times: Infinity });
       start();

@@ -169,7 +169,7 @@ export function markdownReport(results: Results): string {
   if (results.throughput?.length) {
     out.push(
       '',
-      '**Throughput** (zero-second bakes; every deployment requested and approved through the bot while the queue was paused, then released at once; Redis commands from INFO commandstats, which counts the commands a script runs one by one):',
+      '**Throughput** (zero-second bakes; every deployment requested and approved through the bot while the queue was paused, then released at once; the fleet’s smoke endpoints answer from a process of their own, as a deployed service does from its own machines; Redis commands from INFO commandstats, which counts the commands a script runs one by one):',
       '',
     );
     out.push(

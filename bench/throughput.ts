@@ -3,7 +3,8 @@ import { CHANNELS } from '../sandbox/sandbox.js';
 import { BenchFailed } from './bench-error.js';
 import type { BenchContext } from './context.js';
 import { inParallel, SlackDriver } from './flows.js';
-import { waitUntil, type BenchProcess } from './processes.js';
+import { spawnTs, waitUntil, type BenchProcess } from './processes.js';
+import type { SmokeEndpointsReady } from './smoke-endpoints.js';
 import { commandDelta } from './redis-server.js';
 import type { PrivateRedis } from './redis-server.js';
 import { openStage, type Stage } from './stage.js';
@@ -171,6 +172,22 @@ const top = (counts: Record<string, number>, per: number, n = 10): Record<string
       .map(([command, calls]) => [command, Math.round((calls / per) * 10) / 10]),
   );
 
+/** The smoke checks of acme-api (same names, methods and 500 ms bounds), answered by the endpoints' own process. */
+const fleetSmokeChecks = (url: string) => [
+  { name: 'auth token', method: 'POST', url: `${url}/{color}/api/v2/auth/token`, expectStatus: 200, maxLatencyMs: 500 },
+  { name: 'current user', method: 'GET', url: `${url}/{color}/api/v2/users/me`, expectStatus: 200, maxLatencyMs: 500 },
+];
+
+async function smokeEndpointsUrl(endpoints: BenchProcess): Promise<string> {
+  const ready = await new Promise<SmokeEndpointsReady>((resolve, reject) => {
+    endpoints.child.once('message', (message: SmokeEndpointsReady) => resolve(message));
+    endpoints.child.once('exit', (code) =>
+      reject(new BenchFailed(`the smoke endpoints exited (${code})`, { output: endpoints.tail() })),
+    );
+  });
+  return `http://127.0.0.1:${ready.port}`;
+}
+
 /**
  * 200 services deploying at once (zero-second bakes) through one worker process and through
  * four, BullMQ concurrency set per process with WORKER_CONCURRENCY. The bot runs in a process
@@ -183,10 +200,15 @@ export async function measureThroughput(ctx: BenchContext, redis: PrivateRedis):
     { processes: 1, concurrency: size },
     { processes: 4, concurrency: Math.ceil(size / 4) },
   ];
+  const endpoints = spawnTs('smoke-endpoints', 'bench/smoke-endpoints.ts', [], { env: {}, ipc: true });
+  const smokeUrl = await smokeEndpointsUrl(endpoints);
   const stage = await openStage({
     redisUrl: ctx.redisUrl,
-    sandbox: { bakeSeconds: 0, fleet: { size } },
+    sandbox: { bakeSeconds: 0, fleet: { size, service: { smoke: fleetSmokeChecks(smokeUrl) } } },
     cpuProfDir: ctx.cpuProfDir,
+  }).catch(async (error: unknown) => {
+    await endpoints.stop();
+    throw error;
   });
   try {
     const bot = await stage.startBot('throughput-bot');
@@ -247,6 +269,7 @@ export async function measureThroughput(ctx: BenchContext, redis: PrivateRedis):
     return rows;
   } finally {
     await stage.close();
+    await endpoints.stop();
   }
 }
 

@@ -56,7 +56,8 @@ export async function startFleet(
         .replaceAll(template.listenerArn, listenerArn)
         .replaceAll(`${template.serviceUrl}/`, `${site.url}/`)
         .replaceAll(template.name, name);
-      const entry = { ...(JSON.parse(own) as Record<string, unknown>), ...options.service };
+      // A copy each: one object shared by 200 entries would be written to YAML as aliases.
+      const entry = { ...(JSON.parse(own) as Record<string, unknown>), ...structuredClone(options.service) };
       const groups = (entry.traffic as { targetGroups: { blue: string; green: string } }).targetGroups;
       const image = `${(entry.workload as { image: string }).image}:${template.initialVersion}`;
       deps.elbv2.addListener(listenerArn, [

@@ -45,8 +45,12 @@ beforeAll(async () => {
     });
     const created = await h.app.store.create(d, { at: now, actor: PEOPLE.requester, type: 'requested' });
     expect(created.created).toBe(true);
-    // As the outbox records it once the announcement is out: the status links each thread.
+    // As the outbox records them once the announcement is out: the status links each thread.
     await h.app.store.markPosted(d.id, ANNOUNCEMENT_MESSAGE, d.announcementTs as string);
+    await h.app.store.markAnnouncementLink(
+      d.id,
+      `https://sandbox.slack.com/archives/${d.channel}/p${(d.announcementTs as string).replace('.', '')}`,
+    );
   }
 }, 60_000);
 

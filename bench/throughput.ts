@@ -1,5 +1,5 @@
 import type { Deployment } from '../src/domain/deployment.js';
-import { CHANNELS } from '../sandbox/sandbox.js';
+import { acmeSmokeChecks, CHANNELS } from '../sandbox/sandbox.js';
 import { BenchFailed } from './bench-error.js';
 import type { BenchContext } from './context.js';
 import { inParallel, SlackDriver } from './flows.js';
@@ -172,12 +172,6 @@ const top = (counts: Record<string, number>, per: number, n = 10): Record<string
       .map(([command, calls]) => [command, Math.round((calls / per) * 10) / 10]),
   );
 
-/** The smoke checks of acme-api (same names, methods and 500 ms bounds), answered by the endpoints' own process. */
-const fleetSmokeChecks = (url: string) => [
-  { name: 'auth token', method: 'POST', url: `${url}/{color}/api/v2/auth/token`, expectStatus: 200, maxLatencyMs: 500 },
-  { name: 'current user', method: 'GET', url: `${url}/{color}/api/v2/users/me`, expectStatus: 200, maxLatencyMs: 500 },
-];
-
 async function smokeEndpointsUrl(endpoints: BenchProcess): Promise<string> {
   const ready = await new Promise<SmokeEndpointsReady>((resolve, reject) => {
     endpoints.child.once('message', (message: SmokeEndpointsReady) => resolve(message));
@@ -204,7 +198,7 @@ export async function measureThroughput(ctx: BenchContext, redis: PrivateRedis):
   const smokeUrl = await smokeEndpointsUrl(endpoints);
   const stage = await openStage({
     redisUrl: ctx.redisUrl,
-    sandbox: { bakeSeconds: 0, fleet: { size, service: { smoke: fleetSmokeChecks(smokeUrl) } } },
+    sandbox: { bakeSeconds: 0, fleet: { size, service: { smoke: acmeSmokeChecks(smokeUrl) } } },
     cpuProfDir: ctx.cpuProfDir,
   }).catch(async (error: unknown) => {
     await endpoints.stop();

@@ -45,6 +45,24 @@ const targetGroup = (color: string) =>
 export const SANDBOX_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-api';
 export const INITIAL_VERSION = 'v1.4.1';
 
+/** acme-api's smoke checks against a service answering at `baseUrl` (its `/{color}/…` paths). */
+export const acmeSmokeChecks = (baseUrl: string) => [
+  {
+    name: 'auth token',
+    method: 'POST',
+    url: `${baseUrl}/{color}/api/v2/auth/token`,
+    expectStatus: 200,
+    maxLatencyMs: 500,
+  },
+  {
+    name: 'current user',
+    method: 'GET',
+    url: `${baseUrl}/{color}/api/v2/users/me`,
+    expectStatus: 200,
+    maxLatencyMs: 500,
+  },
+];
+
 /** Staging's load balancer lives in another AWS account and region, as it often does. */
 const STAGING_LISTENER =
   'arn:aws:elasticloadbalancing:us-west-2:111111111111:listener/app/acme-staging/8e4b1c2d3f5a6b7c/0a1b2c3d4e5f6a7b';
@@ -183,22 +201,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           versionField: 'sha',
           timeoutMs: 2000,
         },
-        smoke: [
-          {
-            name: 'auth token',
-            method: 'POST',
-            url: `${service.url}/{color}/api/v2/auth/token`,
-            expectStatus: 200,
-            maxLatencyMs: 500,
-          },
-          {
-            name: 'current user',
-            method: 'GET',
-            url: `${service.url}/{color}/api/v2/users/me`,
-            expectStatus: 200,
-            maxLatencyMs: 500,
-          },
-        ],
+        smoke: acmeSmokeChecks(service.url),
         stages: [
           { weight: 10, bakeSeconds: bake },
           { weight: 50, bakeSeconds: bake },

@@ -5,6 +5,7 @@ import { approvalRulesFor } from '../src/domain/approval.js';
 import type { Decision, Deployment } from '../src/domain/deployment.js';
 import { mayDeploy } from '../src/domain/policy.js';
 import { describeError } from '../src/errors.js';
+import { formatStartTime, scheduleExpired } from '../src/domain/schedule-time.js';
 import { versionProblem } from '../src/domain/version.js';
 import { checklistOf, StrategySchema, type Catalog, type ServiceConfig } from '../src/runbook/catalog.js';
 import { defaultEnvironmentOf, environmentOf, serviceIn } from '../src/runbook/environments.js';
@@ -24,7 +25,6 @@ import {
 import { statusLine } from '../views/status-line.js';
 import { announceChanges } from './change-list.js';
 import { deployRefusal, newDeploymentId, strategyMismatch } from './deploy.js';
-import { inEnvironment } from './environments.js';
 import { promotionRefusal } from './promotion.js';
 import { tellUser } from './tell-user.js';
 
@@ -36,6 +36,7 @@ const RequestSchema = z.object({
   origin: z.string(),
   // A modal opened before environments existed carries none: the catalog's default.
   environment: z.string().optional(),
+  startAt: z.number().int().optional(),
 });
 
 export const TICKET_PATTERN = /^DEPLOY-\d{1,9}$/;
@@ -142,7 +143,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       });
       return;
     }
-    const { service: name, version, hotfix, origin } = request;
+    const { service: name, version, hotfix, origin, startAt } = request;
     const items = checklistOf(ctx.catalog, service);
     const answers = readAnswers(view.state.values, items.length);
     const errors = answerErrors(answers, hotfix, name, service);
@@ -169,6 +170,7 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       justification: answers.justification,
       channel: environmentOf(ctx.catalog, environment)?.channel ?? ctx.catalog.slack.channel,
       approvalRules: approvalRulesFor(ctx.catalog, name, environment),
+      ...(startAt === undefined ? {} : { schedule: { startAt, timezone: ctx.catalog.window?.timezone ?? 'UTC' } }),
       phase: 'awaiting-approval',
       steps: planSteps(service, strategy),
       stepIndex: 0,
@@ -177,7 +179,10 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     };
     draft.statusLine = statusLine(draft, now);
     // The modal may have stayed open a while: a freeze, a rollback or the window may have come since.
-    const refusal = await deployRefusal(ctx, name, version, hotfix, environment);
+    const refusal =
+      startAt !== undefined && scheduleExpired(startAt, ctx.catalog.scheduleGraceSeconds, now)
+        ? `the scheduled start (${formatStartTime(startAt, draft.schedule?.timezone ?? 'UTC', now)}) has passed; run /deploy again with another time`
+        : await deployRefusal(ctx, name, version, hotfix, environment, startAt);
     if (refusal) {
       await ack({
         response_action: 'errors',
@@ -192,26 +197,27 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     }
     // A hotfix may go without the promotion its environment asks for; the announcement says so.
     if (hotfix) draft.promotionSkipped = await promotionRefusal(ctx, name, version, environment);
-    const created = await ctx.store.create(draft, {
-      at: now,
-      actor: user,
-      type: 'requested',
-      detail: `${name} ${version} (${strategy}${hotfix ? ', HOTFIX' : ''}) ${answers.ticket}`,
-      data: {
-        checklist: draft.checklist,
-        hotfix,
-        justification: answers.justification,
-        environment,
-        promotionSkipped: draft.promotionSkipped,
-      },
-    });
-    if (!created.created) {
-      await ack({
-        response_action: 'errors',
-        errors: {
-          [SUMMARY_BLOCK]: `${name}${inEnvironment(ctx.catalog, environment)} already has an active deployment (${created.activeId})`,
+    const created = await ctx.store.request(
+      draft,
+      {
+        at: now,
+        actor: user,
+        type: 'requested',
+        detail: `${name} ${version} (${strategy}${hotfix ? ', HOTFIX' : ''}) ${answers.ticket}`,
+        data: {
+          checklist: draft.checklist,
+          hotfix,
+          justification: answers.justification,
+          environment,
+          promotionSkipped: draft.promotionSkipped,
+          startAt,
         },
-      });
+      },
+      { viewId: view.id },
+    );
+    // Slack sent the same submission twice: the first one is being handled.
+    if (created.kind === 'duplicate') {
+      await ack();
       return;
     }
     await ack();

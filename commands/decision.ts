@@ -87,7 +87,9 @@ async function checkDecider(
     return { refusal: 'You requested this deployment: you can neither approve nor reject it; someone else has to.' };
   const intents = await ctx.store.intents(id);
   if (intents.decision) return { refusal: decided(intents.decision) };
-  if (d.phase !== 'awaiting-approval') return { refusal: `This deployment is ${d.phase}; there is nothing to decide.` };
+  // A queued deployment may be approved while it waits for its turn or its time.
+  if (d.phase !== 'awaiting-approval' && d.phase !== 'queued')
+    return { refusal: `This deployment is ${d.phase}; there is nothing to decide.` };
   return { d, rules, memberOf };
 }
 

@@ -109,7 +109,10 @@ export function boundedStatusReport(
   return lines.join('\n');
 }
 
-/** Why the service may not be deployed to `environment` now (frozen, busy, version blocked), if so. */
+/**
+ * Why the service may not be deployed to `environment` now (frozen, version blocked), if so. A
+ * busy service is no reason: the deployment queues behind the active one.
+ */
 export async function stateRefusal(
   ctx: AppContext,
   service: string,
@@ -120,11 +123,6 @@ export async function stateRefusal(
   const freeze = await ctx.store.freezeOf(service, environment);
   if (freeze) {
     return `${freeze.scope === 'all' ? 'all services are' : `${service} is`} frozen${freeze.environment ? ` in ${freeze.environment}` : ''} by <@${freeze.by}> since ${slackDate(freeze.at)}: ${escapeText(freeze.reason)}`;
-  }
-  const active = await ctx.store.active(service, environment);
-  if (active) {
-    const link = active.announcementLink ? `, see ${active.announcementLink}` : '';
-    return `${service}${where} already has an active deployment: ${active.version} by <@${active.requester}> (${active.phase})${link}`;
   }
   const blocked = await ctx.store.blockedVersion(service, version, environment);
   if (blocked) {

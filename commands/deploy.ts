@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterPendingAcks } from '../src/app/ack-lane.js';
 import type { AppContext } from '../src/app/context.js';
 import { windowRefusal } from '../src/domain/deploy-window.js';
+import { formatStartTime } from '../src/domain/schedule-time.js';
 import { deployRight } from '../src/domain/policy.js';
 import { membersOf } from '../src/app/workspace-guard.js';
 import { describeError } from '../src/errors.js';
@@ -43,15 +44,32 @@ export async function deployRefusal(
   version: string,
   hotfix: boolean,
   environment = targetEnvironment(ctx.catalog, undefined),
+  startAt?: number,
 ): Promise<string | undefined> {
   const refusal = await stateRefusal(ctx, service, version, environment);
   if (refusal) return refusal;
   if (hotfix) return undefined;
+  // A scheduled deployment must start inside the window; when it is asked for does not matter.
   return (
     (await promotionRefusal(ctx, service, version, environment)) ??
-    windowRefusal(ctx.catalog.window, ctx.clock()) ??
+    windowRefusal(ctx.catalog.window, startAt ?? ctx.clock()) ??
     (await incidentRefusal(ctx, service))
   );
+}
+
+/**
+ * The modal's note when the service is busy: the deployment will queue behind the active one
+ * (named, with its thread), and how many are in line already.
+ */
+export async function queueNote(ctx: AppContext, service: string, environment: string): Promise<string | undefined> {
+  const [active, queued] = await Promise.all([
+    ctx.store.active(service, environment),
+    ctx.store.queued(service, environment),
+  ]);
+  if (!active) return undefined;
+  const link = active.announcementLink ? ` (<${active.announcementLink}|thread>)` : '';
+  const ahead = queued.length > 0 ? `, after the ${queued.length} already waiting` : '';
+  return `:hourglass_flowing_sand: ${escapeText(service)} is busy: ${escapeText(active.version)} by <@${active.requester}> is ${active.phase}${link}. This deployment will queue behind it${ahead} and start when it ends, once approved.`;
 }
 
 /**
@@ -196,6 +214,7 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       hotfix: cmd.hotfix,
       origin: command.channel_id,
       triggerId: command.trigger_id,
+      startAt: cmd.startAt,
       respond: (text) => respond(ephemeral(text)),
     });
   });
@@ -209,6 +228,8 @@ interface ChecklistOpening {
   hotfix: boolean;
   origin: string;
   triggerId: string;
+  /** `at <time>`: the scheduled start. */
+  startAt?: number;
   respond: (text: string) => Promise<unknown>;
 }
 
@@ -216,18 +237,25 @@ interface ChecklistOpening {
 async function openChecklist(ctx: AppContext, client: WebClient, opening: ChecklistOpening): Promise<void> {
   const { service: name, version, environment, strategy, hotfix } = opening;
   try {
-    const stateRefused = await deployRefusal(ctx, name, version, hotfix, environment);
+    const stateRefused = await deployRefusal(ctx, name, version, hotfix, environment, opening.startAt);
     if (stateRefused) {
       await opening.respond(`:no_entry: ${stateRefused}`);
       return;
     }
+    // A scheduled deployment queues by its start time, not behind what runs now.
+    const queue = opening.startAt === undefined ? await queueNote(ctx, name, environment) : undefined;
+    const startsAt =
+      opening.startAt === undefined
+        ? undefined
+        : formatStartTime(opening.startAt, ctx.catalog.window?.timezone ?? 'UTC', ctx.clock());
     // Building and sending the modal is the heaviest step: again behind any acks that are waiting.
     await afterPendingAcks();
     await client.views.open({
       trigger_id: opening.triggerId,
       view: checklistModal(
-        { service: name, version, strategy, hotfix, origin: opening.origin, environment },
+        { service: name, version, strategy, hotfix, origin: opening.origin, environment, startAt: opening.startAt },
         checklistOf(ctx.catalog, settingsIn(ctx.catalog, name, environment)),
+        { queue, startsAt },
       ),
     });
   } catch (error) {

@@ -69,7 +69,7 @@ export async function requestRollback(
     if (asked !== undefined) return asked;
   }
   const where = inEnvironment(ctx.catalog, environment);
-  const [latest] = await ctx.store.history(service, 1, environment);
+  const latest = await ctx.store.latestStarted(service, environment);
   if (!latest) return `${service} has no deployment${where} to roll back.`;
   if (latest.phase !== 'succeeded')
     return `${service} has nothing${where} to roll back: its last deployment (${latest.version}) ${latest.phase === 'rolled-back' ? 'was already rolled back' : `ended ${latest.phase}`}.`;
@@ -82,7 +82,7 @@ export async function requestRollback(
  * `d` is the service's active deployment, or its most recent one and succeeded.
  */
 export async function notCurrent(ctx: AppContext, d: Deployment): Promise<string | undefined> {
-  const [latest] = await ctx.store.history(d.service, 1, d.environment);
+  const latest = await ctx.store.latestStarted(d.service, d.environment);
   const activeId = await ctx.store.activeId(d.service, d.environment);
   const newer = latest && latest.id !== d.id ? latest : undefined;
   if (activeId === d.id) return undefined;

@@ -130,6 +130,7 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
     `*Time:* ${slackDate(d.requestedAt)}  *Expected duration:* ~${formatDuration(ctx.expectedSeconds * 1000)}  *Impact:* No expected downtime`,
     `*Requested by:* <@${d.requester}>  *Checklist:* ${d.checklist.length} items confirmed`,
   ];
+  if (d.schedule) fields.push(`*Starts at:* ${slackDate(d.schedule.startAt)} (${escapeText(d.schedule.timezone)})`);
   const blocks: Record<string, unknown>[] = [
     section(`*${title}*`),
     section(fields.join('\n')),
@@ -143,6 +144,8 @@ export function announcement(d: Deployment, ctx: AnnouncementContext) {
   if (rules) blocks.push(section(rules));
   if (ctx.decision) {
     blocks.push(context(decisionLine(d, ctx.decision, ctx.approvals ?? [])));
+  } else if (d.phase === 'cancelled') {
+    // Withdrawn before anyone decided: the status line says who cancelled it and why.
   } else if (d.approvalRules?.length === 0) {
     blocks.push(context('No approval needed: it starts once the checklist is submitted'));
   } else {

@@ -20,6 +20,16 @@ export interface ChecklistRequest {
   origin: string;
   /** The catalog environment it goes to; a modal opened before environments existed has none (production). */
   environment?: string;
+  /** `at <time>`: when it is to start (ms since epoch). */
+  startAt?: number;
+}
+
+/** What the modal says beside the checklist: a scheduled start, or the busy service it will queue behind. */
+export interface ChecklistNotes {
+  /** The start, as the requester's time zone should read it (`14:00 Europe/Berlin`). */
+  startsAt?: string;
+  /** The active deployment it will queue behind (mrkdwn). */
+  queue?: string;
 }
 
 const STRATEGIES: Strategy[] = ['blue-green', 'canary', 'rolling'];
@@ -46,7 +56,7 @@ const textInput = (
  * The pre-deploy checklist. Each item is the label of its own input block, so items
  * longer than an option's 75 characters are shown whole.
  */
-export function checklistModal(request: ChecklistRequest, items: readonly string[]) {
+export function checklistModal(request: ChecklistRequest, items: readonly string[], notes: ChecklistNotes = {}) {
   const strategyOption = (s: Strategy) => ({ text: plain(s), value: s });
   return {
     type: 'modal' as const,
@@ -59,6 +69,8 @@ export function checklistModal(request: ChecklistRequest, items: readonly string
       section(
         `*${request.hotfix ? 'HOTFIX · ' : ''}Deploy \`${request.service}\` version \`${request.version}\`${request.environment ? ` to ${request.environment}` : ''}*\nConfirm every item of the pre-deploy checklist; a release manager approves in #deployments.`,
       ),
+      ...(notes.startsAt ? [section(`:spiral_calendar_pad: Scheduled to start at *${notes.startsAt}*.`)] : []),
+      ...(notes.queue ? [section(notes.queue)] : []),
       ...items.map((item, i) => ({
         type: 'input' as const,
         block_id: `${ITEM_BLOCK_PREFIX}${i}`,

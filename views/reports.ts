@@ -18,6 +18,8 @@ export const threadLink = (d: Deployment): string => (d.announcementLink ? ` · 
  */
 export function progressDetail(d: Deployment, now: number): string {
   if (d.phase === 'awaiting-approval') return `waiting for a release manager since ${slackDate(d.requestedAt)}`;
+  if (d.phase === 'queued')
+    return `requested ${slackDate(d.requestedAt)}${d.approvedAt === undefined ? '' : ` · approved by ${approvedBy(d)}`}`;
   const parts: string[] = [];
   const step = d.steps[d.stepIndex];
   if (step) parts.push(`step ${d.stepIndex + 1}/${d.steps.length}: ${describeStep(step)}`);
@@ -34,8 +36,10 @@ export function progressDetail(d: Deployment, now: number): string {
  */
 export function statusReport(active: Deployment[], now: number, namesEnvironments = false): string {
   if (active.length === 0) return 'No active deployments.';
+  const waiting = active.filter((d) => d.phase === 'queued').length;
+  const running = active.length - waiting;
   return [
-    `*Active deployments* (${active.length})`,
+    `*Active deployments* (${running}${waiting > 0 ? `, and ${waiting} queued or scheduled` : ''})`,
     ...active.map(
       (d) =>
         `• ${namesEnvironments ? `[${d.environment}] ` : ''}*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${threadLink(d)}\n    ${progressDetail(d, now)}`,
@@ -49,6 +53,7 @@ export const OUTCOMES: Partial<Record<Deployment['phase'], string>> = {
   failed: '❌ failed',
   rejected: '🚫 rejected',
   expired: '⌛ expired',
+  cancelled: '🚫 cancelled',
 };
 
 /** `/deploy history <service> [<environment>] [n]`: newest first; `environment` is named when given. */

@@ -2,6 +2,7 @@ import { weightOn } from '../src/domain/color.js';
 import type { Deployment } from '../src/domain/deployment.js';
 import { waitEndsAt } from '../src/domain/machine.js';
 import { formatNumber, type GateRun, type Reading } from '../src/domain/gates.js';
+import { formatStartTime } from '../src/domain/schedule-time.js';
 import { quote } from './text.js';
 import { describeStep, formatDuration } from '../src/domain/steps.js';
 
@@ -13,8 +14,22 @@ const PHASE_LINES: Partial<Record<Deployment['phase'], string>> = {
   failed: '❌ failed',
   rejected: '🚫 rejected',
   expired: '⌛ expired without a decision',
+  cancelled: '🚫 cancelled',
   'rolling-back': '↩️ rolling back',
 };
+
+/**
+ * `🗓️ scheduled for 14:00 Europe/Berlin · ⏸ awaiting approval` or `⏳ queued (position 2)`: where
+ * a deployment without the service's lock stands.
+ */
+function queuedLine(d: Deployment, now: number): string {
+  const parts: string[] = [];
+  if (d.schedule && d.schedule.startAt > now)
+    parts.push(`🗓️ scheduled for ${formatStartTime(d.schedule.startAt, d.schedule.timezone, now)}`);
+  else parts.push(`⏳ queued${d.queuePosition ? ` (position ${d.queuePosition})` : ''}`);
+  if (d.approvedAt === undefined) parts.push('⏸ awaiting approval');
+  return parts.join(' · ');
+}
 
 /** Stage progress as a bar: one mark per traffic stage, filled once it is applied. */
 const progressBar = (d: Deployment): string => {
@@ -52,6 +67,10 @@ export function statusLine(d: Deployment, now: number): string {
   const weight = d.newColor && d.weights ? weightOn(d.weights[d.newColor], d.newColor) : '';
   const head = [progressBar(d), weight].filter(Boolean).join(' ');
   const parts = head ? [head] : [];
+  if (d.phase === 'queued') return queuedLine(d, now);
+  if (d.phase === 'expired' && d.failureReason) return `⌛ expired: ${quote(d.failureReason, 300)}`;
+  if (d.phase === 'cancelled')
+    return `🚫 cancelled${d.cancelledBy && d.cancelledBy !== 'switchyard' ? ` by <@${d.cancelledBy}>` : ''}${d.cancelReason ? `: ${quote(d.cancelReason, 300)}` : ''}`;
   const phaseLine = PHASE_LINES[d.phase];
   if (phaseLine) {
     const reason = d.phase === 'paused' && d.pauseReason ? `: ${quote(d.pauseReason, 300)}` : '';

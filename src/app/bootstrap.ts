@@ -162,7 +162,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     });
     worker = createDeploymentWorker(
-      { catalog, store, providers, log, clock, outbox, effects },
+      { catalog, store, providers, log, clock, outbox, effects, queue },
       {
         connection: redis,
         prefix: config.SWITCHYARD_PREFIX,

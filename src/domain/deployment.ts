@@ -9,6 +9,12 @@ export type Strategy = 'blue-green' | 'canary' | 'rolling';
 
 /** Where a deployment is in its life. */
 export type Phase =
+  /**
+   * Waiting its turn without the service's lock: behind the active deployment of its service and
+   * environment, or for its scheduled start. It may be approved meanwhile; it starts when the
+   * lock is handed to it.
+   */
+  | 'queued'
   /** Announced with Approve / Reject buttons; nothing runs until every approval rule is met or someone rejects. */
   | 'awaiting-approval'
   /** Approved: the worker walks the steps. */
@@ -25,10 +31,12 @@ export type Phase =
   | 'failed'
   /** A release manager said no. Terminal. */
   | 'rejected'
-  /** Nobody decided within the approval timeout. Terminal. */
-  | 'expired';
+  /** Nobody decided within the approval timeout, or a scheduled start came too late. Terminal. */
+  | 'expired'
+  /** Withdrawn before it started (`/deploy cancel`, or its version was rolled back while it was queued). Terminal. */
+  | 'cancelled';
 
-const TERMINAL: ReadonlySet<Phase> = new Set(['succeeded', 'rolled-back', 'failed', 'rejected', 'expired']);
+const TERMINAL: ReadonlySet<Phase> = new Set(['succeeded', 'rolled-back', 'failed', 'rejected', 'expired', 'cancelled']);
 export const isTerminal = (phase: Phase): boolean => TERMINAL.has(phase);
 
 /** Who confirmed a checklist item, and when (ms since epoch). */
@@ -69,8 +77,24 @@ export interface HoldIntent extends PersonIntent {
   weight: number;
 }
 
+/** `/deploy cancel`: withdraw a deployment that has not started. */
+export interface CancelIntent {
+  by: string;
+  at: number;
+  reason: string;
+}
+
+/** The service's lock handed to a queued deployment: the fencing token it now writes under. */
+export interface StartIntent {
+  fence: number;
+  at: number;
+}
+
 export interface Intents {
   decision?: Decision;
+  cancel?: CancelIntent;
+  /** Written by the store in the same step as it hands the lock over; only to a queued deployment that is approved and due. */
+  start?: StartIntent;
   /** Approvals counted so far, in order; the store counts each atomically and decides once every rule is met. */
   approvals?: ApprovalRecord[];
   rollback?: RollbackIntent;
@@ -156,8 +180,24 @@ export interface Deployment {
   finishedAt?: number;
   /** The fencing token of the service's lock in its environment, held by this deployment. */
   fence: number;
+  /** `at <time>`: the start asked for and the zone it is shown in; when its notice went out. */
+  schedule?: Schedule;
+  /** Place in its service's queue (1: next), while queued; kept so the announcement can say it. */
+  queuePosition?: number;
+  /** Who withdrew it and why (phase `cancelled`). */
+  cancelledBy?: string;
+  cancelReason?: string;
   /** The status line last rendered on the announcement, so unchanged lines are not re-sent. */
   statusLine?: string;
+}
+
+/** A scheduled start (`/deploy … at 14:00`). */
+export interface Schedule {
+  startAt: number;
+  /** The deploy window's time zone (else UTC): the start is shown in it. */
+  timezone: string;
+  /** When the "Starting deployment … in n minutes" notice was posted. */
+  noticeSentAt?: number;
 }
 
 /** One entry of the append-only event log: who did what, when. */

@@ -9,12 +9,27 @@ import {
   type Intents,
   type StepRecord,
 } from './deployment.js';
+import { scheduleExpired, scheduleNoticeAt } from './schedule-time.js';
 import type { Step } from './steps.js';
 
 /** What the worker should do next for one deployment; decided without I/O. */
 export type Action =
   /** Terminal: nothing left to do. */
   | { kind: 'none' }
+  /** Queued, and the service's lock was handed to it: start running under its fencing token. */
+  | { kind: 'start'; fence: number }
+  /** Withdrawn before it started: by a person (`/deploy cancel`) or because its version was rolled back. */
+  | { kind: 'cancel'; by: string; reason: string }
+  /** Approved, but its scheduled start passed more than the grace ago without the lock coming free. */
+  | { kind: 'expireSchedule'; busyWith?: string }
+  /** A scheduled start is near (or it was approved late): say when it starts, in the thread and the channel. */
+  | { kind: 'scheduleNotice' }
+  /** Its place in the queue changed: keep it on the record, so the announcement says it. */
+  | { kind: 'reposition'; position: number }
+  /** Approved and due while the service's lock is free: ask the store to hand the lock to the first in line. */
+  | { kind: 'claim' }
+  /** Queued: nothing to do before `until`, unless the lock is handed over or an intent arrives. */
+  | { kind: 'awaitTurn'; until: number }
   /** Announced and undecided: come back at `until` (the approval deadline) or when woken. */
   | { kind: 'awaitDecision'; until: number }
   /** The approval deadline passed with no decision. */
@@ -34,9 +49,34 @@ export type Action =
   /** Run (or re-run, after a wait or a crash) the current step. */
   | { kind: 'runStep'; step: Step; index: number };
 
-export function nextAction(d: Deployment, intents: Intents, now: number, approvalTimeoutMs: number): Action {
+/** What a queued deployment's tick sees of its service's queue (read with the record). */
+export interface QueueView {
+  /** 1 for the first in line; undefined when it is not in the queue (any more). */
+  position?: number;
+  /** Why its version may not be deployed (rolled back), if it may not. */
+  blocked?: string;
+  /** The deployment holding the service's lock, if one does. */
+  holder?: string;
+}
+
+export interface NextActionOptions {
+  queue?: QueueView;
+  /** How late a scheduled start may still happen (`scheduleGraceSeconds`). */
+  scheduleGraceMs?: number;
+}
+
+export function nextAction(
+  d: Deployment,
+  intents: Intents,
+  now: number,
+  approvalTimeoutMs: number,
+  options: NextActionOptions = {},
+): Action {
   if (isTerminal(d.phase)) return { kind: 'none' };
+  if (d.phase === 'queued')
+    return nextQueuedAction(d, intents, now, approvalTimeoutMs, options.queue ?? {}, options.scheduleGraceMs ?? 0);
   if (d.phase === 'awaiting-approval') {
+    if (intents.cancel) return { kind: 'cancel', by: intents.cancel.by, reason: intents.cancel.reason };
     if (intents.decision) return { kind: 'applyDecision' };
     const until = d.requestedAt + approvalTimeoutMs;
     return now >= until ? { kind: 'expire' } : { kind: 'awaitDecision', until };
@@ -59,6 +99,52 @@ export function nextAction(d: Deployment, intents: Intents, now: number, approva
 
 /** A paused deployment is woken by its intents; this is only a safety net. */
 export const PAUSED_RECHECK_MS = 60_000;
+
+/** A queued deployment is woken when the queue moves; this is only a safety net. */
+export const QUEUED_RECHECK_MS = 60_000;
+
+/** Approved and due: a scheduled one once its time has come, any other at once. */
+const isDue = (d: Deployment, now: number): boolean => d.approvedAt !== undefined && (d.schedule?.startAt ?? 0) <= now;
+
+function nextQueuedAction(
+  d: Deployment,
+  intents: Intents,
+  now: number,
+  approvalTimeoutMs: number,
+  queue: QueueView,
+  graceMs: number,
+): Action {
+  if (intents.start) return { kind: 'start', fence: intents.start.fence };
+  if (intents.cancel) return { kind: 'cancel', by: intents.cancel.by, reason: intents.cancel.reason };
+  if (queue.blocked !== undefined)
+    return { kind: 'cancel', by: 'switchyard', reason: `${d.version} was rolled back: ${queue.blocked}` };
+  if (intents.decision && (intents.decision.kind !== 'approve' || d.approvedAt === undefined))
+    return { kind: 'applyDecision' };
+  const schedule = d.schedule;
+  // A scheduled deployment may be approved until it could no longer start in time.
+  const approvalDeadline = Math.max(
+    d.requestedAt + approvalTimeoutMs,
+    schedule ? schedule.startAt + graceMs : Number.NEGATIVE_INFINITY,
+  );
+  if (d.approvedAt === undefined && now >= approvalDeadline) return { kind: 'expire' };
+  const noticeAt = schedule && d.approvedAt !== undefined ? scheduleNoticeAt(schedule.startAt, d.approvedAt) : undefined;
+  if (schedule && d.approvedAt !== undefined && scheduleExpired(schedule.startAt, graceMs / 1000, now))
+    return { kind: 'expireSchedule', busyWith: queue.holder };
+  if (noticeAt !== undefined && schedule?.noticeSentAt === undefined && now >= noticeAt)
+    return { kind: 'scheduleNotice' };
+  if (queue.position !== undefined && queue.position !== d.queuePosition)
+    return { kind: 'reposition', position: queue.position };
+  if (isDue(d, now) && queue.holder === undefined) return { kind: 'claim' };
+  const deadlines = [now + QUEUED_RECHECK_MS];
+  if (d.approvedAt === undefined) deadlines.push(approvalDeadline);
+  if (schedule && d.approvedAt !== undefined) {
+    if (noticeAt !== undefined && schedule.noticeSentAt === undefined) deadlines.push(noticeAt);
+    if (schedule.startAt > now) deadlines.push(schedule.startAt);
+    // Just past the grace: it expires then unless it started.
+    deadlines.push(schedule.startAt + graceMs + 1);
+  }
+  return { kind: 'awaitTurn', until: Math.min(...deadlines.filter((t) => t > now)) };
+}
 
 /** What running a step once came to. */
 export type StepResult =

@@ -163,6 +163,22 @@ export class DeploymentReporter {
     if (d.fullTrafficAt !== undefined) await this.pager?.resolve(d, 'breach', 'post-window');
   }
 
+  /** Seed 001's "Starting deployment … in n minutes", in the thread and in the channel, once. */
+  async scheduleNotice(d: Deployment, text: string): Promise<void> {
+    await this.reply(d, 'schedule-notice', `🗓️ ${text}`);
+    await this.post(d, d.channel, 'schedule-notice', `🗓️ ${escapeText(d.service)}: ${text}`);
+  }
+
+  /** A deployment that ended without starting: cancelled, or its scheduled start came too late. */
+  async endedUnstarted(d: Deployment, text: string): Promise<void> {
+    await this.reply(d, `ended:${d.phase}`, text);
+  }
+
+  /** A queued deployment was handed the service's lock. */
+  async startedFromQueue(d: Deployment): Promise<void> {
+    await this.reply(d, 'started-from-queue', `▶️ ${escapeText(d.service)} is free: starting ${escapeText(d.version)} now`);
+  }
+
   /**
    * Re-renders the announcement as `d` reads at `now`; the tick calls it when the status line
    * it saved differs from the one before. The outbox spaces the edits and sends the newest.

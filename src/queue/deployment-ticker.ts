@@ -1,24 +1,29 @@
 import { gateRunEvent } from './gate-events.js';
 import type { Logger } from 'pino';
 import { weightsFor } from '../domain/color.js';
-import type { Decision, Deployment, DeploymentEvent, HoldIntent, Intents } from '../domain/deployment.js';
+import type { Decision, Deployment, DeploymentEvent, HoldIntent, Intents, Schedule } from '../domain/deployment.js';
 import { isTerminal } from '../domain/deployment.js';
 import {
   applyStepResult,
   nextAction,
   retryDelayMs,
   startStep,
+  QUEUED_RECHECK_MS,
   type Action,
+  type NextActionOptions,
+  type QueueView,
   type StepResult,
 } from '../domain/machine.js';
-import { describeStep, type Step } from '../domain/steps.js';
+import { scheduleNoticeText } from '../domain/schedule-time.js';
+import { describeStep, formatDuration, type Step } from '../domain/steps.js';
 import { asSwitchyardError, describeError } from '../errors.js';
 import { deploymentLog } from '../log-context.js';
 import { recordOutcome, recordRollback, recordStep } from '../metrics.js';
 import { providersIn, type Providers } from '../providers/providers.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { serviceIn } from '../runbook/environments.js';
-import type { BlockedVersion, DeploymentStore } from '../store/deployment-store.js';
+import type { BlockedVersion, CommitResult, DeploymentStore } from '../store/deployment-store.js';
+import type { DeploymentQueue } from './deployment-queue.js';
 import { statusLine } from '../../views/status-line.js';
 import { escapeText } from '../../views/text.js';
 import { deployRecordEffects } from './deploy-record-effects.js';
@@ -41,6 +46,8 @@ export interface TickerDeps {
   outbox: SlackOutbox;
   /** Calls to PagerDuty, Datadog and GitHub, made after the write like the outbox's messages. */
   effects: EffectOutbox;
+  /** Wakes the next deployment in line when this one hands it the lock. */
+  queue: Pick<DeploymentQueue, 'wake'>;
 }
 
 /** Retriable provider errors tolerated in a row on one step before it counts as failed. */
@@ -71,6 +78,11 @@ interface Outcome {
   blockVersion?: BlockedVersion;
   /** Messages for the outbox, sent only once the write succeeded. */
   report?: (written: Deployment) => Promise<void>;
+  /**
+   * A queued deployment's write: `ready` once approved (the hand-over may pick it), `claim` to
+   * hand a free lock to the first in line (written even when the record is unchanged).
+   */
+  queueMove?: 'ready' | 'claim';
 }
 
 /**
@@ -109,32 +121,34 @@ export class DeploymentTicker {
     const { store, clock, catalog } = this.deps;
     const loaded = await store.load(id);
     if (!loaded) return FINISHED;
-    const { deployment: d, intents } = loaded;
+    const { deployment: d, intents, queue } = loaded;
     const now = clock();
     // A worker killed after saving a pause and before enqueueing its page: the job's next run
     // asks again, under the same key, so PagerDuty still hears of it, once.
     if (options.reconcile && d.phase === 'paused') await this.reporter.pagePause(d);
+    const action = nextAction(d, intents, now, catalog.approvalTimeoutSeconds * 1000, this.queueOptions(queue));
+    // A job run again after its worker died between a terminal write and waking the next in line.
+    if (action.kind === 'none' && options.reconcile) await this.wakeLine(d);
     const outcome =
       (options.reconcile ? await this.reconcile(d, intents, now) : undefined) ??
-      (await this.act(nextAction(d, intents, now, catalog.approvalTimeoutSeconds * 1000), d, intents, now));
-    if (outcome.next === d && outcome.events.length === 0) return outcome.result;
+      (await this.act(action, d, intents, now));
+    if (outcome.next === d && outcome.events.length === 0 && !outcome.queueMove) return outcome.result;
 
     const at = outcome.at ?? now;
     const line = statusLine(outcome.next, at);
     const next = line === d.statusLine ? outcome.next : { ...outcome.next, statusLine: line };
-    const written = await store.commit(next, outcome.events, {
-      release: isTerminal(next.phase),
-      blockVersion: outcome.blockVersion,
-      // Retention is measured on the injected clock, like everything else the tick decides.
-      now: at,
-    });
+    const written = await this.write(d, next, outcome, at);
     if (!written.written) {
+      if (d.phase === 'queued') return AGAIN;
       this.deps.log.warn(
         { deploymentId: d.id, service: d.service, fence: d.fence },
         'the service lock is held by another fencing token; nothing written',
       );
       return { kind: 'fenced' };
     }
+    // The next in line first: it starts while the others only learn their new place.
+    if (written.handedTo && written.handedTo !== d.id) await this.deps.queue.wake(written.handedTo);
+    for (const id of written.waiting) await this.deps.queue.wake(id);
     if (isTerminal(next.phase)) recordOutcome(next);
     await outcome.report?.(next);
     if (isTerminal(next.phase) && !isTerminal(d.phase)) await this.reporter.alertsEnded(next);
@@ -142,10 +156,44 @@ export class DeploymentTicker {
     if (line !== d.statusLine) await this.reporter.announcement(next, written.intents, at);
     // An intent recorded while this tick was acting would otherwise wait for the next wake-up.
     if (outcome.result.kind === 'wait') {
-      const pending = nextAction(next, written.intents, clock(), catalog.approvalTimeoutSeconds * 1000);
-      if (pending.kind === 'applyDecision' || pending.kind === 'startRollback') return AGAIN;
+      const pending = nextAction(next, written.intents, clock(), catalog.approvalTimeoutSeconds * 1000, {
+        ...this.queueOptions(queue),
+        queue: { ...queue, position: next.queuePosition, holder: written.handedTo ?? queue?.holder },
+      });
+      if (['applyDecision', 'startRollback', 'start', 'cancel'].includes(pending.kind)) return AGAIN;
     }
     return outcome.result;
+  }
+
+  private queueOptions(queue: QueueView | undefined): NextActionOptions {
+    return { queue, scheduleGraceMs: this.deps.catalog.scheduleGraceSeconds * 1000 };
+  }
+
+  /**
+   * The tick's one write: under the service's lock, or, for a deployment still queued (or
+   * ending there), under its place in the queue.
+   */
+  private async write(d: Deployment, next: Deployment, outcome: Outcome, at: number): Promise<CommitResult> {
+    if (d.phase === 'queued' && next.phase !== 'running') {
+      const schedule = next.schedule;
+      return this.deps.store.commitQueued(next, outcome.events, {
+        move: isTerminal(next.phase) ? 'leave' : outcome.queueMove === 'ready' ? 'ready' : 'keep',
+        claim: outcome.queueMove === 'claim',
+        now: at,
+        graceUntil: schedule ? schedule.startAt + this.deps.catalog.scheduleGraceSeconds * 1000 : undefined,
+      });
+    }
+    return this.deps.store.commit(next, outcome.events, {
+      release: isTerminal(next.phase),
+      blockVersion: outcome.blockVersion,
+      // Retention is measured on the injected clock, like everything else the tick decides.
+      now: at,
+    });
+  }
+
+  /** Wakes the holder of the service's lock and everyone queued behind it. */
+  private async wakeLine(d: Deployment): Promise<void> {
+    for (const id of await this.deps.store.line(d.service, d.environment)) await this.deps.queue.wake(id);
   }
 
   /**
@@ -200,7 +248,57 @@ export class DeploymentTicker {
         return unchanged(FINISHED);
       case 'awaitDecision':
       case 'awaitResume':
+      case 'awaitTurn':
         return unchanged(waitUntil(action.until));
+      case 'start':
+        return {
+          next: { ...d, phase: 'running', fence: action.fence, queuePosition: undefined },
+          events: [{ at: now, actor: 'switchyard', type: 'started-from-queue', data: { fence: action.fence } }],
+          result: AGAIN,
+          report: (next) => this.reporter.startedFromQueue(next),
+        };
+      case 'cancel':
+        return {
+          next: {
+            ...d,
+            phase: 'cancelled',
+            cancelledBy: action.by,
+            cancelReason: action.reason,
+            queuePosition: undefined,
+            finishedAt: now,
+          },
+          events: [{ at: now, actor: action.by, type: 'cancelled', detail: action.reason }],
+          result: AGAIN,
+          report: (next) =>
+            this.reporter.endedUnstarted(
+              next,
+              `🚫 Cancelled${action.by === 'switchyard' ? '' : ` by <@${action.by}>`}: ${escapeText(action.reason)}`,
+            ),
+        };
+      case 'expireSchedule': {
+        const reason = `it could not start within ${formatDuration(this.deps.catalog.scheduleGraceSeconds * 1000)} of its scheduled time${action.busyWith ? ` (${d.service} was busy with ${action.busyWith})` : ''}`;
+        return {
+          next: { ...d, phase: 'expired', failureReason: reason, queuePosition: undefined, finishedAt: now },
+          events: [{ at: now, actor: 'switchyard', type: 'schedule-expired', detail: reason }],
+          result: AGAIN,
+          report: (next) =>
+            this.reporter.endedUnstarted(next, `⌛ Expired: ${escapeText(reason)}; nothing was deployed.`),
+        };
+      }
+      case 'scheduleNotice': {
+        const schedule = d.schedule as Schedule;
+        const text = scheduleNoticeText(d.version, schedule.startAt, schedule.timezone, now);
+        return {
+          next: { ...d, schedule: { ...schedule, noticeSentAt: now } },
+          events: [{ at: now, actor: 'switchyard', type: 'schedule-notice', detail: text }],
+          result: AGAIN,
+          report: (next) => this.reporter.scheduleNotice(next, escapeText(text)),
+        };
+      }
+      case 'reposition':
+        return { next: { ...d, queuePosition: action.position }, events: [], result: AGAIN };
+      case 'claim':
+        return { next: d, events: [], result: waitUntil(now + QUEUED_RECHECK_MS), queueMove: 'claim' };
       case 'expire':
         // The first decision wins (HSETNX): a release manager's click at this moment stands.
         await this.deps.store.decide(d.id, { kind: 'expire', by: 'switchyard', at: now });
@@ -268,7 +366,8 @@ export class DeploymentTicker {
       decision.kind === 'approve'
         ? {
             ...d,
-            phase: 'running',
+            // Approved while queued: it waits for its turn (or its time), ready for the hand-over.
+            phase: d.phase === 'queued' ? 'queued' : 'running',
             // With `approval: none` nobody approved: the deployment started on its submission.
             approver: d.approvalRules?.length === 0 ? undefined : decision.by,
             approvals,
@@ -283,7 +382,12 @@ export class DeploymentTicker {
             finishedAt: now,
           };
     const type = decision.kind === 'approve' ? 'approved' : decision.kind === 'reject' ? 'rejected' : 'expired';
-    return { next, events: [{ at: now, actor: decision.by, type, detail: decision.reason }], result: AGAIN };
+    return {
+      next: isTerminal(next.phase) ? { ...next, queuePosition: undefined } : next,
+      events: [{ at: now, actor: decision.by, type, detail: decision.reason }],
+      result: AGAIN,
+      queueMove: next.phase === 'queued' ? 'ready' : undefined,
+    };
   }
 
   private async runStep(d: Deployment, step: Step, now: number): Promise<Outcome> {

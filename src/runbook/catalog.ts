@@ -5,6 +5,7 @@ import { wholeVersionRule } from '../domain/version.js';
 import { CatalogInvalid } from '../errors.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  DEFAULT_SCHEDULE_GRACE_SECONDS,
   DEFAULT_BLUE_GREEN_STAGES,
   DEFAULT_CANARY_STAGES,
   DEFAULT_CHECKLIST,
@@ -292,6 +293,8 @@ export const CatalogSchema = z
       .optional(),
     checklist: checklistItems.default([...DEFAULT_CHECKLIST]),
     approvalTimeoutSeconds: seconds.default(DEFAULT_APPROVAL_TIMEOUT_SECONDS),
+    /** How late a scheduled start (`/deploy … at`) may still happen; past it the deployment expires. */
+    scheduleGraceSeconds: seconds.default(DEFAULT_SCHEDULE_GRACE_SECONDS),
     /** Approval rules of every deployment; default: one release manager. */
     approval: ApprovalSchema.optional(),
     services: z

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ChangeList } from '../domain/changes.js';
 import type {
+  CancelIntent,
   Decision,
   Deployment,
   DeploymentEvent,
@@ -9,6 +10,7 @@ import type {
   PersonIntent,
   RollbackIntent,
 } from '../domain/deployment.js';
+import type { QueueView } from '../domain/machine.js';
 import { DEFAULT_ENVIRONMENT } from '../runbook/environments.js';
 import { keys, type Keys } from './keys.js';
 
@@ -19,15 +21,61 @@ export interface BlockedVersion {
   at: number;
 }
 
+/**
+ * Hands a free lock to the first deployment in the queue that may start: approved (in the
+ * ready hash), due, within its grace, not cancelled and not of a blocked version. The lock, the
+ * fencing token and the start intent are written together, so a worker killed right after
+ * still leaves the next deployment with the lock and the token it writes under.
+ * Uses: lock, queue, ready, blocked, fence keys; the intents key prefix; now (ms, as a string).
+ */
+const HAND_OVER = `
+local function handOver(lock, queue, ready, blocked, fence, intentsPrefix, now)
+  if redis.call('EXISTS', lock) == 1 then return '' end
+  local nowMs = tonumber(now)
+  for _, id in ipairs(redis.call('ZRANGE', queue, 0, -1)) do
+    local raw = redis.call('HGET', ready, id)
+    if raw then
+      local entry = cjson.decode(raw)
+      local due = (entry.startAt or 0) <= nowMs and (entry.graceUntil == nil or nowMs <= entry.graceUntil)
+      if due and redis.call('HEXISTS', blocked, entry.version) == 0 and redis.call('HEXISTS', intentsPrefix .. id, 'cancel') == 0 then
+        local token = redis.call('INCR', fence)
+        redis.call('SET', lock, id .. ':' .. token)
+        redis.call('ZREM', queue, id)
+        redis.call('HDEL', ready, id)
+        redis.call('HSET', intentsPrefix .. id, 'start', '{"fence":' .. token .. ',"at":' .. now .. '}')
+        return id
+      end
+    end
+  end
+  return ''
+end
+`;
+
+/**
+ * Creates the record and either takes the service's lock (`lock`: when it is free) or joins
+ * the service's queue (busy, or `queue`: a scheduled start), in one step; a Slack view id
+ * already submitted creates nothing.
+ * KEYS: lock, record, history, all, events, queue, submitted view. ARGV: id, record holding
+ * the lock, requested at, event, fence, queued record, mode (only-lock: refuse when busy |
+ * lock | queue), queue score, view guard TTL in ms ('' for no guard).
+ */
 const CREATE = `
+if ARGV[9] ~= '' then
+  if not redis.call('SET', KEYS[7], ARGV[1], 'NX', 'PX', ARGV[9]) then return {3, redis.call('GET', KEYS[7]) or ''} end
+end
 local holder = redis.call('GET', KEYS[1])
-if holder then return {0, holder} end
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[5])
-redis.call('SET', KEYS[2], ARGV[2])
+if holder and ARGV[7] == 'only-lock' then return {0, holder} end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 redis.call('RPUSH', KEYS[5], ARGV[4])
-return {1, ARGV[5]}
+if ARGV[7] ~= 'queue' and not holder then
+  redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[5])
+  redis.call('SET', KEYS[2], ARGV[2])
+  return {1, ARGV[5]}
+end
+redis.call('ZADD', KEYS[6], ARGV[8], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[6])
+return {2, redis.call('ZRANK', KEYS[6], ARGV[1]) + 1, holder or ''}
 `;
 
 // Only the holder of the service lock (checked with its fencing token) may write the record.
@@ -42,17 +90,22 @@ return 1
  * A tick's one write: the record, its events and (for a rollback) the blocked version, all or
  * nothing, and only while the lock holds this deployment's fencing token. Answers with the
  * intents as they are now, so the tick sees one recorded while it was acting. A terminal write
- * (release) also starts the retention clock on every key of the deployment and trims the
- * service's and the global index of deployments requested before the retention window.
+ * (release) also starts the retention clock on every key of the deployment, trims the
+ * service's and the global index of deployments requested before the retention window, and
+ * hands the lock to the first queued deployment that may start (answering with its id and the
+ * ids still queued, to wake).
  * KEYS: lock, record, events, intents, blocked versions, posted, outbox order, outbox sending,
- * service history, all deployments. ARGV: holder, record, release, blocked version ('' for
- * none), its JSON, retention in ms, oldest score kept, then the events. An event with a
- * `signature` equal to the last event's replaces it, counting on (repeated gate readings).
+ * service history, all deployments, queue, ready, fence. ARGV: holder, record, release,
+ * blocked version ('' for none), its JSON, retention in ms, oldest score kept, now, the
+ * intents key prefix, then the events. An event with a `signature` equal to the last event's
+ * replaces it, counting on (repeated gate readings).
  */
-const COMMIT = `
+const COMMIT =
+  HAND_OVER +
+  `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 redis.call('SET', KEYS[2], ARGV[2])
-for i = 8, #ARGV do
+for i = 10, #ARGV do
   local merged = false
   if string.find(ARGV[i], '"signature":', 1, true) then
     local last = redis.call('LINDEX', KEYS[3], -1)
@@ -71,14 +124,71 @@ for i = 8, #ARGV do
   if not merged then redis.call('RPUSH', KEYS[3], ARGV[i]) end
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[5]) end
+local handed = ''
+local waiting = {}
 if ARGV[3] == '1' then
   redis.call('DEL', KEYS[1])
   for i = 2, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
   for i = 6, 8 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
   redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', '(' .. ARGV[7])
   redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. ARGV[7])
+  handed = handOver(KEYS[1], KEYS[11], KEYS[12], KEYS[5], KEYS[13], ARGV[9], ARGV[8])
+  waiting = redis.call('ZRANGE', KEYS[11], 0, -1)
 end
-return {1, redis.call('HGETALL', KEYS[4])}
+return {1, redis.call('HGETALL', KEYS[4]), handed, waiting}
+`;
+
+/**
+ * The one write of a queued deployment's tick (it holds no lock): only while it is still in
+ * the queue and the lock was not handed to it meanwhile. `ready` lists it as approved for the
+ * hand-over; `leave` takes it out of the queue for good (a terminal phase) and starts the
+ * retention clock; `claim` (and `ready`) then hands a free lock to the first deployment that
+ * may start. Answers like COMMIT.
+ * KEYS: record, events, intents, queue, ready, lock, fence, blocked, posted, outbox order,
+ * outbox sending. ARGV: id, record, mode (keep | ready | leave), ready entry, retention in
+ * ms, now, intents key prefix, claim, then the events.
+ */
+const COMMIT_QUEUED =
+  HAND_OVER +
+  `
+if not redis.call('ZSCORE', KEYS[4], ARGV[1]) or redis.call('HEXISTS', KEYS[3], 'start') == 1 then return {0} end
+redis.call('SET', KEYS[1], ARGV[2])
+for i = 9, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+local moved = false
+if ARGV[3] == 'ready' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[4]) end
+if ARGV[3] == 'leave' then
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[5], ARGV[1])
+  for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[9], KEYS[10], KEYS[11]}) do redis.call('PEXPIRE', key, ARGV[5]) end
+  moved = true
+end
+local handed = ''
+if ARGV[3] == 'ready' or ARGV[8] == '1' then
+  handed = handOver(KEYS[6], KEYS[4], KEYS[5], KEYS[8], KEYS[7], ARGV[7], ARGV[6])
+end
+local waiting = {}
+if moved or handed ~= '' then waiting = redis.call('ZRANGE', KEYS[4], 0, -1) end
+return {1, redis.call('HGETALL', KEYS[3]), handed, waiting}
+`;
+
+/**
+ * A cancel intent, recorded only while the deployment has not started: queued (and not handed
+ * the lock), or holding the lock still undecided. Answers 'recorded', 'already' (a cancel is
+ * recorded), 'started', 'decided', or the phase it is in. KEYS: record, intents. ARGV: intent.
+ */
+const REQUEST_CANCEL = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 'gone' end
+local phase = cjson.decode(raw).phase
+if phase == 'queued' then
+  if redis.call('HEXISTS', KEYS[2], 'start') == 1 then return 'started' end
+elseif phase == 'awaiting-approval' then
+  if redis.call('HEXISTS', KEYS[2], 'decision') == 1 then return 'decided' end
+else
+  return phase
+end
+if redis.call('HSETNX', KEYS[2], 'cancel', ARGV[1]) == 1 then return 'recorded' end
+return 'already'
 `;
 
 /** KEYS: posted, events, record. ARGV: message key, ts, event JSON ('' for none). */
@@ -96,11 +206,29 @@ return 1
 /** Where, beside the posted ts, the announcement's permalink is kept (not a message key). */
 const ANNOUNCEMENT_LINK = 'link:announcement';
 
-/** A tick's one read: the record, its intents, the announcement's ts and permalink (KEYS: record, intents, posted). */
+/**
+ * A tick's one read: the record, its intents, the announcement's ts and permalink, and for a
+ * queued deployment its place in the queue, the block on its version and the lock's holder.
+ * KEYS: record, intents, posted. ARGV: the announcement's message key, the permalink's field,
+ * the key prefix, the environment whose keys carry no suffix.
+ */
 const LOAD = `
 local record = redis.call('GET', KEYS[1])
 if not record then return {} end
-return {record, redis.call('HGETALL', KEYS[2]), redis.call('HGET', KEYS[3], ARGV[1]) or '', redis.call('HGET', KEYS[3], ARGV[2]) or ''}
+local queue = {}
+if string.find(record, '"phase":"queued"', 1, true) then
+  local d = cjson.decode(record)
+  local environment = d.environment or ARGV[4]
+  local scope = d.service
+  if environment ~= ARGV[4] then scope = scope .. '@' .. environment end
+  local rank = redis.call('ZRANK', ARGV[3] .. ':queue:' .. scope, d.id)
+  queue = {
+    rank and tostring(rank + 1) or '',
+    redis.call('HGET', ARGV[3] .. ':blocked:' .. scope, d.version) or '',
+    redis.call('GET', ARGV[3] .. ':lock:' .. scope) or ''
+  }
+end
+return {record, redis.call('HGETALL', KEYS[2]), redis.call('HGET', KEYS[3], ARGV[1]) or '', redis.call('HGET', KEYS[3], ARGV[2]) or '', queue}
 `;
 
 /** The outbox's key of a deployment's announcement; its posted ts is the thread every reply goes in. */
@@ -129,10 +257,47 @@ const withAnnouncement = (raw: string, ts: string | null | undefined, link?: str
 export interface Loaded {
   deployment: Deployment;
   intents: Intents;
+  /** For a queued deployment: its place in line, the block on its version, the lock's holder. */
+  queue?: QueueView;
 }
 
-/** What a tick's write came to: written (with the intents as they are now), or nothing, the lock being lost. */
-export type CommitResult = { written: true; intents: Intents } | { written: false };
+/**
+ * What a tick's write came to: written (with the intents as they are now, the deployment the
+ * lock was handed to and those still queued, to wake), or nothing, the lock being lost or (for
+ * a queued one) the lock handed to it meanwhile.
+ */
+export type CommitResult =
+  | { written: true; intents: Intents; handedTo?: string; waiting: string[] }
+  | { written: false };
+
+type CommitReply = [0] | [1, string[], string, string[]];
+
+const commitResult = (reply: CommitReply): CommitResult =>
+  reply[0] === 1
+    ? { written: true, intents: parseIntents(reply[1]), handedTo: reply[2] || undefined, waiting: reply[3] }
+    : { written: false };
+
+/** What a queued deployment's write does to its place in the queue. */
+export type QueueMove =
+  /** Stays in line as it was. */
+  | 'keep'
+  /** Approved: the hand-over may pick it. */
+  | 'ready'
+  /** Ended without starting: out of the line for good. */
+  | 'leave';
+
+export interface QueuedCommitOptions {
+  move: QueueMove;
+  /** Hand a free lock to the first deployment that may start. */
+  claim?: boolean;
+  /** The store's clock for the hand-over's due and grace checks (default: now). */
+  now: number;
+  /** For `ready`: the latest its scheduled start may happen. */
+  graceUntil?: number;
+}
+
+/** What a cancel request came to. */
+export type CancelOutcome = 'recorded' | 'already' | 'started' | 'decided' | 'gone' | Deployment['phase'];
 
 export interface CommitOptions {
   /** Drop the lock of the service in its environment in the same step (a terminal phase). */
@@ -192,7 +357,24 @@ return 1
 const freezeField = (scope: string, environment?: string): string =>
   environment === undefined ? scope : `${scope}@${environment}`;
 
+/** Held its service's lock at some point (a queued deployment gets a fencing token only when it starts). */
+const everStarted = (d: Deployment): boolean => d.fence > 0;
+
 export type CreateResult = { created: true; deployment: Deployment } | { created: false; activeId: string };
+
+/** What a request came to: holding the service's lock, queued (at `position`), or a view submitted before. */
+export type RequestResult =
+  | { kind: 'active'; deployment: Deployment }
+  | { kind: 'queued'; deployment: Deployment; position: number; activeId?: string }
+  | { kind: 'duplicate'; deploymentId: string };
+
+export interface RequestOptions {
+  /** The Slack view the request was submitted from: a second submission of it creates nothing. */
+  viewId?: string;
+}
+
+/** How long a submitted view id is remembered (Slack retries within seconds; a day is plenty). */
+const SUBMITTED_VIEW_TTL_MS = 86_400_000;
 
 /**
  * Deployment records, their event logs and intents, and the lock of each service in each
@@ -218,25 +400,68 @@ export class DeploymentStore {
    * another deployment holds the service, neither does.
    */
   async create(draft: Deployment, event: DeploymentEvent): Promise<CreateResult> {
+    const result = await this.createIn('only-lock', draft, event, {});
+    if (result.kind === 'active') return { created: true, deployment: result.deployment };
+    return { created: false, activeId: result.kind === 'busy' ? result.activeId : '' };
+  }
+
+  /**
+   * Creates the record, taking the service's lock when it is free, else queueing it behind the
+   * active deployment; a scheduled one (`draft.schedule`) always queues, by its start time.
+   */
+  async request(draft: Deployment, event: DeploymentEvent, options: RequestOptions = {}): Promise<RequestResult> {
+    const result = await this.createIn(draft.schedule ? 'queue' : 'lock', draft, event, options);
+    // Only `only-lock` refuses a busy service.
+    if (result.kind === 'busy') throw new Error(`${draft.service} was refused as busy by a request that queues`);
+    return result;
+  }
+
+  private async createIn(
+    mode: 'only-lock' | 'lock' | 'queue',
+    draft: Deployment,
+    event: DeploymentEvent,
+    options: RequestOptions,
+  ): Promise<RequestResult | { kind: 'busy'; activeId: string }> {
     // Fencing tokens only need to grow; one taken by a creation that loses the race is skipped.
     const fence = await this.redis.incr(this.k.fence(draft.service, draft.environment));
     const d = { ...draft, fence };
+    const queued: Deployment = { ...draft, phase: 'queued', fence: 0 };
     const result = (await this.redis.eval(
       CREATE,
-      5,
+      7,
       this.k.lock(d.service, d.environment),
       this.k.deployment(d.id),
       this.k.history(d.service, d.environment),
       this.k.all(),
       this.k.events(d.id),
+      this.k.queue(d.service, d.environment),
+      this.k.submitted(options.viewId ?? ''),
       d.id,
       stored(d),
       String(d.requestedAt),
       JSON.stringify(event),
       String(fence),
-    )) as [number, string];
-    if (result[0] === 0) return { created: false, activeId: result[1].split(':')[0] ?? result[1] };
-    return { created: true, deployment: d };
+      stored(queued),
+      mode,
+      String(d.schedule?.startAt ?? d.requestedAt),
+      options.viewId ? String(SUBMITTED_VIEW_TTL_MS) : '',
+    )) as [number, string | number, string?];
+    const holderId = (holder: string | undefined) => (holder ? (holder.split(':')[0] ?? holder) : undefined);
+    switch (result[0]) {
+      case 1:
+        return { kind: 'active', deployment: d };
+      case 2:
+        return {
+          kind: 'queued',
+          deployment: { ...queued, queuePosition: Number(result[1]) },
+          position: Number(result[1]),
+          activeId: holderId(result[2]),
+        };
+      case 3:
+        return { kind: 'duplicate', deploymentId: String(result[1]) };
+      default:
+        return { kind: 'busy', activeId: holderId(String(result[1])) ?? '' };
+    }
   }
 
   /** Removes a record whose announcement could not be posted, so nothing is left half-created. */
@@ -263,6 +488,8 @@ export class DeploymentStore {
       )
       .zrem(this.k.history(d.service, d.environment), d.id)
       .zrem(this.k.all(), d.id)
+      .zrem(this.k.queue(d.service, d.environment), d.id)
+      .hdel(this.k.queueReady(d.service, d.environment), d.id)
       .exec();
   }
 
@@ -318,10 +545,21 @@ export class DeploymentStore {
       this.k.posted(id),
       ANNOUNCEMENT_MESSAGE,
       ANNOUNCEMENT_LINK,
-    )) as [string, string[], string, string] | [];
+      this.prefix,
+      DEFAULT_ENVIRONMENT,
+    )) as [string, string[], string, string, string[]] | [];
     if (reply.length === 0) return undefined;
-    const [raw, intents, ts, link] = reply;
-    return { deployment: withAnnouncement(raw, ts, link), intents: parseIntents(intents) };
+    const [raw, intents, ts, link, queue] = reply;
+    const loaded: Loaded = { deployment: withAnnouncement(raw, ts, link), intents: parseIntents(intents) };
+    if (queue.length === 3) {
+      const [position, blocked, holder] = queue;
+      loaded.queue = {
+        position: position ? Number(position) : undefined,
+        blocked: blocked ? (JSON.parse(blocked) as BlockedVersion).reason : undefined,
+        holder: holder ? holder.split(':')[0] : undefined,
+      };
+    }
+    return loaded;
   }
 
   /**
@@ -329,9 +567,10 @@ export class DeploymentStore {
    * its service's lock (its fencing token); otherwise writes nothing.
    */
   async commit(d: Deployment, events: DeploymentEvent[], options: CommitOptions = {}): Promise<CommitResult> {
+    const now = options.now ?? Date.now();
     const reply = (await this.redis.eval(
       COMMIT,
-      10,
+      13,
       this.k.lock(d.service, d.environment),
       this.k.deployment(d.id),
       this.k.events(d.id),
@@ -342,16 +581,79 @@ export class DeploymentStore {
       this.k.outboxSending(d.id),
       this.k.history(d.service, d.environment),
       this.k.all(),
+      this.k.queue(d.service, d.environment),
+      this.k.queueReady(d.service, d.environment),
+      this.k.fence(d.service, d.environment),
       `${d.id}:${d.fence}`,
       stored(d),
       options.release ? '1' : '0',
       options.blockVersion ? d.version : '',
       options.blockVersion ? JSON.stringify(options.blockVersion) : '',
       String(this.retentionMs),
-      String((options.now ?? Date.now()) - this.retentionMs),
+      String(now - this.retentionMs),
+      String(now),
+      this.k.intents(''),
       ...events.map((event) => JSON.stringify(event)),
-    )) as [0] | [1, string[]];
-    return reply[0] === 1 ? { written: true, intents: parseIntents(reply[1]) } : { written: false };
+    )) as CommitReply;
+    return commitResult(reply);
+  }
+
+  /**
+   * The write of a queued deployment, which holds no lock: only while it is still queued and
+   * was not handed the lock meanwhile (then the tick looks again and starts).
+   */
+  async commitQueued(d: Deployment, events: DeploymentEvent[], options: QueuedCommitOptions): Promise<CommitResult> {
+    const ready = { version: d.version, startAt: d.schedule?.startAt, graceUntil: options.graceUntil };
+    const reply = (await this.redis.eval(
+      COMMIT_QUEUED,
+      11,
+      this.k.deployment(d.id),
+      this.k.events(d.id),
+      this.k.intents(d.id),
+      this.k.queue(d.service, d.environment),
+      this.k.queueReady(d.service, d.environment),
+      this.k.lock(d.service, d.environment),
+      this.k.fence(d.service, d.environment),
+      this.k.blocked(d.service, d.environment),
+      this.k.posted(d.id),
+      this.k.outboxOrder(d.id),
+      this.k.outboxSending(d.id),
+      d.id,
+      stored(d),
+      options.move,
+      JSON.stringify(ready),
+      String(this.retentionMs),
+      String(options.now),
+      this.k.intents(''),
+      options.claim ? '1' : '0',
+      ...events.map((event) => JSON.stringify(event)),
+    )) as CommitReply;
+    return commitResult(reply);
+  }
+
+  /** The ids of the deployment holding the service's lock in `environment` (if any) and of those queued behind it. */
+  async line(service: string, environment?: string): Promise<string[]> {
+    const [holder, queued] = await Promise.all([
+      this.activeId(service, environment),
+      this.redis.zrange(this.k.queue(service, environment), '0', '-1'),
+    ]);
+    return holder ? [holder, ...queued] : queued;
+  }
+
+  /** The deployments waiting in line for the service in `environment`, first in line first. */
+  async queued(service: string, environment?: string): Promise<Deployment[]> {
+    return this.getMany(await this.redis.zrange(this.k.queue(service, environment), '0', '-1'));
+  }
+
+  /** Records `/deploy cancel` on a deployment that has not started; the outcome says why not otherwise. */
+  async requestCancel(id: string, intent: CancelIntent): Promise<CancelOutcome> {
+    return (await this.redis.eval(
+      REQUEST_CANCEL,
+      2,
+      this.k.deployment(id),
+      this.k.intents(id),
+      JSON.stringify(intent),
+    )) as CancelOutcome;
   }
 
   /**
@@ -379,6 +681,20 @@ export class DeploymentStore {
     return this.getMany(ids);
   }
 
+  /**
+   * The newest deployment of a service in `environment` that ever held its lock: one that
+   * waited in the queue and ended there (cancelled, rejected, expired) deployed nothing, so
+   * rollbacks and buttons look past it.
+   */
+  async latestStarted(service: string, environment?: string): Promise<Deployment | undefined> {
+    for (let start = 0; start < PROMOTION_LOOKBACK; start += LOOKBACK_PAGE) {
+      const ids = await this.redis.zrevrange(this.k.history(service, environment), start, start + LOOKBACK_PAGE - 1);
+      const found = (await this.getMany(ids)).find(everStarted);
+      if (found || ids.length < LOOKBACK_PAGE) return found;
+    }
+    return undefined;
+  }
+
   /** A service's deployments in `environment` requested at or after `from` (ms), newest first, at most `limit`. */
   async historySince(service: string, from: number, limit: number, environment?: string): Promise<Deployment[]> {
     return this.getMany(
@@ -398,7 +714,7 @@ export class DeploymentStore {
     for (let start = 0; start < PROMOTION_LOOKBACK; start += LOOKBACK_PAGE) {
       const ids = await this.redis.zrevrange(this.k.history(service, environment), start, start + LOOKBACK_PAGE - 1);
       for (const d of await this.getMany(ids)) {
-        if (d.version !== version) continue;
+        if (d.version !== version || !everStarted(d)) continue;
         found.push(d);
         if (d.phase === 'succeeded' || d.phase === 'rolled-back') return found;
       }

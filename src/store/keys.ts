@@ -20,6 +20,12 @@ export const keys = (prefix: string) => ({
   history: (service: string, environment?: string) => `${prefix}:history:${scopeOf(service, environment)}`,
   blocked: (service: string, environment?: string) => `${prefix}:blocked:${scopeOf(service, environment)}`,
   all: () => `${prefix}:deployments`,
+  /** Deployments waiting for the service's lock, by when they may start (requested, or scheduled for). */
+  queue: (service: string, environment?: string) => `${prefix}:queue:${scopeOf(service, environment)}`,
+  /** The queued deployments that are approved, with what the hand-over checks (version, scheduled start, grace). */
+  queueReady: (service: string, environment?: string) => `${prefix}:queue-ready:${scopeOf(service, environment)}`,
+  /** A submitted checklist modal (by Slack view id), so a submission sent twice creates one deployment. */
+  submitted: (viewId: string) => `${prefix}:submitted:${viewId}`,
   /** Freezes by scope: a service or `all`, in every environment or (`<scope>@<environment>`) in one. */
   freezes: () => `${prefix}:freezes`,
   /** The outbox's line of a deployment's messages (job ids, by the order they were asked for). */

@@ -96,6 +96,7 @@ describe('PagerDuty pages', () => {
         clock: Date.now,
         outbox: h.app.ctx.outbox,
         effects,
+        queue: h.app.ctx.queue,
       });
       await ticker.tick(started.id, { reconcile: true });
       await ticker.tick(started.id, { reconcile: true });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import { createLogger } from '../../../src/logger.js';
 import { DeploymentTicker } from '../../../src/queue/deployment-ticker.js';
+import { DeploymentQueue } from '../../../src/queue/deployment-queue.js';
 import { EffectOutbox } from '../../../src/queue/effect-outbox.js';
 import { SlackOutbox } from '../../../src/queue/slack-outbox.js';
 import { planSteps } from '../../../src/runbook/plan.js';
@@ -34,6 +35,7 @@ describe('one tick of the deployment worker, on real Redis', () => {
   let store: DeploymentStore;
   let outbox: SlackOutbox;
   let effects: EffectOutbox;
+  let queue: DeploymentQueue;
   let ticker: DeploymentTicker;
   let sent: Sent[];
   let now: number;
@@ -54,6 +56,7 @@ describe('one tick of the deployment worker, on real Redis', () => {
     store = new DeploymentStore(redis, prefix);
     outbox = new SlackOutbox(other, other, prefix, { messagesPerSecond: 100, announcementEveryMs: 200 });
     effects = new EffectOutbox(other, other, prefix);
+    queue = new DeploymentQueue(other, prefix);
     now = Date.now();
     ticker = new DeploymentTicker({
       catalog: sandbox.catalog,
@@ -63,12 +66,14 @@ describe('one tick of the deployment worker, on real Redis', () => {
       clock: () => now,
       outbox,
       effects,
+      queue,
     });
   });
 
   afterEach(async () => {
     await outbox.close();
     await effects.close();
+    await queue.close();
     await deletePrefix(other, prefix);
     await redis.quit();
     await other.quit();

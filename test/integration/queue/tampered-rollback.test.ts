@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import { createLogger } from '../../../src/logger.js';
 import { DeploymentTicker } from '../../../src/queue/deployment-ticker.js';
+import { DeploymentQueue } from '../../../src/queue/deployment-queue.js';
 import { EffectOutbox } from '../../../src/queue/effect-outbox.js';
 import { SlackOutbox } from '../../../src/queue/slack-outbox.js';
 import { planSteps } from '../../../src/runbook/plan.js';
@@ -43,6 +44,7 @@ describe('a tampered version at rollback or resume', () => {
   let store: DeploymentStore;
   let outbox: SlackOutbox;
   let effects: EffectOutbox;
+  let queue: DeploymentQueue;
   let ticker: DeploymentTicker;
   const now = Date.now();
 
@@ -60,6 +62,7 @@ describe('a tampered version at rollback or resume', () => {
     store = new DeploymentStore(redis, prefix);
     outbox = new SlackOutbox(redis, redis, prefix, { messagesPerSecond: 100, announcementEveryMs: 200 });
     effects = new EffectOutbox(redis, redis, prefix);
+    queue = new DeploymentQueue(redis, prefix);
     ticker = new DeploymentTicker({
       catalog: sandbox.catalog,
       store,
@@ -68,12 +71,14 @@ describe('a tampered version at rollback or resume', () => {
       clock: () => now,
       outbox,
       effects,
+      queue,
     });
   });
 
   afterEach(async () => {
     await outbox.close();
     await effects.close();
+    await queue.close();
     await deletePrefix(redis, prefix);
     await redis.quit();
     await sandbox.close();

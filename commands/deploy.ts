@@ -98,7 +98,7 @@ async function deployerRefusal(
 
 export function registerDeploy(app: App, ctx: AppContext): void {
   app.command('/deploy', async ({ command, ack, respond, client, context }) => {
-    const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog);
+    const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog, ctx.clock());
     if (!parsed.ok) {
       await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
@@ -109,6 +109,11 @@ export function registerDeploy(app: App, ctx: AppContext): void {
         ? `\nEnvironments: ${environmentNames(ctx.catalog).join(', ')} (default ${targetEnvironment(ctx.catalog, undefined)})`
         : '';
       await ack(ephemeral(`${DEPLOY_USAGE}${environments}`));
+      return;
+    }
+    // LEAD: placeholder until cancel is wired to the queue and the store.
+    if (cmd.kind === 'cancel') {
+      await ack(ephemeral(':warning: cancel is not wired yet'));
       return;
     }
     if (cmd.kind !== 'deploy' && cmd.kind !== 'promote') {

@@ -70,9 +70,12 @@ export function formatStartTime(startAt: number, timeZone: string, now?: number)
   return `${sameDay ? '' : `${date} `}${p.hour}:${p.minute}${seconds} ${timeZone}`;
 }
 
-/** The word as it may appear in a refusal: no backticks to break the code span, one short piece. */
+/**
+ * The word as it may appear in a refusal: one short piece, without the characters that would
+ * break its code span or read as Slack markup (the commands echo what users typed the same way).
+ */
 const shown = (text: string): string => {
-  const plain = text.replace(/`/g, '');
+  const plain = text.replace(/[`<>&*_~]/g, '');
   return plain.length > 40 ? `${plain.slice(0, 40)}…` : plain;
 };
 

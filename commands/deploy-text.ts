@@ -1,3 +1,4 @@
+import { parseStartTime } from '../src/domain/schedule-time.js';
 import { versionHint, versionProblem } from '../src/domain/version.js';
 import type { Catalog, Strategy } from '../src/runbook/catalog.js';
 import { environmentNames } from '../src/runbook/environments.js';
@@ -6,12 +7,13 @@ import { echo, escapeText } from '../views/text.js';
 const STRATEGIES: readonly Strategy[] = ['blue-green', 'canary', 'rolling'];
 
 export const DEPLOY_USAGE = [
-  '`/deploy &lt;service&gt; &lt;version&gt; [&lt;environment&gt;] [blue-green|canary|rolling] [hotfix] [dry-run]` — open the pre-deploy checklist',
+  '`/deploy &lt;service&gt; &lt;version&gt; [&lt;environment&gt;] [blue-green|canary|rolling] [hotfix] [dry-run] [at HH:MM|YYYY-MM-DDTHH:MM|next-window]` — open the pre-deploy checklist (with `at`: start then)',
   '`/deploy promote &lt;service&gt; [&lt;environment&gt;]` — open the checklist for the version that last completed where the environment takes its versions from',
   '`/deploy status [service] [environment]` — active deployments',
   '`/deploy history &lt;service&gt; [&lt;environment&gt;] [n]` — the last n deployments',
   '`/deploy clear &lt;service&gt; &lt;version&gt; [&lt;environment&gt;] &lt;RCA link&gt;` — lift the block on a rolled-back version (release managers)',
   '`/deploy freeze &lt;service|all&gt; [&lt;environment&gt;] &lt;reason…&gt;` / `/deploy unfreeze &lt;service|all&gt; [&lt;environment&gt;]` — block or allow new deployments, in one environment or (none named) in every one (release managers)',
+  "`/deploy cancel &lt;service&gt; [&lt;version&gt;] [&lt;environment&gt;]` — cancel a queued, scheduled or unapproved deployment (your own; release managers: anyone's)",
   '`/deploy help` — this text',
   '`/rollback &lt;service&gt; [&lt;environment&gt;] [reason…]` — roll back the active or most recent deployment',
 ].join('\n');
@@ -29,6 +31,7 @@ export type DeployCommand =
   | { kind: 'freeze'; scope: string; reason: string; environment?: string }
   | { kind: 'unfreeze'; scope: string; environment?: string }
   | { kind: 'promote'; service: string; environment?: string }
+  | { kind: 'cancel'; service: string; version?: string; environment?: string }
   | {
       kind: 'deploy';
       service: string;
@@ -37,6 +40,8 @@ export type DeployCommand =
       hotfix: boolean;
       dryRun: boolean;
       environment?: string;
+      /** When to start (`at …`); none: as soon as it is approved. */
+      startAt?: number;
     };
 
 export type Parsed<T> = { ok: true; command: T } | { ok: false; error: string };
@@ -72,8 +77,13 @@ export const unknownService = (services: readonly string[], name: string | undef
 export const unknownEnvironment = (environments: readonly string[], word: string): string =>
   `unknown environment \`${echo(word)}\`; known environments: ${environments.join(', ')}`;
 
-/** Parses the text after `/deploy`; every error names what was wrong and what is accepted. */
-export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCommand> {
+const START_FORMS = '`HH:MM[:SS]`, `YYYY-MM-DDTHH:MM[:SS]` or `next-window`';
+
+/**
+ * Parses the text after `/deploy`; every error names what was wrong and what is accepted.
+ * `now` is when it was typed: `at HH:MM` means the next such time after it.
+ */
+export function parseDeployText(text: string, catalog: Catalog, now: number): Parsed<DeployCommand> {
   const [first, ...rest] = words(text);
   const environments = environmentNames(catalog);
   const isEnvironment = (word: string | undefined): word is string => word !== undefined && environments.includes(word);
@@ -142,10 +152,36 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
     if (extra !== undefined) return fail('give at most a service and an environment after `promote`');
     return { ok: true, command: { kind: 'promote', service, environment } };
   }
+  if (first === 'cancel') {
+    const [name, ...after] = rest;
+    const service = knownService(catalog, name);
+    if (!service)
+      return fail(
+        `${unknownService(Object.keys(catalog.services), name)}. Usage: \`/deploy cancel &lt;service&gt; [&lt;version&gt;] [&lt;environment&gt;]\``,
+      );
+    let version: string | undefined;
+    let environment: string | undefined;
+    // A version and an environment never look alike, so either may come first.
+    for (const word of after) {
+      if (isEnvironment(word)) {
+        if (environment) return fail(`give at most one environment (known environments: ${environments.join(', ')})`);
+        environment = word;
+      } else if (version) {
+        return fail(
+          `\`${echo(word)}\` is one word too many; give at most a version and an environment after \`cancel ${service}\``,
+        );
+      } else {
+        const refused = versionError(word, catalog.services[service]?.versionPattern);
+        if (refused !== undefined) return fail(`${refused}${orAfterEnvironment}`);
+        version = word;
+      }
+    }
+    return { ok: true, command: { kind: 'cancel', service, version, environment } };
+  }
   const service = knownService(catalog, first);
   if (!service)
     return fail(
-      `${unknownService(Object.keys(catalog.services), first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run]\``,
+      `${unknownService(Object.keys(catalog.services), first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run] [at HH:MM|YYYY-MM-DDTHH:MM|next-window]\``,
     );
   const [version, ...flags] = rest;
   const pattern = catalog.services[service]?.versionPattern;
@@ -156,8 +192,18 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
   let hotfix = false;
   let dryRun = false;
   let environment: string | undefined;
-  for (const flag of flags) {
-    if ((STRATEGIES as readonly string[]).includes(flag)) {
+  let startAt: number | undefined;
+  for (let i = 0; i < flags.length; i += 1) {
+    const flag = flags[i] as string;
+    if (flag === 'at') {
+      if (startAt !== undefined) return fail(`give \`at\` once, with one start time: ${START_FORMS}`);
+      const when = flags[i + 1];
+      i += 1;
+      if (when === undefined) return fail(`give a start time after \`at\`: ${START_FORMS}`);
+      const start = parseStartTime(when, catalog.window, now);
+      if (!start.ok) return fail(escapeText(start.error));
+      startAt = start.startAt;
+    } else if ((STRATEGIES as readonly string[]).includes(flag)) {
       if (strategy) return fail('give at most one strategy');
       strategy = flag as Strategy;
     } else if (flag === 'hotfix') hotfix = true;
@@ -167,8 +213,8 @@ export function parseDeployText(text: string, catalog: Catalog): Parsed<DeployCo
       environment = flag;
     } else
       return fail(
-        `unknown option \`${echo(flag)}\`; accepted: blue-green, canary, rolling, hotfix, dry-run${catalog.environments ? `, or an environment (known environments: ${environments.join(', ')})` : ''}`,
+        `unknown option \`${echo(flag)}\`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window${catalog.environments ? `, or an environment (known environments: ${environments.join(', ')})` : ''}`,
       );
   }
-  return { ok: true, command: { kind: 'deploy', service, version, strategy, hotfix, dryRun, environment } };
+  return { ok: true, command: { kind: 'deploy', service, version, strategy, hotfix, dryRun, environment, startAt } };
 }

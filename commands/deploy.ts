@@ -11,6 +11,7 @@ import { describeError } from '../src/errors.js';
 import { checklistOf, type ServiceConfig, type Strategy } from '../src/runbook/catalog.js';
 import { checklistModal } from '../views/checklist-modal.js';
 import { planReport } from '../views/reports.js';
+import { cancelDeployment } from './cancel.js';
 import { dryRun } from './dry-run.js';
 import { adminRefusal, runAdminCommand, stateRefusal } from './deploy-admin.js';
 import { decodeSlackText, escapeText } from '../views/text.js';
@@ -116,7 +117,7 @@ async function deployerRefusal(
 
 export function registerDeploy(app: App, ctx: AppContext): void {
   app.command('/deploy', async ({ command, ack, respond, client, context }) => {
-    const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog);
+    const parsed = parseDeployText(decodeSlackText(command.text), ctx.catalog, ctx.clock());
     if (!parsed.ok) {
       await ack(ephemeral(`:warning: ${parsed.error}`));
       return;
@@ -127,6 +128,15 @@ export function registerDeploy(app: App, ctx: AppContext): void {
         ? `\nEnvironments: ${environmentNames(ctx.catalog).join(', ')} (default ${targetEnvironment(ctx.catalog, undefined)})`
         : '';
       await ack(ephemeral(`${DEPLOY_USAGE}${environments}`));
+      return;
+    }
+    if (cmd.kind === 'cancel') {
+      await ack();
+      await afterPendingAcks();
+      const text = await cancelDeployment(ctx, cmd, command.user_id).catch(
+        (error: unknown) => `:warning: could not cancel: ${describeError(error)}`,
+      );
+      await respond(ephemeral(text));
       return;
     }
     if (cmd.kind !== 'deploy' && cmd.kind !== 'promote') {

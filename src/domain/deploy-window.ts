@@ -39,7 +39,7 @@ function blockedBecause(window: DeployWindow, ms: number): string | undefined {
 }
 
 /** The first minute from `ms` on when deploying is allowed, or undefined if none within a week. */
-function nextOpenSlot(window: DeployWindow, ms: number): number | undefined {
+export function nextOpenSlot(window: DeployWindow, ms: number): number | undefined {
   const start = Math.ceil(ms / MINUTE) * MINUTE;
   for (let i = 0; i <= SEARCH_MINUTES; i += 1) {
     const candidate = start + i * MINUTE;

@@ -36,7 +36,14 @@ export type Phase =
   /** Withdrawn before it started (`/deploy cancel`, or its version was rolled back while it was queued). Terminal. */
   | 'cancelled';
 
-const TERMINAL: ReadonlySet<Phase> = new Set(['succeeded', 'rolled-back', 'failed', 'rejected', 'expired', 'cancelled']);
+const TERMINAL: ReadonlySet<Phase> = new Set([
+  'succeeded',
+  'rolled-back',
+  'failed',
+  'rejected',
+  'expired',
+  'cancelled',
+]);
 export const isTerminal = (phase: Phase): boolean => TERMINAL.has(phase);
 
 /** Who confirmed a checklist item, and when (ms since epoch). */

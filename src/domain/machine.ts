@@ -127,7 +127,8 @@ function nextQueuedAction(
     schedule ? schedule.startAt + graceMs : Number.NEGATIVE_INFINITY,
   );
   if (d.approvedAt === undefined && now >= approvalDeadline) return { kind: 'expire' };
-  const noticeAt = schedule && d.approvedAt !== undefined ? scheduleNoticeAt(schedule.startAt, d.approvedAt) : undefined;
+  const noticeAt =
+    schedule && d.approvedAt !== undefined ? scheduleNoticeAt(schedule.startAt, d.approvedAt) : undefined;
   if (schedule && d.approvedAt !== undefined && scheduleExpired(schedule.startAt, graceMs / 1000, now))
     return { kind: 'expireSchedule', busyWith: queue.holder };
   if (noticeAt !== undefined && schedule?.noticeSentAt === undefined && now >= noticeAt)

@@ -176,7 +176,11 @@ export class DeploymentReporter {
 
   /** A queued deployment was handed the service's lock. */
   async startedFromQueue(d: Deployment): Promise<void> {
-    await this.reply(d, 'started-from-queue', `▶️ ${escapeText(d.service)} is free: starting ${escapeText(d.version)} now`);
+    await this.reply(
+      d,
+      'started-from-queue',
+      `▶️ ${escapeText(d.service)} is free: starting ${escapeText(d.version)} now`,
+    );
   }
 
   /**

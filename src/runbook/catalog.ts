@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { wholeVersionRule } from '../domain/version.js';
+import { DEFAULT_SCHEDULE_GRACE_SECONDS } from '../domain/schedule-time.js';
 import { CatalogInvalid } from '../errors.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-  DEFAULT_SCHEDULE_GRACE_SECONDS,
   DEFAULT_BLUE_GREEN_STAGES,
   DEFAULT_CANARY_STAGES,
   DEFAULT_CHECKLIST,

@@ -37,8 +37,6 @@ export const DEFAULT_MONITOR_SECONDS = 1800;
 export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600;
 /** An unapproved deployment expires after 4 hours. */
 export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 4 * 3600;
-/** A scheduled deployment that cannot start within an hour of its time expires instead of starting late. */
-export const DEFAULT_SCHEDULE_GRACE_SECONDS = 3600;
 /** Seed 000: p99 latency must stay under 800 ms. */
 export const DEFAULT_P99_MAX_SECONDS = 0.8;
 /** Seed 000: error rate must stay under 1% of requests. */

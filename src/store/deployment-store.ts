@@ -267,8 +267,7 @@ export interface Loaded {
  * a queued one) the lock handed to it meanwhile.
  */
 export type CommitResult =
-  | { written: true; intents: Intents; handedTo?: string; waiting: string[] }
-  | { written: false };
+  { written: true; intents: Intents; handedTo?: string; waiting: string[] } | { written: false };
 
 type CommitReply = [0] | [1, string[], string, string[]];
 

@@ -254,7 +254,7 @@ describe('environments: locks, freezes and refusals are per service and environm
     await start();
     const deploy = await h.requester.command('/deploy', 'acme-api v1.5.0 qa');
     expect((deploy.json as { text?: string }).text).toBe(
-      ':warning: unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, or an environment (known environments: staging, production)',
+      ':warning: unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window, or an environment (known environments: staging, production)',
     );
     const shift = await h.requester.command('/shift', 'acme-api qa 50');
     expect((shift.json as { text?: string }).text).toContain(

@@ -1,20 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { DEPLOY_USAGE, parseDeployText, type DeployCommand } from '../../../commands/deploy-text.js';
 import { DEFAULT_VERSION_RULE as VERSION_PATTERN } from '../../../src/domain/version.js';
-import { specCatalog } from '../fixtures.js';
+import { parseCatalog, type Catalog } from '../../../src/runbook/catalog.js';
+import { specCatalog, specCatalogInput } from '../fixtures.js';
+
+/** When the commands are typed: a Saturday afternoon in UTC, 09:05 in the catalog's New York window. */
+const NOW = Date.UTC(2026, 11, 5, 14, 5);
 
 const catalog = specCatalog();
 const SHA7 = 'a1b2c3d';
 const SHA40 = '0123456789abcdef0123456789abcdef01234567';
 
-const ok = (text: string): DeployCommand => {
-  const parsed = parseDeployText(text, catalog);
+const ok = (text: string, within: Catalog = catalog): DeployCommand => {
+  const parsed = parseDeployText(text, within, NOW);
   if (!parsed.ok) throw new Error(`expected ${JSON.stringify(text)} to parse, got: ${parsed.error}`);
   return parsed.command;
 };
 
-const error = (text: string): string => {
-  const parsed = parseDeployText(text, catalog);
+const error = (text: string, within: Catalog = catalog): string => {
+  const parsed = parseDeployText(text, within, NOW);
   if (parsed.ok)
     throw new Error(`expected ${JSON.stringify(text)} to be refused, got ${JSON.stringify(parsed.command)}`);
   return parsed.error;
@@ -105,10 +109,10 @@ describe('parseDeployText: deploy', () => {
 
   it('refuses an unknown option, listing those accepted', () => {
     expect(error('acme-api v1.2.3 --force')).toBe(
-      'unknown option `--force`; accepted: blue-green, canary, rolling, hotfix, dry-run',
+      'unknown option `--force`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window',
     );
     expect(error('acme-api v1.2.3 hotfix now')).toBe(
-      'unknown option `now`; accepted: blue-green, canary, rolling, hotfix, dry-run',
+      'unknown option `now`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window',
     );
   });
 
@@ -119,6 +123,157 @@ describe('parseDeployText: deploy', () => {
 
   it('options are case-sensitive words', () => {
     expect(error('acme-api v1.2.3 Canary')).toContain('unknown option `Canary`');
+  });
+});
+
+describe('parseDeployText: at <time>', () => {
+  const FORMS = '`HH:MM[:SS]`, `YYYY-MM-DDTHH:MM[:SS]` or `next-window`';
+  const withEnvironments = (() => {
+    const input = specCatalogInput();
+    input.environments = { staging: {}, production: { promotedFrom: 'staging', soakSeconds: 600 } };
+    return parseCatalog(input);
+  })();
+  const windowless = (() => {
+    const input = specCatalogInput();
+    delete input.window;
+    return parseCatalog(input);
+  })();
+
+  it('a time of day is its next occurrence in the window’s zone (New York, UTC−5)', () => {
+    expect(ok('acme-api v1.2.3 at 16:30')).toEqual(deploy('v1.2.3', { startAt: Date.UTC(2026, 11, 5, 21, 30) }));
+    expect(ok('acme-api v1.2.3 at 16:30:15')).toMatchObject({ startAt: Date.UTC(2026, 11, 5, 21, 30, 15) });
+    expect(ok('acme-api v1.2.3 at 08:00')).toMatchObject({ startAt: Date.UTC(2026, 11, 6, 13, 0) });
+  });
+
+  it('a date and time', () => {
+    expect(ok('acme-api v1.2.3 at 2026-12-07T10:00')).toMatchObject({ startAt: Date.UTC(2026, 11, 7, 15, 0) });
+    expect(ok('acme-api v1.2.3 at 2026-12-07T10:00:30')).toMatchObject({ startAt: Date.UTC(2026, 11, 7, 15, 0, 30) });
+  });
+
+  it('next-window: now is 09:05 in New York, blocked until 11:00', () => {
+    expect(ok('acme-api v1.2.3 at next-window')).toMatchObject({ startAt: Date.UTC(2026, 11, 5, 16, 0) });
+  });
+
+  it('UTC without a deploy window, where next-window is refused', () => {
+    expect(ok('acme-api v1.2.3 at 16:30', windowless)).toMatchObject({ startAt: Date.UTC(2026, 11, 5, 16, 30) });
+    expect(error('acme-api v1.2.3 at next-window', windowless)).toContain(
+      '`next-window` needs a deploy window, and this catalog has none',
+    );
+  });
+
+  it('anywhere among the other options', () => {
+    const startAt = Date.UTC(2026, 11, 5, 21, 30);
+    for (const flags of ['at 16:30 canary hotfix', 'canary at 16:30 hotfix', 'canary hotfix at 16:30']) {
+      expect(ok(`acme-api v1.2.3 ${flags}`)).toEqual(deploy('v1.2.3', { strategy: 'canary', hotfix: true, startAt }));
+    }
+    expect(ok('acme-api v1.2.3 staging at 16:30 rolling', withEnvironments)).toEqual(
+      deploy('v1.2.3', { environment: 'staging', strategy: 'rolling', startAt }),
+    );
+    expect(ok('acme-api v1.2.3 at next-window production', withEnvironments)).toEqual(
+      deploy('v1.2.3', { environment: 'production', startAt: Date.UTC(2026, 11, 5, 16, 0) }),
+    );
+  });
+
+  it('with dry-run it parses; the dry run ignores it', () => {
+    expect(ok('acme-api v1.2.3 dry-run at 16:30')).toEqual(
+      deploy('v1.2.3', { dryRun: true, startAt: Date.UTC(2026, 11, 5, 21, 30) }),
+    );
+  });
+
+  it('without a start time after it', () => {
+    expect(error('acme-api v1.2.3 at')).toBe(`give a start time after \`at\`: ${FORMS}`);
+    expect(error('acme-api v1.2.3 canary at')).toBe(`give a start time after \`at\`: ${FORMS}`);
+  });
+
+  it('twice', () => {
+    expect(error('acme-api v1.2.3 at 16:30 at 17:00')).toBe(`give \`at\` once, with one start time: ${FORMS}`);
+    expect(error('acme-api v1.2.3 at 16:30 canary at 16:30')).toBe(`give \`at\` once, with one start time: ${FORMS}`);
+  });
+
+  it('a word that is not a start time, an option included', () => {
+    expect(error('acme-api v1.2.3 at noon')).toBe(`\`noon\` is not a start time; give ${FORMS} (America/New_York)`);
+    expect(error('acme-api v1.2.3 at canary')).toContain('`canary` is not a start time');
+    expect(error('acme-api v1.2.3 at 25:00')).toBe(
+      `\`25:00\` is not a valid time of day or date; give ${FORMS} (America/New_York)`,
+    );
+  });
+
+  it('in the past, or more than 30 days ahead', () => {
+    expect(error('acme-api v1.2.3 at 2026-12-05T09:00')).toBe(
+      `\`2026-12-05T09:00\` is in the past (now 2026-12-05 09:05 America/New_York); give a later start time as ${FORMS}`,
+    );
+    expect(error('acme-api v1.2.3 at 2027-02-01T10:00')).toContain('is more than 30 days ahead');
+  });
+
+  it('a hostile start time is echoed inert', () => {
+    for (const text of ['acme-api v1.2.3 at <!channel>', 'acme-api v1.2.3 at <@U123>', 'acme-api v1.2.3 at `x`*y*']) {
+      const e = error(text);
+      expect(e).not.toMatch(/[<>]|<[!@#]|&lt;|\*/);
+      expect(e).toContain('is not a start time');
+    }
+  });
+
+  it('the usage names it', () => {
+    expect(DEPLOY_USAGE).toContain('[at HH:MM|YYYY-MM-DDTHH:MM|next-window]');
+  });
+});
+
+describe('parseDeployText: cancel', () => {
+  const withEnvironments = (() => {
+    const input = specCatalogInput();
+    input.environments = { staging: {}, production: { promotedFrom: 'staging', soakSeconds: 600 } };
+    return parseCatalog(input);
+  })();
+  const cancel = (extra: { version?: string; environment?: string } = {}): DeployCommand => ({
+    kind: 'cancel',
+    service: 'acme-api',
+    ...extra,
+  });
+
+  it('a service alone, with a version, an environment or both (in either order)', () => {
+    expect(ok('cancel acme-api')).toEqual(cancel());
+    expect(ok('cancel acme-api v1.2.3')).toEqual(cancel({ version: 'v1.2.3' }));
+    expect(ok(`cancel acme-api ${SHA7}`)).toEqual(cancel({ version: SHA7 }));
+    expect(ok('cancel acme-api staging', withEnvironments)).toEqual(cancel({ environment: 'staging' }));
+    expect(ok('cancel acme-api v1.2.3 production', withEnvironments)).toEqual(
+      cancel({ version: 'v1.2.3', environment: 'production' }),
+    );
+    expect(ok('cancel acme-api production v1.2.3', withEnvironments)).toEqual(
+      cancel({ version: 'v1.2.3', environment: 'production' }),
+    );
+  });
+
+  it('an unknown service or none, with the usage', () => {
+    const usage = 'Usage: `/deploy cancel &lt;service&gt; [&lt;version&gt;] [&lt;environment&gt;]`';
+    expect(error('cancel')).toBe(`name a service; known services: acme-api, acme-worker. ${usage}`);
+    expect(error('cancel acme-web v1.2.3')).toBe(
+      `unknown service \`acme-web\`; known services: acme-api, acme-worker. ${usage}`,
+    );
+  });
+
+  it('a word that is neither a version nor an environment', () => {
+    expect(error('cancel acme-api 1.2.3')).toBe(
+      '`1.2.3` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3',
+    );
+    expect(error('cancel acme-api qa', withEnvironments)).toBe(
+      '`qa` is not a version; give a git SHA (7–40 hex characters) or a tag such as v1.2.3 (or after an environment: staging, production)',
+    );
+  });
+
+  it('extra words', () => {
+    expect(error('cancel acme-api v1.2.3 v1.2.4')).toBe(
+      '`v1.2.4` is one word too many; give at most a version and an environment after `cancel acme-api`',
+    );
+    expect(error('cancel acme-api v1.2.3 production now', withEnvironments)).toContain('`now` is one word too many');
+    expect(error('cancel acme-api staging production', withEnvironments)).toBe(
+      'give at most one environment (known environments: staging, production)',
+    );
+  });
+
+  it('the usage names it', () => {
+    expect(DEPLOY_USAGE).toContain(
+      '`/deploy cancel &lt;service&gt; [&lt;version&gt;] [&lt;environment&gt;]` — cancel a queued, scheduled or unapproved deployment',
+    );
   });
 });
 
@@ -298,7 +453,9 @@ describe('parseDeployText: hostile input', () => {
 
   it('backticks cannot break out of the code span', () => {
     const e = error('acme-api v1.2.3 `x`<!channel>`');
-    expect(e).toBe('unknown option `x!channel`; accepted: blue-green, canary, rolling, hotfix, dry-run');
+    expect(e).toBe(
+      'unknown option `x!channel`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window',
+    );
   });
 
   // Slack treats < > & as control characters in any message text; ours must be escaped too

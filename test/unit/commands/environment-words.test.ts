@@ -5,6 +5,9 @@ import { parseShift } from '../../../commands/shift.js';
 import { parseCatalog } from '../../../src/runbook/catalog.js';
 import { specCatalogInput } from '../fixtures.js';
 
+/** When the commands are typed; only `at <time>` reads it. */
+const NOW = Date.UTC(2026, 11, 5, 14, 5);
+
 const input = specCatalogInput();
 input.environments = { staging: {}, production: { promotedFrom: 'staging', soakSeconds: 600 } };
 const catalog = parseCatalog(input);
@@ -12,12 +15,12 @@ const services = Object.keys(catalog.services);
 const environments = ['staging', 'production'];
 
 const ok = (text: string): DeployCommand => {
-  const parsed = parseDeployText(text, catalog);
+  const parsed = parseDeployText(text, catalog, NOW);
   if (!parsed.ok) throw new Error(`expected ${JSON.stringify(text)} to parse, got: ${parsed.error}`);
   return parsed.command;
 };
 const error = (text: string): string => {
-  const parsed = parseDeployText(text, catalog);
+  const parsed = parseDeployText(text, catalog, NOW);
   if (parsed.ok) throw new Error(`expected ${JSON.stringify(text)} to be refused`);
   return parsed.error;
 };
@@ -35,7 +38,7 @@ describe('the environment word in /deploy', () => {
 
   it('refuses an unknown word naming the known environments, and two environments', () => {
     expect(error('acme-api v1.2.3 qa')).toBe(
-      'unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, or an environment (known environments: staging, production)',
+      'unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window, or an environment (known environments: staging, production)',
     );
     expect(error('acme-api v1.2.3 staging production')).toBe(
       'give at most one environment (known environments: staging, production)',
@@ -125,7 +128,7 @@ describe('the environment word in /shift and /rollback', () => {
     expect(parseRollback('acme-api production is down', services)).toMatchObject({
       command: { environment: undefined, reason: 'production is down' },
     });
-    const single = parseDeployText('freeze acme-api production outage', parseCatalog(specCatalogInput()));
+    const single = parseDeployText('freeze acme-api production outage', parseCatalog(specCatalogInput()), NOW);
     expect(single).toEqual({
       ok: true,
       command: { kind: 'freeze', scope: 'acme-api', reason: 'production outage', environment: undefined },

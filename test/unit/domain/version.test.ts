@@ -6,6 +6,9 @@ import { imageFor, RefusedVersionError } from '../../../src/queue/image.js';
 import { parseCatalog, type ServiceConfig } from '../../../src/runbook/catalog.js';
 import { IMAGE, specCatalogInput } from '../fixtures.js';
 
+/** When the commands are typed; only `at <time>` reads it. */
+const NOW = Date.UTC(2026, 11, 5, 14, 5);
+
 const SEMVER = String.raw`\d+\.\d+\.\d+`;
 
 const catalogWith = (versionPattern: unknown) => {
@@ -70,22 +73,22 @@ describe('versionPattern in the catalog', () => {
 
   it('/deploy applies the service pattern; other services keep the default rule', () => {
     const catalog = catalogWith(SEMVER);
-    expect(parseDeployText('acme-api 1.4.2', catalog)).toMatchObject({ ok: true, command: { version: '1.4.2' } });
-    expect(parseDeployText('acme-api v1.4.2', catalog)).toEqual({
+    expect(parseDeployText('acme-api 1.4.2', catalog, NOW)).toMatchObject({ ok: true, command: { version: '1.4.2' } });
+    expect(parseDeployText('acme-api v1.4.2', catalog, NOW)).toEqual({
       ok: false,
       error: `\`v1.4.2\` is not a version of this service; give one matching its versionPattern \`${SEMVER}\``,
     });
-    expect(parseDeployText('acme-api', catalog)).toEqual({
+    expect(parseDeployText('acme-api', catalog, NOW)).toEqual({
       ok: false,
       error: `give a version after \`acme-api\`: a version matching its versionPattern \`${SEMVER}\``,
     });
-    expect(parseDeployText('clear acme-api 1.4.2 https://wiki/rca', catalog)).toMatchObject({ ok: true });
-    expect(parseDeployText('acme-worker 1.4.2', catalog)).toMatchObject({ ok: false });
+    expect(parseDeployText('clear acme-api 1.4.2 https://wiki/rca', catalog, NOW)).toMatchObject({ ok: true });
+    expect(parseDeployText('acme-worker 1.4.2', catalog, NOW)).toMatchObject({ ok: false });
   });
 
   it('a pattern with < or & is shown inert in the refusal', () => {
     const catalog = catalogWith('(?<major>\\d+)&x');
-    const parsed = parseDeployText('acme-api v1', catalog);
+    const parsed = parseDeployText('acme-api v1', catalog, NOW);
     expect(parsed.ok).toBe(false);
     expect(JSON.stringify(parsed)).not.toMatch(/[<>]/);
     expect(parsed).toMatchObject({ error: expect.stringContaining('(?&lt;major&gt;\\d+)&amp;x') });

@@ -10,6 +10,9 @@ import { HIDDEN } from '../../../views/text.js';
 import { specCatalog } from '../fixtures.js';
 import { FRAGMENTS, hostileText, Tally } from './hostile.js';
 
+/** When the commands are typed; only `at <time>` reads it. */
+const NOW = Date.UTC(2026, 11, 5, 14, 5);
+
 /**
  * Property tests over everything that reads what a user typed: the slash command parsers and
  * the checklist modal's values. Whatever comes in, a parser returns a valid command or a
@@ -61,10 +64,15 @@ function expectValidDeployCommand(command: DeployCommand): void {
       if (command.kind === 'freeze') expect(command.reason.length).toBeGreaterThan(0);
       if (command.kind === 'freeze') expect(command.reason.length).toBeLessThanOrEqual(500);
       return;
+    case 'cancel':
+      expect(known(command.service)).toBe(true);
+      expect(command.version === undefined || isVersion(command.version)).toBe(true);
+      return;
     case 'deploy':
       expect(known(command.service)).toBe(true);
       expect(isVersion(command.version)).toBe(true);
       expect([undefined, 'blue-green', 'canary', 'rolling']).toContain(command.strategy);
+      expect(command.startAt === undefined || command.startAt > NOW).toBe(true);
   }
 }
 
@@ -87,12 +95,14 @@ describe('fuzz: /deploy text', () => {
       'freeze',
       'freeze all',
       'unfreeze',
+      'cancel acme-api',
+      'acme-api v1.2.3 at',
     ];
     fc.assert(
       fc.property(
         commandText(prefixes),
         tally.count((text: string) => {
-          const parsed = parseDeployText(text, catalog);
+          const parsed = parseDeployText(text, catalog, NOW);
           if (parsed.ok) expectValidDeployCommand(parsed.command);
           else expectRefusal(parsed.error, /known services|accepted:|give |whole number|a git SHA/);
         }),

@@ -215,9 +215,12 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
       },
       { viewId: view.id },
     );
-    // Slack sent the same submission twice: the first one is being handled.
+    // The same modal submitted twice (a double click): the first submission made the deployment.
     if (created.kind === 'duplicate') {
-      await ack();
+      await ack({
+        response_action: 'errors',
+        errors: { [SUMMARY_BLOCK]: 'This checklist was already submitted; its deployment is announced in the channel' },
+      });
       return;
     }
     await ack();

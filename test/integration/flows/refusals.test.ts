@@ -269,7 +269,7 @@ describe('refusals: requests and presses that must change nothing', () => {
       expect(refused).toHaveLength(1);
       expect(refused[0]?.json).toEqual({
         response_action: 'errors',
-        errors: { summary: expect.stringContaining('already has an active deployment') },
+        errors: { summary: expect.stringContaining('already submitted') },
       });
       await h.announcement();
       await pause(SETTLE_MS);

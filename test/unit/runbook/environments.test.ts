@@ -74,6 +74,7 @@ describe('a catalog without environments', () => {
     expect(Object.keys(specCatalog()).sort()).toEqual([
       'approvalTimeoutSeconds',
       'checklist',
+      'scheduleGraceSeconds',
       'services',
       'slack',
       'window',

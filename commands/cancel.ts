@@ -40,7 +40,7 @@ export async function cancelDeployment(ctx: AppContext, command: CancelCommand, 
   }
   const what = `${escapeText(target.service)} ${escapeText(target.version)}${where}`;
   if (target.requester !== user && !isReleaseManager(ctx.catalog, user))
-    return `you may not cancel ${what}: only <@${target.requester}>, who requested it, or a release manager can.`;
+    return `:no_entry: you may not cancel ${what}: only <@${target.requester}>, who requested it, or a release manager can.`;
   const outcome = await ctx.store.requestCancel(target.id, { by: user, at: ctx.clock(), reason: CANCEL_REASON });
   switch (outcome) {
     case 'recorded':

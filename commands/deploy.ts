@@ -131,12 +131,11 @@ export function registerDeploy(app: App, ctx: AppContext): void {
       return;
     }
     if (cmd.kind === 'cancel') {
-      await ack();
-      await afterPendingAcks();
+      // A few Redis reads and one write: answered in the ack itself.
       const text = await cancelDeployment(ctx, cmd, command.user_id).catch(
         (error: unknown) => `:warning: could not cancel: ${describeError(error)}`,
       );
-      await respond(ephemeral(text));
+      await ack(ephemeral(text));
       return;
     }
     if (cmd.kind !== 'deploy' && cmd.kind !== 'promote') {

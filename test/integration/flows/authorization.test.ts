@@ -46,6 +46,7 @@ const MATRIX: [string, Cell[]][] = [
   ['`/deploy clear`', [N, N, Y, N, N]],
   ['`/deploy freeze`', [N, N, Y, N, N]],
   ['`/deploy unfreeze`', [N, N, Y, N, N]],
+  ['`/deploy cancel`', [Y, N, Y, N, N]],
 ];
 
 /** A service whose approval rules name the deployers, the release managers and the on-call group. */
@@ -311,6 +312,15 @@ const ACTIONS: Record<string, Action> = {
     effect: async (user) => {
       expect(await responseTo(user)).toContain('no longer frozen');
       expect(await h.app.store.freezeOf('acme-api')).toBeUndefined();
+    },
+  },
+  '`/deploy cancel`': {
+    refusedBy: 'ack',
+    seed: requested,
+    perform: (user) => user.command('/deploy', 'cancel acme-api'),
+    effect: async (user, { d }, result) => {
+      expect(ackJson(result).text).toContain('Cancelling acme-api v1.2.3');
+      expect((await h.app.store.intents(d?.id as string)).cancel).toMatchObject({ by: user.id });
     },
   },
 };

@@ -67,15 +67,16 @@ describe('a blue-green deployment from /deploy to the success message', () => {
     expect(await h.app.store.activeId('acme-api')).toBeUndefined();
   });
 
-  it('refuses a second /deploy while the service is busy, naming the active deployment and its thread', async () => {
+  it('a second /deploy while the service is busy opens the checklist saying it will queue behind the active deployment and its thread', async () => {
     const { view } = await h.requester.requestDeploy('acme-api v1.5.0');
     await h.requester.submitChecklist(view);
     const announcement = await h.announcement();
-    const viewsBefore = h.sandbox.slack.views.length;
-    await h.requester.command('/deploy', 'acme-api v1.6.0');
-    const response = await until(() => h.sandbox.slack.responses.at(-1), 3000, 'the refusal');
-    expect(JSON.stringify(response.body)).toContain('already has an active deployment: v1.5.0');
-    expect(JSON.stringify(response.body)).toContain(`p${announcement.ts.replace('.', '')}`);
-    expect(h.sandbox.slack.views.length).toBe(viewsBefore);
+    const active = await h.only();
+    await until(() => h.app.store.announcementLink(active.id), 5000, 'the permalink');
+    const second = await h.requester.requestDeploy('acme-api v1.6.0');
+    const note = JSON.stringify(second.view.blocks);
+    expect(note).toContain('acme-api is busy: v1.5.0');
+    expect(note).toContain('will queue behind it');
+    expect(note).toContain(`p${announcement.ts.replace('.', '')}`);
   });
 });

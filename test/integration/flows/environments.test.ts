@@ -205,12 +205,11 @@ describe('environments: locks, freezes and refusals are per service and environm
     const live = await recordOf('v1.4.2', 'production');
     expect(await h.app.store.activeId('acme-api', 'staging')).toBe(staged.id);
     expect(await h.app.store.activeId('acme-api', 'production')).toBe(live.id);
-    expect(await refused(h.requester, 'acme-api v1.4.3 hotfix')).toContain(
-      'acme-api in production already has an active deployment: v1.4.2',
-    );
-    expect(await refused(h.requester, 'acme-api v1.5.1 staging')).toContain(
-      'acme-api in staging already has an active deployment: v1.5.0',
-    );
+    // A second one in the same environment queues behind that environment's active deployment.
+    const queuedLive = await h.requester.requestDeploy('acme-api v1.4.3 hotfix');
+    expect(JSON.stringify(queuedLive.view.blocks)).toContain('v1.4.2 by <@U0DEV1> is awaiting-approval');
+    const queuedStaging = await h.requester.requestDeploy('acme-api v1.5.1 staging');
+    expect(JSON.stringify(queuedStaging.view.blocks)).toContain('v1.5.0 by <@U0DEV1> is awaiting-approval');
 
     const status = await refused(h.requester, 'status acme-api');
     expect(status).toContain('*Active deployments* (2)');

@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Deployment } from '../../../src/domain/deployment.js';
+import { CHANNELS } from '../../../sandbox/sandbox.js';
+import type { SlackMessage } from '../../../sandbox/slack.js';
+import { startHarness, until, type Harness } from '../../support/harness.js';
+
+/**
+ * The deploy queue through signed Slack requests: a second /deploy of a busy service queues
+ * instead of being refused, is approved while it waits, starts when the active one ends, moves
+ * up when one ahead is cancelled, and is cancelled itself when its version is rolled back.
+ */
+describe('the deploy queue', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  const recordOf = (version: string): Promise<Deployment> =>
+    until(
+      async () => (await h.app.store.recent(20)).find((d) => d.version === version),
+      5000,
+      `the record of ${version}`,
+    );
+  const phaseOf = (version: string, phases: Deployment['phase'][], timeoutMs = 30_000): Promise<Deployment> =>
+    until(
+      async () => {
+        const d = (await h.app.store.recent(20)).find((r) => r.version === version);
+        return d && phases.includes(d.phase) ? d : undefined;
+      },
+      timeoutMs,
+      `${version} to be ${phases.join(' or ')}`,
+    );
+  const announcementOf = (version: string): Promise<SlackMessage> =>
+    until(
+      () =>
+        h.sandbox.slack
+          .messages(CHANNELS.deployments)
+          .find((m) => !m.thread_ts && m.text.includes(`Deployment Scheduled: acme-api ${version} `)),
+      5000,
+      `the announcement of ${version}`,
+    );
+  const shows = (version: string, text: string) =>
+    until(
+      async () => JSON.stringify((await announcementOf(version)).blocks).includes(text) || undefined,
+      10_000,
+      `the announcement of ${version} to show "${text}"`,
+    );
+  const queue = async (version: string): Promise<Deployment> => {
+    const { view } = await h.requester.requestDeploy(`acme-api ${version}`);
+    expect((await h.requester.submitChecklist(view)).body).toBe('');
+    await announcementOf(version);
+    return recordOf(version);
+  };
+  const cancel = async (user: ReturnType<Harness['user']>, text: string): Promise<string> => {
+    const result = await user.command('/deploy', `cancel ${text}`);
+    return String((result.json as { text?: string }).text ?? '');
+  };
+
+  it('queues behind the active deployment, moves up when one ahead is cancelled, and starts when the active one ends', async () => {
+    h = await startHarness({ bakeSeconds: 3 });
+    const active = await h.deployAndApprove('v1.5.0');
+    expect(active.phase).toBe('running');
+
+    const second = await queue('v1.6.0');
+    const third = await queue('v1.7.0');
+    expect([second.phase, third.phase]).toEqual(['queued', 'queued']);
+    await shows('v1.6.0', 'queued (position 1)');
+    await shows('v1.7.0', 'queued (position 2)');
+
+    // Someone else may not cancel it; its requester may, and the one behind moves up.
+    expect(await cancel(h.outsider, 'acme-api v1.6.0')).toContain('you may not cancel acme-api v1.6.0');
+    expect(await cancel(h.requester, 'acme-api v1.6.0')).toContain('Cancelling acme-api v1.6.0');
+    await shows('v1.6.0', 'cancelled by <@U0DEV1>');
+    await shows('v1.7.0', 'queued (position 1)');
+    // A running deployment is ended with /rollback, never with cancel.
+    expect(await cancel(h.requester, 'acme-api v1.5.0')).toContain('end it with `/rollback acme-api`');
+
+    // Approved while queued: it waits, then starts when the active one ends.
+    await h.releaseManager.press(await announcementOf('v1.7.0'), 'approve_deployment');
+    await until(
+      async () => ((await recordOf('v1.7.0')).approvedAt !== undefined ? true : undefined),
+      5000,
+      'v1.7.0 approved while queued',
+    );
+    expect((await recordOf('v1.7.0')).phase).toBe('queued');
+    const first = await phaseOf('v1.5.0', ['succeeded']);
+    const next = await phaseOf('v1.7.0', ['succeeded'], 60_000);
+    expect(next.stepRecords[0]?.startedAt).toBeGreaterThanOrEqual(first.finishedAt ?? Infinity);
+    expect((await h.app.store.events(next.id)).map((e) => e.type)).toContain('started-from-queue');
+
+    const cancelled = await recordOf('v1.6.0');
+    expect(cancelled.phase).toBe('cancelled');
+    expect(cancelled.stepRecords.every((r) => r?.startedAt === undefined)).toBe(true);
+    expect(await h.app.store.queued('acme-api')).toEqual([]);
+  }, 120_000);
+
+  it('a rollback cancels the queued deployment of the version it blocks, and only that one', async () => {
+    h = await startHarness({ bakeSeconds: 5 });
+    const rolledBack = await h.deployAndApprove('v1.5.0');
+    const again = await queue('v1.5.0');
+    const other = await queue('v1.8.0');
+    await h.releaseManager.press(await announcementOf('v1.8.0'), 'approve_deployment');
+
+    await h.requester.command('/rollback', 'acme-api error rate up');
+    const cancelled = await until(
+      async () => {
+        const d = await h.app.store.get(again.id);
+        return d?.phase === 'cancelled' ? d : undefined;
+      },
+      30_000,
+      'the queued v1.5.0 to be cancelled',
+    );
+    expect(cancelled.cancelReason).toContain('v1.5.0 was rolled back');
+    expect((await h.app.store.get(rolledBack.id))?.phase).toBe('rolled-back');
+    const started = await until(
+      async () => {
+        const d = await h.app.store.get(other.id);
+        return d && d.phase !== 'queued' ? d : undefined;
+      },
+      30_000,
+      'v1.8.0 to start',
+    );
+    expect(started.phase).not.toBe('cancelled');
+  }, 90_000);
+});

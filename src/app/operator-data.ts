@@ -11,7 +11,7 @@ const HOME_RECENT = 15;
 
 /**
  * The active deployment of each service named in each environment named (every catalog service
- * and environment by default).
+ * and environment by default), each followed by those queued or scheduled behind it.
  */
 export async function activeDeployments(
   ctx: AppContext,
@@ -19,9 +19,17 @@ export async function activeDeployments(
   environments: readonly string[] = environmentNames(ctx.catalog),
 ): Promise<Deployment[]> {
   const found = await Promise.all(
-    services.flatMap((name) => environments.map((environment) => ctx.store.active(name, environment))),
+    services.flatMap((name) =>
+      environments.map(async (environment) => {
+        const [active, queued] = await Promise.all([
+          ctx.store.active(name, environment),
+          ctx.store.queued(name, environment),
+        ]);
+        return active ? [active, ...queued] : queued;
+      }),
+    ),
   );
-  return found.filter((d): d is Deployment => d !== undefined);
+  return found.flat();
 }
 
 /**

@@ -64,6 +64,12 @@ describe('the deploy queue', () => {
     expect([second.phase, third.phase]).toEqual(['queued', 'queued']);
     await shows('v1.6.0', 'queued (position 1)');
     await shows('v1.7.0', 'queued (position 2)');
+    await until(async () => ((await recordOf('v1.7.0')).queuePosition === 2 ? true : undefined), 5000, 'position 2');
+    const since = h.sandbox.slack.responses.length;
+    await h.requester.command('/deploy', 'status');
+    const status = await until(() => h.sandbox.slack.responses[since], 5000, 'the status');
+    expect(String(status.body.text)).toContain('(1, and 2 queued or scheduled)');
+    expect(String(status.body.text)).toMatch(/`v1\.7\.0`.*queued \(position 2\)/);
 
     // Someone else may not cancel it; its requester may, and the one behind moves up.
     expect(await cancel(h.outsider, 'acme-api v1.6.0')).toContain('you may not cancel acme-api v1.6.0');

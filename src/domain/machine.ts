@@ -21,7 +21,10 @@ export type Action =
   /** Withdrawn before it started: by a person (`/deploy cancel`) or because its version was rolled back. */
   | { kind: 'cancel'; by: string; reason: string }
   /** Approved, but its scheduled start passed more than the grace ago without the lock coming free. */
-  | { kind: 'expireSchedule'; busyWith?: string }
+  | {
+      kind: 'expireSchedule';
+      /** What held the service at the deadline: its version (else its id). */ busyWith?: string;
+    }
   /** A scheduled start is near (or it was approved late): say when it starts, in the thread and the channel. */
   | { kind: 'scheduleNotice' }
   /** Its place in the queue changed: keep it on the record, so the announcement says it. */
@@ -57,6 +60,8 @@ export interface QueueView {
   blocked?: string;
   /** The deployment holding the service's lock, if one does. */
   holder?: string;
+  /** The version that deployment deploys. */
+  holderVersion?: string;
 }
 
 export interface NextActionOptions {
@@ -130,7 +135,7 @@ function nextQueuedAction(
   const noticeAt =
     schedule && d.approvedAt !== undefined ? scheduleNoticeAt(schedule.startAt, d.approvedAt) : undefined;
   if (schedule && d.approvedAt !== undefined && scheduleExpired(schedule.startAt, graceMs / 1000, now))
-    return { kind: 'expireSchedule', busyWith: queue.holder };
+    return { kind: 'expireSchedule', busyWith: queue.holderVersion ?? queue.holder };
   if (noticeAt !== undefined && schedule?.noticeSentAt === undefined && now >= noticeAt)
     return { kind: 'scheduleNotice' };
   if (queue.position !== undefined && queue.position !== d.queuePosition)

@@ -208,8 +208,8 @@ const ANNOUNCEMENT_LINK = 'link:announcement';
 
 /**
  * A tick's one read: the record, its intents, the announcement's ts and permalink, and for a
- * queued deployment its place in the queue, the block on its version and the lock's holder.
- * KEYS: record, intents, posted. ARGV: the announcement's message key, the permalink's field,
+ * queued deployment its place in the queue, the block on its version and the lock's holder
+ * (its id and version, for the sentence that names what kept this one waiting). KEYS: record, intents, posted. ARGV: the announcement's message key, the permalink's field,
  * the key prefix, the environment whose keys carry no suffix.
  */
 const LOAD = `
@@ -222,10 +222,17 @@ if string.find(record, '"phase":"queued"', 1, true) then
   local scope = d.service
   if environment ~= ARGV[4] then scope = scope .. '@' .. environment end
   local rank = redis.call('ZRANK', ARGV[3] .. ':queue:' .. scope, d.id)
+  local lock = redis.call('GET', ARGV[3] .. ':lock:' .. scope) or ''
+  local holderVersion = ''
+  if lock ~= '' then
+    local held = redis.call('GET', ARGV[3] .. ':deploy:' .. string.match(lock, '^[^:]+'))
+    if held then holderVersion = cjson.decode(held).version or '' end
+  end
   queue = {
     rank and tostring(rank + 1) or '',
     redis.call('HGET', ARGV[3] .. ':blocked:' .. scope, d.version) or '',
-    redis.call('GET', ARGV[3] .. ':lock:' .. scope) or ''
+    lock,
+    holderVersion
   }
 end
 return {record, redis.call('HGETALL', KEYS[2]), redis.call('HGET', KEYS[3], ARGV[1]) or '', redis.call('HGET', KEYS[3], ARGV[2]) or '', queue}
@@ -550,12 +557,13 @@ export class DeploymentStore {
     if (reply.length === 0) return undefined;
     const [raw, intents, ts, link, queue] = reply;
     const loaded: Loaded = { deployment: withAnnouncement(raw, ts, link), intents: parseIntents(intents) };
-    if (queue.length === 3) {
-      const [position, blocked, holder] = queue;
+    if (queue.length === 4) {
+      const [position, blocked, holder, holderVersion] = queue;
       loaded.queue = {
         position: position ? Number(position) : undefined,
         blocked: blocked ? (JSON.parse(blocked) as BlockedVersion).reason : undefined,
         holder: holder ? holder.split(':')[0] : undefined,
+        holderVersion: holderVersion || undefined,
       };
     }
     return loaded;

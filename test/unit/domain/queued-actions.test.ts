@@ -66,9 +66,9 @@ describe('a queued deployment', () => {
     expect(act(noticed, startAt - MINUTE, { position: 1 })).toEqual({ kind: 'awaitTurn', until: startAt });
     expect(act(noticed, startAt, { position: 1 })).toEqual({ kind: 'claim' });
     expect(act(noticed, startAt + GRACE, { position: 1, holder: 'long' }).kind).toBe('awaitTurn');
-    expect(act(noticed, startAt + GRACE + 1, { position: 1, holder: 'long' })).toEqual({
+    expect(act(noticed, startAt + GRACE + 1, { position: 1, holder: 'long', holderVersion: 'v9.9.9' })).toEqual({
       kind: 'expireSchedule',
-      busyWith: 'long',
+      busyWith: 'v9.9.9',
     });
   });
 

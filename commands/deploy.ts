@@ -59,15 +59,22 @@ export async function deployRefusal(
 }
 
 /**
- * The modal's note when the service is busy: the deployment will queue behind the active one
- * (named, with its thread), and how many are in line already.
+ * The modal's note when the deployment will queue: behind the active one (named, with its
+ * thread) and how many are in line already, or, with the service free, behind the ones still
+ * waiting for approval.
  */
 export async function queueNote(ctx: AppContext, service: string, environment: string): Promise<string | undefined> {
   const [active, queued] = await Promise.all([
     ctx.store.active(service, environment),
     ctx.store.queued(service, environment),
   ]);
-  if (!active) return undefined;
+  const now = ctx.clock();
+  const due = queued.filter((d) => (d.schedule?.startAt ?? d.requestedAt) <= now);
+  if (!active) {
+    if (due.length === 0) return undefined;
+    const waiting = due.length === 1 ? '1 deployment is' : `${due.length} deployments are`;
+    return `:hourglass_flowing_sand: ${escapeText(service)} is free, but ${waiting} already waiting for approval. This deployment will queue behind them and start as soon as it is the first approved one in line.`;
+  }
   const link = active.announcementLink ? ` (<${active.announcementLink}|thread>)` : '';
   const ahead = queued.length > 0 ? `, after the ${queued.length} already waiting` : '';
   return `:hourglass_flowing_sand: ${escapeText(service)} is busy: ${escapeText(active.version)} by <@${active.requester}> is ${active.phase}${link}. This deployment will queue behind it${ahead} and start when it ends, once approved.`;

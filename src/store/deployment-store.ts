@@ -52,8 +52,9 @@ end
 `;
 
 /**
- * Creates the record and either takes the service's lock (`lock`: when it is free) or joins
- * the service's queue (busy, or `queue`: a scheduled start), in one step; a Slack view id
+ * Creates the record and either takes the service's lock (`lock`: when it is free and nobody
+ * due is queued) or joins the service's queue (busy, someone due waiting, or `queue`: a
+ * scheduled start), in one step; a Slack view id
  * already submitted creates nothing.
  * KEYS: lock, record, history, all, events, queue, submitted view. ARGV: id, record holding
  * the lock, requested at, event, fence, queued record, mode (only-lock: refuse when busy |
@@ -68,7 +69,9 @@ if holder and ARGV[7] == 'only-lock' then return {0, holder} end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 redis.call('RPUSH', KEYS[5], ARGV[4])
-if ARGV[7] ~= 'queue' and not holder then
+-- A free lock with deployments already waiting their turn (awaiting approval) is theirs first.
+local waiting = ARGV[7] == 'lock' and redis.call('ZCOUNT', KEYS[6], '-inf', ARGV[3]) > 0
+if ARGV[7] ~= 'queue' and not holder and not waiting then
   redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[5])
   redis.call('SET', KEYS[2], ARGV[2])
   return {1, ARGV[5]}
@@ -412,8 +415,9 @@ export class DeploymentStore {
   }
 
   /**
-   * Creates the record, taking the service's lock when it is free, else queueing it behind the
-   * active deployment; a scheduled one (`draft.schedule`) always queues, by its start time.
+   * Creates the record, taking the service's lock when it is free and nobody due is queued,
+   * else queueing it behind the active deployment and those waiting (they keep their place while
+   * their approval is open); a scheduled one (`draft.schedule`) always queues, by its start time.
    */
   async request(draft: Deployment, event: DeploymentEvent, options: RequestOptions = {}): Promise<RequestResult> {
     const result = await this.createIn(draft.schedule ? 'queue' : 'lock', draft, event, options);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import { CHANNELS } from '../../../sandbox/sandbox.js';
+import { inputValue } from '../../../sandbox/slack-requests.js';
 import type { SlackMessage } from '../../../sandbox/slack.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
@@ -96,6 +97,39 @@ describe('the deploy queue', () => {
     expect(cancelled.phase).toBe('cancelled');
     expect(cancelled.stepRecords.every((r) => r?.startedAt === undefined)).toBe(true);
     expect(await h.app.store.queued('acme-api')).toEqual([]);
+  }, 120_000);
+
+  it('one still awaiting approval keeps its place when the active one ends: a later request queues behind it, and the first approved starts', async () => {
+    h = await startHarness({ bakeSeconds: 1 });
+    const { view: firstView } = await h.requester.requestDeploy('acme-api v1.5.0');
+    expect((await h.requester.submitChecklist(firstView)).body).toBe('');
+    const ending = await recordOf('v1.5.0');
+    expect(ending.phase).toBe('awaiting-approval');
+    const waiting = await queue('v1.6.0');
+
+    // The active one is rejected; the queued one has no approval yet, so nothing starts.
+    const viewsBefore = h.sandbox.slack.views.length;
+    await h.releaseManager.press(await announcementOf('v1.5.0'), 'reject_deployment');
+    const reasonModal = await h.releaseManager.latestView('reject_reason', viewsBefore);
+    await h.releaseManager.submitView(reasonModal, { reason: { value: inputValue.plainText('Wrong build') } });
+    await phaseOf('v1.5.0', ['rejected']);
+    expect(await h.app.store.active('acme-api')).toBeUndefined();
+
+    // The service is free, yet a new request queues behind the one waiting for approval.
+    const { view } = await h.requester.requestDeploy('acme-api v1.7.0');
+    expect(JSON.stringify(view.blocks)).toContain('acme-api is free, but 1 deployment is already waiting for approval');
+    expect((await h.requester.submitChecklist(view)).body).toBe('');
+    await shows('v1.7.0', 'queued (position 2)');
+    expect((await recordOf('v1.7.0')).phase).toBe('queued');
+
+    // Approved first, the later one starts; the earlier one keeps its place and goes next once approved.
+    await h.releaseManager.press(await announcementOf('v1.7.0'), 'approve_deployment');
+    await phaseOf('v1.7.0', ['running', 'succeeded']);
+    expect((await h.app.store.get(waiting.id))?.phase).toBe('queued');
+    await h.releaseManager.press(await announcementOf('v1.6.0'), 'approve_deployment');
+    const later = await phaseOf('v1.7.0', ['succeeded']);
+    const next = await phaseOf('v1.6.0', ['succeeded'], 60_000);
+    expect(next.stepRecords[0]?.startedAt).toBeGreaterThanOrEqual(later.finishedAt ?? Infinity);
   }, 120_000);
 
   it('a rollback cancels the queued deployment of the version it blocks, and only that one', async () => {

@@ -52,15 +52,30 @@ end
 `;
 
 /**
+ * The record (stored with the fence `PENDING_FENCE`) under the fencing token the script takes:
+ * taken in the same script as the lock, tokens grow in the order the lock changes hands.
+ */
+const WITH_FENCE = `
+local function withFence(record, token)
+  return (string.gsub(record, '"fence":%-1([,}])', '"fence":' .. token .. '%1', 1))
+end
+`;
+
+/** The fence a record carries until the script that takes the lock writes the real one. */
+const PENDING_FENCE = -1;
+
+/**
  * Creates the record and either takes the service's lock (`lock`: when it is free and nobody
  * due is queued) or joins the service's queue (busy, someone due waiting, or `queue`: a
  * scheduled start), in one step; a Slack view id
  * already submitted creates nothing.
  * KEYS: lock, record, history, all, events, queue, submitted view. ARGV: id, record holding
- * the lock, requested at, event, fence, queued record, mode (only-lock: refuse when busy |
+ * the lock, requested at, event, fence key, queued record, mode (only-lock: refuse when busy |
  * lock | queue), queue score, view guard TTL in ms ('' for no guard).
  */
-const CREATE = `
+const CREATE =
+  WITH_FENCE +
+  `
 if ARGV[9] ~= '' then
   if not redis.call('SET', KEYS[7], ARGV[1], 'NX', 'PX', ARGV[9]) then return {3, redis.call('GET', KEYS[7]) or ''} end
 end
@@ -72,9 +87,10 @@ redis.call('RPUSH', KEYS[5], ARGV[4])
 -- A free lock with deployments already waiting their turn (awaiting approval) is theirs first.
 local waiting = ARGV[7] == 'lock' and redis.call('ZCOUNT', KEYS[6], '-inf', ARGV[3]) > 0
 if ARGV[7] ~= 'queue' and not holder and not waiting then
-  redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[5])
-  redis.call('SET', KEYS[2], ARGV[2])
-  return {1, ARGV[5]}
+  local token = redis.call('INCR', ARGV[5])
+  redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token)
+  redis.call('SET', KEYS[2], withFence(ARGV[2], token))
+  return {1, token}
 end
 redis.call('ZADD', KEYS[6], ARGV[8], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[6])
@@ -321,16 +337,19 @@ export interface CommitOptions {
 export const DEFAULT_RETENTION_DAYS = 90;
 const DAY_MS = 86_400_000;
 
-// A finished deployment takes its service's lock again to be rolled back, if nobody holds it.
-const REOPEN = `
+// A finished deployment takes its service's lock again, with a new fence, to be rolled back, if nobody holds it.
+const REOPEN =
+  WITH_FENCE +
+  `
 if redis.call('GET', KEYS[1]) then return 0 end
 local current = redis.call('GET', KEYS[2])
 if not current or cjson.decode(current)['phase'] ~= 'succeeded' then return 0 end
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3])
+local token = redis.call('INCR', KEYS[6])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token)
+redis.call('SET', KEYS[2], withFence(ARGV[2], token))
 -- Active again: kept until it ends again (KEYS 3-5: events, intents, posted).
 for i = 3, 5 do redis.call('PERSIST', KEYS[i]) end
-return 1
+return token
 `;
 
 /** A release manager's block on new deployments of a service (or `all`), in one environment or every one. */
@@ -432,9 +451,7 @@ export class DeploymentStore {
     event: DeploymentEvent,
     options: RequestOptions,
   ): Promise<RequestResult | { kind: 'busy'; activeId: string }> {
-    // Fencing tokens only need to grow; one taken by a creation that loses the race is skipped.
-    const fence = await this.redis.incr(this.k.fence(draft.service, draft.environment));
-    const d = { ...draft, fence };
+    const d = { ...draft, fence: PENDING_FENCE };
     const queued: Deployment = { ...draft, phase: 'queued', fence: 0 };
     const result = (await this.redis.eval(
       CREATE,
@@ -450,7 +467,7 @@ export class DeploymentStore {
       stored(d),
       String(d.requestedAt),
       JSON.stringify(event),
-      String(fence),
+      this.k.fence(d.service, d.environment),
       stored(queued),
       mode,
       String(d.schedule?.startAt ?? d.requestedAt),
@@ -459,7 +476,7 @@ export class DeploymentStore {
     const holderId = (holder: string | undefined) => (holder ? (holder.split(':')[0] ?? holder) : undefined);
     switch (result[0]) {
       case 1:
-        return { kind: 'active', deployment: d };
+        return { kind: 'active', deployment: { ...d, fence: Number(result[1]) } };
       case 2:
         return {
           kind: 'queued',
@@ -508,30 +525,29 @@ export class DeploymentStore {
    * rollback after completion). Undefined when another deployment holds the service.
    */
   async reopenForRollback(d: Deployment, intent: RollbackIntent): Promise<Deployment | undefined> {
-    const fence = await this.redis.incr(this.k.fence(d.service, d.environment));
     const next: Deployment = {
       ...d,
       phase: 'rolling-back',
       rollbackReason: intent.reason,
       rollbackBy: intent.by,
-      fence,
+      fence: PENDING_FENCE,
       finishedAt: undefined,
     };
-    const ok = await this.redis.eval(
+    const fence = await this.redis.eval(
       REOPEN,
-      5,
+      6,
       this.k.lock(d.service, d.environment),
       this.k.deployment(d.id),
       this.k.events(d.id),
       this.k.intents(d.id),
       this.k.posted(d.id),
+      this.k.fence(d.service, d.environment),
       d.id,
-      String(fence),
       stored(next),
     );
-    if (ok !== 1) return undefined;
+    if (typeof fence !== 'number' || fence === 0) return undefined;
     await this.redis.hset(this.k.intents(d.id), 'rollback', JSON.stringify(intent));
-    return next;
+    return { ...next, fence };
   }
 
   async get(id: string): Promise<Deployment | undefined> {

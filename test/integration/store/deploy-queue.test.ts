@@ -458,4 +458,37 @@ describe('DeploymentStore: the deploy queue hand-over in Redis', () => {
     expect(await claim(later, T0 + 11 * MINUTE)).toMatchObject({ written: true, handedTo: later.id });
     expect(await store.line(service)).toEqual([later.id, newcomer.id]);
   });
+
+  it('the fencing token is taken with the lock: requests that queue take none, and tokens grow in the order the lock changes hands', async () => {
+    const service = nextService();
+    const holders: Deployment[] = [await activeOn(service, 'v1.0.0')];
+    const waiting = await Promise.all(
+      ['v2.0.0', 'v3.0.0', 'v4.0.0'].map((version, i) =>
+        (stores[i + 1] as DeploymentStore).request(
+          draft(service, version, { requestedAt: T0 + i + 1 }),
+          requestedEvent(draft(service, version, { requestedAt: T0 + i + 1 })),
+        ),
+      ),
+    );
+    expect(waiting.map((r) => r.kind)).toEqual(['queued', 'queued', 'queued']);
+    expect(await fenceOf(service)).toBe(holders[0]?.fence);
+    expect((await store.get(holders[0]?.id ?? ''))?.fence).toBe(holders[0]?.fence);
+
+    for (const [i, result] of waiting.entries()) {
+      if (result.kind !== 'queued') throw new Error('queued above');
+      await approve(result.deployment, T0 + MINUTE + i);
+    }
+    for (let turn = 0; turn < 3; turn += 1) {
+      const holder = holders[holders.length - 1] as Deployment;
+      const { handedTo } = await finish(holder, T0 + 2 * MINUTE + turn);
+      const next = await store.get(handedTo ?? '');
+      if (!next) throw new Error(`the lock was not handed on after ${holder.id}`);
+      const start = await startOf(next.id);
+      holders.push({ ...next, phase: 'running', fence: start?.fence ?? 0 });
+    }
+    const fences = holders.map((d) => d.fence);
+    expect(fences).toEqual([...fences].sort((a, b) => a - b));
+    expect(new Set(fences).size).toBe(4);
+    expect(await fenceOf(service)).toBe(fences[3]);
+  });
 });

@@ -258,7 +258,8 @@ export function registerChecklistSubmission(app: App, ctx: AppContext): void {
     if (failure !== undefined) {
       const error = failure;
       ctx.log.error({ err: error, deploymentId: d.id }, 'could not announce the deployment');
-      await ctx.store.discard(d);
+      const handedTo = await ctx.store.discard(d, ctx.clock());
+      if (handedTo) await ctx.queue.wake(handedTo);
       // The modal is closed by now: an ephemeral in the channel, or a DM where the bot is not a member.
       await tellUser(client, ctx.log, {
         channel: origin,

@@ -97,14 +97,6 @@ redis.call('SET', KEYS[2], ARGV[6])
 return {2, redis.call('ZRANK', KEYS[6], ARGV[1]) + 1, holder or ''}
 `;
 
-// Only the holder of the service lock (checked with its fencing token) may write the record.
-const SAVE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2])
-if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
-return 1
-`;
-
 /**
  * A tick's one write: the record, its events and (for a rollback) the blocked version, all or
  * nothing, and only while the lock holds this deployment's fencing token. Answers with the
@@ -188,6 +180,21 @@ end
 local waiting = {}
 if moved or handed ~= '' then waiting = redis.call('ZRANGE', KEYS[4], 0, -1) end
 return {1, redis.call('HGETALL', KEYS[3]), handed, waiting}
+`;
+
+/**
+ * Drops a discarded deployment's lock (when it holds it) and hands it on; a discarded one never
+ * queued behind itself, so it is taken out of the queue first. Answers the id handed the lock.
+ * KEYS: lock, queue, ready, blocked, fence. ARGV: holder, intents key prefix, now, id.
+ */
+const DISCARD_LOCK =
+  HAND_OVER +
+  `
+redis.call('ZREM', KEYS[2], ARGV[4])
+redis.call('HDEL', KEYS[3], ARGV[4])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return '' end
+redis.call('DEL', KEYS[1])
+return handOver(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3])
 `;
 
 /**
@@ -491,18 +498,26 @@ export class DeploymentStore {
     }
   }
 
-  /** Removes a record whose announcement could not be posted, so nothing is left half-created. */
-  async discard(d: Deployment): Promise<void> {
-    await this.redis
+  /**
+   * Removes a record whose announcement could not be posted, so nothing is left half-created.
+   * The lock it took goes on to the first queued deployment that may start; answers with its
+   * id, to wake.
+   */
+  async discard(d: Deployment, now: number): Promise<string | undefined> {
+    const replies = await this.redis
       .multi()
       .eval(
-        SAVE,
-        2,
+        DISCARD_LOCK,
+        5,
         this.k.lock(d.service, d.environment),
-        this.k.deployment(d.id),
+        this.k.queue(d.service, d.environment),
+        this.k.queueReady(d.service, d.environment),
+        this.k.blocked(d.service, d.environment),
+        this.k.fence(d.service, d.environment),
         `${d.id}:${d.fence}`,
-        stored(d),
-        '1',
+        this.k.intents(''),
+        String(now),
+        d.id,
       )
       .del(
         this.k.deployment(d.id),
@@ -518,6 +533,8 @@ export class DeploymentStore {
       .zrem(this.k.queue(d.service, d.environment), d.id)
       .hdel(this.k.queueReady(d.service, d.environment), d.id)
       .exec();
+    const handedTo = replies?.[0]?.[1];
+    return typeof handedTo === 'string' && handedTo !== '' ? handedTo : undefined;
   }
 
   /**

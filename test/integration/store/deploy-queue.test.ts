@@ -480,8 +480,8 @@ describe('DeploymentStore: the deploy queue hand-over in Redis', () => {
     }
     for (let turn = 0; turn < 3; turn += 1) {
       const holder = holders[holders.length - 1] as Deployment;
-      const { handedTo } = await finish(holder, T0 + 2 * MINUTE + turn);
-      const next = await store.get(handedTo ?? '');
+      const finished = await finish(holder, T0 + 2 * MINUTE + turn);
+      const next = finished.written ? await store.get(finished.handedTo ?? '') : undefined;
       if (!next) throw new Error(`the lock was not handed on after ${holder.id}`);
       const start = await startOf(next.id);
       holders.push({ ...next, phase: 'running', fence: start?.fence ?? 0 });
@@ -490,5 +490,21 @@ describe('DeploymentStore: the deploy queue hand-over in Redis', () => {
     expect(fences).toEqual([...fences].sort((a, b) => a - b));
     expect(new Set(fences).size).toBe(4);
     expect(await fenceOf(service)).toBe(fences[3]);
+  });
+
+  it('discarding a deployment that holds the lock (its announcement failed) hands the lock on, and leaves nothing of it', async () => {
+    const service = nextService();
+    const discarded = await activeOn(service, 'v1.0.0');
+    const next = await queuedOn(service, 'v2.0.0', { requestedAt: T0 + 1 });
+    await approve(next, T0 + 2);
+
+    expect(await store.discard(discarded, T0 + 3)).toBe(next.id);
+    expect(await store.get(discarded.id)).toBeUndefined();
+    expect(await lockOf(service)).toBe(`${next.id}:${(await startOf(next.id))?.fence}`);
+    expect(await store.line(service)).toEqual([next.id]);
+    // A queued one discarded leaves the line and hands nothing.
+    const queuedAgain = await queuedOn(service, 'v3.0.0', { requestedAt: T0 + 4 });
+    expect(await store.discard(queuedAgain, T0 + 5)).toBeUndefined();
+    expect(await store.queued(service)).toEqual([]);
   });
 });

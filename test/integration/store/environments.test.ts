@@ -65,7 +65,7 @@ describe('the store per service and environment', () => {
     expect(await store.blockedVersion('acme-api', rolledBack.version)).toBeUndefined();
     expect((await store.history('acme-api', 10, 'staging')).map((d) => d.id)).toEqual([rolledBack.id]);
     expect((await store.history('acme-api', 10)).map((d) => d.id)).toEqual([production.deployment.id]);
-    await store.discard(production.deployment);
+    await store.discard(production.deployment, Date.now());
   });
 
   it('a record stored before environments existed reads as production', async () => {

@@ -52,17 +52,19 @@ end
 `;
 
 /**
- * The record (stored with the fence `PENDING_FENCE`) under the fencing token the script takes:
- * taken in the same script as the lock, tokens grow in the order the lock changes hands.
+ * The record (stored with the fence `PENDING`) under the fencing token the script takes: taken
+ * in the same script as the lock, tokens grow in the order the lock changes hands. A queued
+ * record likewise gets the place in line the script gave it.
  */
 const WITH_FENCE = `
-local function withFence(record, token)
-  return (string.gsub(record, '"fence":%-1([,}])', '"fence":' .. token .. '%1', 1))
+local function withField(record, name, value)
+  return (string.gsub(record, '"' .. name .. '":%-1([,}])', '"' .. name .. '":' .. value .. '%1', 1))
 end
+local function withFence(record, token) return withField(record, 'fence', token) end
 `;
 
-/** The fence a record carries until the script that takes the lock writes the real one. */
-const PENDING_FENCE = -1;
+/** The fence (or place in line) a record carries until the script that decides it writes the real one. */
+const PENDING = -1;
 
 /**
  * Creates the record and either takes the service's lock (`lock`: when it is free and nobody
@@ -93,8 +95,9 @@ if ARGV[7] ~= 'queue' and not holder and not waiting then
   return {1, token}
 end
 redis.call('ZADD', KEYS[6], ARGV[8], ARGV[1])
-redis.call('SET', KEYS[2], ARGV[6])
-return {2, redis.call('ZRANK', KEYS[6], ARGV[1]) + 1, holder or ''}
+local position = redis.call('ZRANK', KEYS[6], ARGV[1]) + 1
+redis.call('SET', KEYS[2], withField(ARGV[6], 'queuePosition', position))
+return {2, position, holder or ''}
 `;
 
 /**
@@ -458,8 +461,8 @@ export class DeploymentStore {
     event: DeploymentEvent,
     options: RequestOptions,
   ): Promise<RequestResult | { kind: 'busy'; activeId: string }> {
-    const d = { ...draft, fence: PENDING_FENCE };
-    const queued: Deployment = { ...draft, phase: 'queued', fence: 0 };
+    const d = { ...draft, fence: PENDING };
+    const queued: Deployment = { ...draft, phase: 'queued', fence: 0, queuePosition: PENDING };
     const result = (await this.redis.eval(
       CREATE,
       7,
@@ -547,7 +550,7 @@ export class DeploymentStore {
       phase: 'rolling-back',
       rollbackReason: intent.reason,
       rollbackBy: intent.by,
-      fence: PENDING_FENCE,
+      fence: PENDING,
       finishedAt: undefined,
     };
     const fence = await this.redis.eval(

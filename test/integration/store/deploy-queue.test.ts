@@ -454,6 +454,8 @@ describe('DeploymentStore: the deploy queue hand-over in Redis', () => {
     const newcomer = draft(service, 'v4.0.0', { requestedAt: T0 + 11 * MINUTE });
     const result = await store.request(newcomer, requestedEvent(newcomer));
     expect(result).toMatchObject({ kind: 'queued', position: 2, activeId: undefined });
+    // Stored with its place, so its first tick has nothing to reposition (and no edit to make).
+    expect((await store.get(newcomer.id))?.queuePosition).toBe(2);
     expect(await lockOf(service)).toBeNull();
     expect(await claim(later, T0 + 11 * MINUTE)).toMatchObject({ written: true, handedTo: later.id });
     expect(await store.line(service)).toEqual([later.id, newcomer.id]);

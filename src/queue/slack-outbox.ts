@@ -67,6 +67,12 @@ const MESSAGE = 'message';
 const EDIT = 'edit';
 const BURST = 4;
 /**
+ * Every message but a new announcement: BullMQ takes jobs without a priority first, so under the
+ * app-wide rate ceiling a just-submitted deployment is announced ahead of other deployments'
+ * thread replies and status edits (its submitter waits for it; theirs can wait a moment).
+ */
+const FOLLOW_UP_PRIORITY = 10;
+/**
  * How long a message waits before looking again whether the ones before it have gone out; a
  * safety net, as the message before it wakes it when it goes.
  */
@@ -154,7 +160,11 @@ export class SlackOutbox {
     const jobId = messageJobId(message);
     // The place in line is taken first: a job never runs without one.
     await this.redis.eval(TAKE_PLACE, 1, this.keys.outboxOrder(message.deploymentId), jobId, Date.now());
-    await this.queue.add(MESSAGE, message, { jobId });
+    await this.queue.add(
+      MESSAGE,
+      message,
+      message.key === ANNOUNCEMENT_MESSAGE ? { jobId } : { jobId, priority: FOLLOW_UP_PRIORITY },
+    );
   }
 
   /**
@@ -199,7 +209,11 @@ export class SlackOutbox {
     await this.queue.add(
       EDIT,
       { deploymentId, key: edit.key },
-      { delay, deduplication: { id: `edit-${deploymentId}-${edit.key.replaceAll(':', '.')}`, keepLastIfActive: true } },
+      {
+        delay,
+        priority: FOLLOW_UP_PRIORITY,
+        deduplication: { id: `edit-${deploymentId}-${edit.key.replaceAll(':', '.')}`, keepLastIfActive: true },
+      },
     );
   }
 

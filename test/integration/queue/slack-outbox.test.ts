@@ -291,6 +291,29 @@ describe('SlackOutbox against the Slack stand-in, real Redis and BullMQ', () => 
     expect(failed[0]?.attemptsMade).toBe(1);
   });
 
+  it('a new announcement goes out ahead of the follow-ups already waiting under the app-wide ceiling', async () => {
+    start();
+    await worker?.pause();
+    // 120 other deployments' channel posts: more than two seconds of work at 50 jobs a second.
+    for (let i = 0; i < 120; i += 1) {
+      await outbox.send({
+        deploymentId: `other-${i}`,
+        key: `post:${CHANNEL}:note`,
+        channel: CHANNEL,
+        text: `note ${i}`,
+      });
+    }
+    await outbox.send({ deploymentId: DEPLOYMENT, key: ANNOUNCEMENT_MESSAGE, channel: CHANNEL, text: 'announced' });
+    worker?.resume();
+
+    await until(() => store.postedTs(DEPLOYMENT, ANNOUNCEMENT_MESSAGE), 10_000, 'the announcement');
+    const order = slack.callsTo('chat.postMessage').map((c) => String(c.args.text));
+    // The worker takes up to its concurrency (8) at once; the announcement is in its first round.
+    expect(order.indexOf('announced')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('announced')).toBeLessThan(8);
+    await until(() => slack.callsTo('chat.postMessage').length === 121, 15_000, 'every note too');
+  });
+
   it('paces one channel: after the burst, messages go out no faster than the rate', async () => {
     start({ messagesPerSecond: 4, announcementEveryMs: 300 });
     const ts = await announcement();

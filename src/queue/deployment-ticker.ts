@@ -22,7 +22,7 @@ import { recordOutcome, recordRollback, recordStep } from '../metrics.js';
 import { providersIn, type Providers } from '../providers/providers.js';
 import type { Catalog } from '../runbook/catalog.js';
 import { serviceIn } from '../runbook/environments.js';
-import type { BlockedVersion, CommitResult, DeploymentStore } from '../store/deployment-store.js';
+import { SUPERSEDED, type BlockedVersion, type CommitResult, type DeploymentStore } from '../store/deployment-store.js';
 import type { DeploymentQueue } from './deployment-queue.js';
 import { statusLine } from '../../views/status-line.js';
 import { escapeText } from '../../views/text.js';
@@ -108,19 +108,26 @@ export class DeploymentTicker {
    * whichever worker takes it up next.
    */
   async run(id: string, stopping: () => boolean = () => false): Promise<Exclude<TickResult, { kind: 'again' }>> {
+    // A run BullMQ starts again while this one still ticks (it took this worker for stalled)
+    // takes the ticks over; this one stops at its next load or write.
+    const run = await this.deps.store.beginRun(id);
     // The first tick of a job run looks at the infrastructure before acting (a crash, a hand change).
     for (let first = true; ; first = false) {
-      const result = await this.tick(id, { reconcile: first });
+      const result = await this.tick(id, { reconcile: first, run });
       if (result.kind !== 'again') return result;
       if (stopping()) return { kind: 'wait', until: this.deps.clock() };
     }
   }
 
   /** One tick: one load, one decision, the action, at most one write. */
-  async tick(id: string, options: { reconcile?: boolean } = {}): Promise<TickResult> {
+  async tick(id: string, options: { reconcile?: boolean; run?: string } = {}): Promise<TickResult> {
     const { store, clock, catalog } = this.deps;
-    const loaded = await store.load(id);
+    const loaded = options.run === undefined ? await store.load(id) : await store.load(id, options.run);
     if (!loaded) return FINISHED;
+    if (loaded === SUPERSEDED) {
+      this.deps.log.warn({ deploymentId: id }, 'a newer run of this deployment took its ticks over; this run stops');
+      return { kind: 'fenced' };
+    }
     const { deployment: d, intents, queue } = loaded;
     const now = clock();
     // A worker killed after saving a pause and before enqueueing its page: the job's next run
@@ -137,12 +144,12 @@ export class DeploymentTicker {
     const at = outcome.at ?? now;
     const line = statusLine(outcome.next, at);
     const next = line === d.statusLine ? outcome.next : { ...outcome.next, statusLine: line };
-    const written = await this.write(d, next, outcome, at);
+    const written = await this.write(d, next, outcome, at, options.run);
     if (!written.written) {
       if (d.phase === 'queued') return AGAIN;
       this.deps.log.warn(
         { deploymentId: d.id, service: d.service, fence: d.fence },
-        'the service lock is held by another fencing token; nothing written',
+        'the service lock is held by another fencing token, or a newer run owns this deployment; nothing written',
       );
       return { kind: 'fenced' };
     }
@@ -173,7 +180,13 @@ export class DeploymentTicker {
    * The tick's one write: under the service's lock, or, for a deployment still queued (or
    * ending there), under its place in the queue.
    */
-  private async write(d: Deployment, next: Deployment, outcome: Outcome, at: number): Promise<CommitResult> {
+  private async write(
+    d: Deployment,
+    next: Deployment,
+    outcome: Outcome,
+    at: number,
+    run: string | undefined,
+  ): Promise<CommitResult> {
     if (d.phase === 'queued' && next.phase !== 'running') {
       const schedule = next.schedule;
       return this.deps.store.commitQueued(next, outcome.events, {
@@ -181,6 +194,7 @@ export class DeploymentTicker {
         claim: outcome.queueMove === 'claim',
         now: at,
         graceUntil: schedule ? schedule.startAt + this.deps.catalog.scheduleGraceSeconds * 1000 : undefined,
+        run,
       });
     }
     return this.deps.store.commit(next, outcome.events, {
@@ -188,6 +202,7 @@ export class DeploymentTicker {
       blockVersion: outcome.blockVersion,
       // Retention is measured on the injected clock, like everything else the tick decides.
       now: at,
+      run,
     });
   }
 

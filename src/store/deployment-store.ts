@@ -109,17 +109,18 @@ return {2, position, holder or ''}
  * hands the lock to the first queued deployment that may start (answering with its id and the
  * ids still queued, to wake).
  * KEYS: lock, record, events, intents, blocked versions, posted, outbox order, outbox sending,
- * service history, all deployments, queue, ready, fence. ARGV: holder, record, release,
+ * service history, all deployments, queue, ready, fence, run. ARGV: holder, record, release,
  * blocked version ('' for none), its JSON, retention in ms, oldest score kept, now, the
- * intents key prefix, then the events. An event with a `signature` equal to the last event's
+ * intents key prefix, the run's token ('' for none), then the events. An event with a `signature` equal to the last event's
  * replaces it, counting on (repeated gate readings).
  */
 const COMMIT =
   HAND_OVER +
   `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+if ARGV[10] ~= '' and redis.call('GET', KEYS[14]) ~= ARGV[10] then return {0} end
 redis.call('SET', KEYS[2], ARGV[2])
-for i = 10, #ARGV do
+for i = 11, #ARGV do
   local merged = false
   if string.find(ARGV[i], '"signature":', 1, true) then
     local last = redis.call('LINDEX', KEYS[3], -1)
@@ -142,8 +143,7 @@ local handed = ''
 local waiting = {}
 if ARGV[3] == '1' then
   redis.call('DEL', KEYS[1])
-  for i = 2, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
-  for i = 6, 8 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+  for _, i in ipairs({2, 3, 4, 6, 7, 8, 14}) do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
   redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', '(' .. ARGV[7])
   redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. ARGV[7])
   handed = handOver(KEYS[1], KEYS[11], KEYS[12], KEYS[5], KEYS[13], ARGV[9], ARGV[8])
@@ -159,21 +159,22 @@ return {1, redis.call('HGETALL', KEYS[4]), handed, waiting}
  * retention clock; `claim` (and `ready`) then hands a free lock to the first deployment that
  * may start. Answers like COMMIT.
  * KEYS: record, events, intents, queue, ready, lock, fence, blocked, posted, outbox order,
- * outbox sending. ARGV: id, record, mode (keep | ready | leave), ready entry, retention in
- * ms, now, intents key prefix, claim, then the events.
+ * outbox sending, run. ARGV: id, record, mode (keep | ready | leave), ready entry, retention
+ * in ms, now, intents key prefix, claim, the run's token ('' for none), then the events.
  */
 const COMMIT_QUEUED =
   HAND_OVER +
   `
 if not redis.call('ZSCORE', KEYS[4], ARGV[1]) or redis.call('HEXISTS', KEYS[3], 'start') == 1 then return {0} end
+if ARGV[9] ~= '' and redis.call('GET', KEYS[12]) ~= ARGV[9] then return {0} end
 redis.call('SET', KEYS[1], ARGV[2])
-for i = 9, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 10, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 local moved = false
 if ARGV[3] == 'ready' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[4]) end
 if ARGV[3] == 'leave' then
   redis.call('ZREM', KEYS[4], ARGV[1])
   redis.call('HDEL', KEYS[5], ARGV[1])
-  for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[9], KEYS[10], KEYS[11]}) do redis.call('PEXPIRE', key, ARGV[5]) end
+  for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[9], KEYS[10], KEYS[11], KEYS[12]}) do redis.call('PEXPIRE', key, ARGV[5]) end
   moved = true
 end
 local handed = ''
@@ -238,10 +239,13 @@ const ANNOUNCEMENT_LINK = 'link:announcement';
 /**
  * A tick's one read: the record, its intents, the announcement's ts and permalink, and for a
  * queued deployment its place in the queue, the block on its version and the lock's holder
- * (its id and version, for the sentence that names what kept this one waiting). KEYS: record, intents, posted. ARGV: the announcement's message key, the permalink's field,
- * the key prefix, the environment whose keys carry no suffix.
+ * (its id and version, for the sentence that names what kept this one waiting). A run that
+ * another run of the deployment's job superseded reads nothing but that. KEYS: record,
+ * intents, posted, run. ARGV: the announcement's message key, the permalink's field, the key
+ * prefix, the environment whose keys carry no suffix, the run's token ('' for none).
  */
 const LOAD = `
+if ARGV[5] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[5] then return {'superseded'} end
 local record = redis.call('GET', KEYS[1])
 if not record then return {} end
 local queue = {}
@@ -289,6 +293,9 @@ const withAnnouncement = (raw: string, ts: string | null | undefined, link?: str
   return { ...d, ...(ts ? { announcementTs: ts } : {}), ...(link ? { announcementLink: link } : {}) };
 };
 
+/** What a superseded run's load reads: a newer run of the deployment's job owns its ticks. */
+export const SUPERSEDED = 'superseded';
+
 /** What one tick works from. */
 export interface Loaded {
   deployment: Deployment;
@@ -329,6 +336,8 @@ export interface QueuedCommitOptions {
   now: number;
   /** For `ready`: the latest its scheduled start may happen. */
   graceUntil?: number;
+  /** The worker run writing (`beginRun`): nothing is written once a newer run owns the ticks. */
+  run?: string;
 }
 
 /** What a cancel request came to. */
@@ -341,6 +350,8 @@ export interface CommitOptions {
   blockVersion?: BlockedVersion;
   /** The clock the retention window of a terminal write is measured on (default: now). */
   now?: number;
+  /** The worker run writing (`beginRun`): nothing is written once a newer run owns the ticks. */
+  run?: string;
 }
 
 /** How long a finished deployment's record, events, intents and message keys are kept. */
@@ -581,20 +592,28 @@ export class DeploymentStore {
     return raw ? withAnnouncement(raw, ts, link) : undefined;
   }
 
-  /** The record and its intents in one round trip: what one tick of the worker decides on. */
-  async load(id: string): Promise<Loaded | undefined> {
+  /**
+   * The record and its intents in one round trip: what one tick of the worker decides on.
+   * Given the token of a worker run (`beginRun`), `SUPERSEDED` once a newer run owns the ticks.
+   */
+  load(id: string): Promise<Loaded | undefined>;
+  load(id: string, run: string): Promise<Loaded | typeof SUPERSEDED | undefined>;
+  async load(id: string, run?: string): Promise<Loaded | typeof SUPERSEDED | undefined> {
     const reply = (await this.redis.eval(
       LOAD,
-      3,
+      4,
       this.k.deployment(id),
       this.k.intents(id),
       this.k.posted(id),
+      this.k.run(id),
       ANNOUNCEMENT_MESSAGE,
       ANNOUNCEMENT_LINK,
       this.prefix,
       DEFAULT_ENVIRONMENT,
-    )) as [string, string[], string, string, string[]] | [];
+      run ?? '',
+    )) as [string, string[], string, string, string[]] | [typeof SUPERSEDED] | [];
     if (reply.length === 0) return undefined;
+    if (reply.length === 1) return SUPERSEDED;
     const [raw, intents, ts, link, queue] = reply;
     const loaded: Loaded = { deployment: withAnnouncement(raw, ts, link), intents: parseIntents(intents) };
     if (queue.length === 4) {
@@ -617,7 +636,7 @@ export class DeploymentStore {
     const now = options.now ?? Date.now();
     const reply = (await this.redis.eval(
       COMMIT,
-      13,
+      14,
       this.k.lock(d.service, d.environment),
       this.k.deployment(d.id),
       this.k.events(d.id),
@@ -631,6 +650,7 @@ export class DeploymentStore {
       this.k.queue(d.service, d.environment),
       this.k.queueReady(d.service, d.environment),
       this.k.fence(d.service, d.environment),
+      this.k.run(d.id),
       `${d.id}:${d.fence}`,
       stored(d),
       options.release ? '1' : '0',
@@ -640,6 +660,7 @@ export class DeploymentStore {
       String(now - this.retentionMs),
       String(now),
       this.k.intents(''),
+      options.run ?? '',
       ...events.map((event) => JSON.stringify(event)),
     )) as CommitReply;
     return commitResult(reply);
@@ -653,7 +674,7 @@ export class DeploymentStore {
     const ready = { version: d.version, startAt: d.schedule?.startAt, graceUntil: options.graceUntil };
     const reply = (await this.redis.eval(
       COMMIT_QUEUED,
-      11,
+      12,
       this.k.deployment(d.id),
       this.k.events(d.id),
       this.k.intents(d.id),
@@ -665,6 +686,7 @@ export class DeploymentStore {
       this.k.posted(d.id),
       this.k.outboxOrder(d.id),
       this.k.outboxSending(d.id),
+      this.k.run(d.id),
       d.id,
       stored(d),
       options.move,
@@ -673,9 +695,21 @@ export class DeploymentStore {
       String(options.now),
       this.k.intents(''),
       options.claim ? '1' : '0',
+      options.run ?? '',
       ...events.map((event) => JSON.stringify(event)),
     )) as CommitReply;
     return commitResult(reply);
+  }
+
+  /**
+   * Makes a new run of the deployment's job the owner of its ticks: BullMQ may start another run
+   * of a job whose worker it believes stalled (a busy event loop missing its lock renewal) while
+   * the first still ticks. The older run's next load or write then finds itself superseded and
+   * stops, so it cannot end the deployment while the newer one moves traffic again.
+   */
+  async beginRun(id: string): Promise<string> {
+    const replies = await this.redis.multi().incr(this.k.run(id)).pexpire(this.k.run(id), this.retentionMs).exec();
+    return String(replies?.[0]?.[1]);
   }
 
   /** The ids of the deployment holding the service's lock in `environment` (if any) and of those queued behind it. */

@@ -12,6 +12,8 @@ export const keys = (prefix: string) => ({
   deployment: (id: string) => `${prefix}:deploy:${id}`,
   events: (id: string) => `${prefix}:events:${id}`,
   intents: (id: string) => `${prefix}:intents:${id}`,
+  /** The token of the worker run that owns the deployment's ticks now (the newest job run). */
+  run: (id: string) => `${prefix}:run:${id}`,
   /** The Slack ts of each message the outbox posted for a deployment, by message key. */
   posted: (id: string) => `${prefix}:posted:${id}`,
   /** One active deployment per service and environment: its id and fencing token. */

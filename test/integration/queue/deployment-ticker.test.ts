@@ -158,6 +158,27 @@ describe('one tick of the deployment worker, on real Redis', () => {
     expect(await outboxJobs()).toBe(0);
   });
 
+  it('a run superseded by a newer run of the same job stops at its next load, and its write in flight is refused', async () => {
+    const d = await running((steps) => steps.findIndex((s) => s.kind === 'complete'), true);
+    // BullMQ took the first run's worker for stalled and started the job again elsewhere.
+    const firstRun = await store.beginRun(d.id);
+    const secondRun = await store.beginRun(d.id);
+    const record = await other.get(keys(prefix).deployment(d.id));
+
+    expect(await ticker.tick(d.id, { run: firstRun })).toEqual({ kind: 'fenced' });
+    expect(await other.get(keys(prefix).deployment(d.id))).toBe(record);
+    expect(await outboxJobs()).toBe(0);
+    // A write the first run had already decided on before the second began is refused too.
+    const ended = { ...d, phase: 'succeeded' as const, finishedAt: now };
+    expect(await store.commit(ended, [], { release: true, now, run: firstRun })).toEqual({ written: false });
+    expect(await store.activeId('acme-api')).toBe(d.id);
+
+    expect(await ticker.tick(d.id, { run: secondRun })).toEqual({ kind: 'again' });
+    expect((await store.get(d.id))?.phase).toBe('succeeded');
+    // The run token lives as long as the record once the deployment ended.
+    expect(await other.pttl(keys(prefix).run(d.id))).toBeGreaterThan(0);
+  });
+
   it('a rollback writes its phase, its event and the blocked version in the same one write', async () => {
     const d = await running((steps) => steps.findIndex((s) => s.kind === 'bake'), true);
     await store.save({ ...d, phase: 'rolling-back', rollbackReason: 'bad', rollbackBy: 'U0DEV1' });

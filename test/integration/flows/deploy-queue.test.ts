@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
-import { CHANNELS } from '../../../sandbox/sandbox.js';
 import { inputValue } from '../../../sandbox/slack-requests.js';
-import type { SlackMessage } from '../../../sandbox/slack.js';
+import { announcementOf, recordOf } from '../../support/acme-deployments.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 /**
@@ -14,12 +13,6 @@ describe('the deploy queue', () => {
   let h: Harness;
   afterEach(async () => h.close());
 
-  const recordOf = (version: string): Promise<Deployment> =>
-    until(
-      async () => (await h.app.store.recent(20)).find((d) => d.version === version),
-      5000,
-      `the record of ${version}`,
-    );
   const phaseOf = (version: string, phases: Deployment['phase'][], timeoutMs = 30_000): Promise<Deployment> =>
     until(
       async () => {
@@ -29,26 +22,17 @@ describe('the deploy queue', () => {
       timeoutMs,
       `${version} to be ${phases.join(' or ')}`,
     );
-  const announcementOf = (version: string): Promise<SlackMessage> =>
-    until(
-      () =>
-        h.sandbox.slack
-          .messages(CHANNELS.deployments)
-          .find((m) => !m.thread_ts && m.text.includes(`Deployment Scheduled: acme-api ${version} `)),
-      5000,
-      `the announcement of ${version}`,
-    );
   const shows = (version: string, text: string) =>
     until(
-      async () => JSON.stringify((await announcementOf(version)).blocks).includes(text) || undefined,
+      async () => JSON.stringify((await announcementOf(h, version)).blocks).includes(text) || undefined,
       10_000,
       `the announcement of ${version} to show "${text}"`,
     );
   const queue = async (version: string): Promise<Deployment> => {
     const { view } = await h.requester.requestDeploy(`acme-api ${version}`);
     expect((await h.requester.submitChecklist(view)).body).toBe('');
-    await announcementOf(version);
-    return recordOf(version);
+    await announcementOf(h, version);
+    return recordOf(h, version);
   };
   const cancel = async (user: ReturnType<Harness['user']>, text: string): Promise<string> => {
     const result = await user.command('/deploy', `cancel ${text}`);
@@ -65,7 +49,7 @@ describe('the deploy queue', () => {
     expect([second.phase, third.phase]).toEqual(['queued', 'queued']);
     await shows('v1.6.0', 'queued (position 1)');
     await shows('v1.7.0', 'queued (position 2)');
-    await until(async () => ((await recordOf('v1.7.0')).queuePosition === 2 ? true : undefined), 5000, 'position 2');
+    await until(async () => ((await recordOf(h, 'v1.7.0')).queuePosition === 2 ? true : undefined), 5000, 'position 2');
     const since = h.sandbox.slack.responses.length;
     await h.requester.command('/deploy', 'status');
     const status = await until(() => h.sandbox.slack.responses[since], 5000, 'the status');
@@ -81,19 +65,19 @@ describe('the deploy queue', () => {
     expect(await cancel(h.requester, 'acme-api v1.5.0')).toContain('end it with `/rollback acme-api`');
 
     // Approved while queued: it waits, then starts when the active one ends.
-    await h.releaseManager.press(await announcementOf('v1.7.0'), 'approve_deployment');
+    await h.releaseManager.press(await announcementOf(h, 'v1.7.0'), 'approve_deployment');
     await until(
-      async () => ((await recordOf('v1.7.0')).approvedAt !== undefined ? true : undefined),
+      async () => ((await recordOf(h, 'v1.7.0')).approvedAt !== undefined ? true : undefined),
       5000,
       'v1.7.0 approved while queued',
     );
-    expect((await recordOf('v1.7.0')).phase).toBe('queued');
+    expect((await recordOf(h, 'v1.7.0')).phase).toBe('queued');
     const first = await phaseOf('v1.5.0', ['succeeded']);
     const next = await phaseOf('v1.7.0', ['succeeded'], 60_000);
     expect(next.stepRecords[0]?.startedAt).toBeGreaterThanOrEqual(first.finishedAt ?? Infinity);
     expect((await h.app.store.events(next.id)).map((e) => e.type)).toContain('started-from-queue');
 
-    const cancelled = await recordOf('v1.6.0');
+    const cancelled = await recordOf(h, 'v1.6.0');
     expect(cancelled.phase).toBe('cancelled');
     expect(cancelled.stepRecords.every((r) => r?.startedAt === undefined)).toBe(true);
     expect(await h.app.store.queued('acme-api')).toEqual([]);
@@ -103,13 +87,13 @@ describe('the deploy queue', () => {
     h = await startHarness({ bakeSeconds: 1 });
     const { view: firstView } = await h.requester.requestDeploy('acme-api v1.5.0');
     expect((await h.requester.submitChecklist(firstView)).body).toBe('');
-    const ending = await recordOf('v1.5.0');
+    const ending = await recordOf(h, 'v1.5.0');
     expect(ending.phase).toBe('awaiting-approval');
     const waiting = await queue('v1.6.0');
 
     // The active one is rejected; the queued one has no approval yet, so nothing starts.
     const viewsBefore = h.sandbox.slack.views.length;
-    await h.releaseManager.press(await announcementOf('v1.5.0'), 'reject_deployment');
+    await h.releaseManager.press(await announcementOf(h, 'v1.5.0'), 'reject_deployment');
     const reasonModal = await h.releaseManager.latestView('reject_reason', viewsBefore);
     await h.releaseManager.submitView(reasonModal, { reason: { value: inputValue.plainText('Wrong build') } });
     await phaseOf('v1.5.0', ['rejected']);
@@ -120,13 +104,13 @@ describe('the deploy queue', () => {
     expect(JSON.stringify(view.blocks)).toContain('acme-api is free, but 1 deployment is already waiting for approval');
     expect((await h.requester.submitChecklist(view)).body).toBe('');
     await shows('v1.7.0', 'queued (position 2)');
-    expect((await recordOf('v1.7.0')).phase).toBe('queued');
+    expect((await recordOf(h, 'v1.7.0')).phase).toBe('queued');
 
     // Approved first, the later one starts; the earlier one keeps its place and goes next once approved.
-    await h.releaseManager.press(await announcementOf('v1.7.0'), 'approve_deployment');
+    await h.releaseManager.press(await announcementOf(h, 'v1.7.0'), 'approve_deployment');
     await phaseOf('v1.7.0', ['running', 'succeeded']);
     expect((await h.app.store.get(waiting.id))?.phase).toBe('queued');
-    await h.releaseManager.press(await announcementOf('v1.6.0'), 'approve_deployment');
+    await h.releaseManager.press(await announcementOf(h, 'v1.6.0'), 'approve_deployment');
     const later = await phaseOf('v1.7.0', ['succeeded']);
     const next = await phaseOf('v1.6.0', ['succeeded'], 60_000);
     expect(next.stepRecords[0]?.startedAt).toBeGreaterThanOrEqual(later.finishedAt ?? Infinity);
@@ -137,7 +121,7 @@ describe('the deploy queue', () => {
     const rolledBack = await h.deployAndApprove('v1.5.0');
     const again = await queue('v1.5.0');
     const other = await queue('v1.8.0');
-    await h.releaseManager.press(await announcementOf('v1.8.0'), 'approve_deployment');
+    await h.releaseManager.press(await announcementOf(h, 'v1.8.0'), 'approve_deployment');
 
     await h.requester.command('/rollback', 'acme-api error rate up');
     const cancelled = await until(

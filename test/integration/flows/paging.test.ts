@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Deployment } from '../../../src/domain/deployment.js';
-import { createLogger } from '../../../src/logger.js';
-import { DeploymentTicker } from '../../../src/queue/deployment-ticker.js';
 import { EffectOutbox } from '../../../src/queue/effect-outbox.js';
 import { CHANNELS, PAGERDUTY_SANDBOX } from '../../../sandbox/sandbox.js';
 import type { SlackMessage } from '../../../sandbox/slack.js';
+import { tickerBeside } from '../../support/acme-deployments.js';
 import { REDIS_URL, startHarness, until, type Harness } from '../../support/harness.js';
 
 const P99 = { name: 'p99 latency', query: 'p99:trace.http.request.duration{service:acme-api,env:prod}', max: 0.8 };
@@ -88,16 +87,7 @@ describe('PagerDuty pages', () => {
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const effects = new EffectOutbox(connection, connection, h.prefix);
     try {
-      const ticker = new DeploymentTicker({
-        catalog: h.sandbox.catalog,
-        store: h.app.store,
-        providers: h.sandbox.providers(),
-        log: createLogger('silent'),
-        clock: Date.now,
-        outbox: h.app.ctx.outbox,
-        effects,
-        queue: h.app.ctx.queue,
-      });
+      const ticker = tickerBeside(h, { effects, queue: h.app.ctx.queue });
       await ticker.tick(started.id, { reconcile: true });
       await ticker.tick(started.id, { reconcile: true });
       // Whatever those runs asked for has been made (or found made) by the worker's effect outbox.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain/deployment.js';
 import { CHANNELS } from '../../../sandbox/sandbox.js';
-import type { SlackMessage } from '../../../sandbox/slack.js';
 import type { RecordedRequest } from '../../../sandbox/http-server.js';
+import { announcementOf, recordOf } from '../../support/acme-deployments.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 
 const SECOND = 1000;
@@ -30,31 +30,16 @@ describe('scheduled deployments', () => {
   let h: Harness;
   afterEach(async () => h.close());
 
-  const recordOf = (version: string): Promise<Deployment> =>
-    until(
-      async () => (await h.app.store.recent(20)).find((d) => d.version === version),
-      5000,
-      `the record of ${version}`,
-    );
-  const announcementOf = (version: string): Promise<SlackMessage> =>
-    until(
-      () =>
-        h.sandbox.slack
-          .messages(CHANNELS.deployments)
-          .find((m) => !m.thread_ts && m.text.includes(`Deployment Scheduled: acme-api ${version} `)),
-      5000,
-      `the announcement of ${version}`,
-    );
   const schedule = async (version: string, startAt: number): Promise<Deployment> => {
     const { view } = await h.requester.requestDeploy(`acme-api ${version} at ${clockTime(startAt)}`);
     expect((await h.requester.submitChecklist(view)).body).toBe('');
-    await announcementOf(version);
-    return recordOf(version);
+    await announcementOf(h, version);
+    return recordOf(h, version);
   };
   const approve = async (version: string): Promise<void> => {
-    await h.releaseManager.press(await announcementOf(version), 'approve_deployment');
+    await h.releaseManager.press(await announcementOf(h, version), 'approve_deployment');
     await until(
-      async () => ((await recordOf(version)).approvedAt !== undefined ? true : undefined),
+      async () => ((await recordOf(h, version)).approvedAt !== undefined ? true : undefined),
       5000,
       `${version} to be approved`,
     );
@@ -67,7 +52,7 @@ describe('scheduled deployments', () => {
     const scheduled = await schedule('v1.6.0', startAt);
     expect(scheduled.phase).toBe('queued');
     expect(scheduled.schedule?.startAt).toBe(startAt);
-    const announcement = await announcementOf('v1.6.0');
+    const announcement = await announcementOf(h, 'v1.6.0');
     expect(JSON.stringify(announcement.blocks)).toContain('Starts at');
 
     await approve('v1.6.0');

@@ -1,12 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningSwitchyard } from '../../../src/app/bootstrap.js';
 import type { Deployment } from '../../../src/domain/deployment.js';
-import { createLogger } from '../../../src/logger.js';
-import { DeploymentTicker } from '../../../src/queue/deployment-ticker.js';
 import { EffectOutbox } from '../../../src/queue/effect-outbox.js';
-import { CHANNELS } from '../../../sandbox/sandbox.js';
 import { inputValue } from '../../../sandbox/slack-requests.js';
-import type { SlackMessage } from '../../../sandbox/slack.js';
+import { announcementOf, recordOf, tickerBeside } from '../../support/acme-deployments.js';
 import { startHarness, until, type Harness } from '../../support/harness.js';
 import { jobState, startReplacementWorker } from '../../support/resilience/workers.js';
 
@@ -28,24 +25,12 @@ describe('the queue hand-over with the worker killed between the write and the w
     await h.close();
   });
 
-  const announcementOf = (version: string): Promise<SlackMessage> =>
-    until(
-      () =>
-        h.sandbox.slack
-          .messages(CHANNELS.deployments)
-          .find((m) => !m.thread_ts && m.text.includes(`Deployment Scheduled: acme-api ${version} `)),
-      10_000,
-      `the announcement of ${version}`,
-    );
   const request = async (version: string): Promise<Deployment> => {
     const { view } = await h.requester.requestDeploy(`acme-api ${version}`);
     expect((await h.requester.submitChecklist(view)).body).toBe('');
-    await announcementOf(version);
-    return until(
-      async () => (await h.app.store.recent(20)).find((d) => d.version === version),
-      5000,
-      `the record of ${version}`,
-    );
+    // The outbox of a worker started in this test posts it: it may still be starting.
+    await announcementOf(h, version, 10_000);
+    return recordOf(h, version);
   };
   const phaseOf = async (id: string): Promise<Deployment['phase'] | undefined> => (await h.app.store.get(id))?.phase;
 
@@ -61,7 +46,7 @@ describe('the queue hand-over with the worker killed between the write and the w
     expect(ending.phase).toBe('awaiting-approval');
     const next = await request('v1.6.0');
     expect(next.phase).toBe('queued');
-    await h.releaseManager.press(await announcementOf('v1.6.0'), 'approve_deployment');
+    await h.releaseManager.press(await announcementOf(h, 'v1.6.0'), 'approve_deployment');
     // Approved while queued: it now waits for its turn, its job delayed until the periodic look.
     await until(
       async () => {
@@ -79,7 +64,7 @@ describe('the queue hand-over with the worker killed between the write and the w
     await setupWorker.close();
     workers.length = 0;
     const viewsBefore = h.sandbox.slack.views.length;
-    await h.releaseManager.press(await announcementOf('v1.5.0'), 'reject_deployment');
+    await h.releaseManager.press(await announcementOf(h, 'v1.5.0'), 'reject_deployment');
     const reasonModal = await h.releaseManager.latestView('reject_reason', viewsBefore);
     const submitted = await h.releaseManager.submitView(reasonModal, {
       reason: { value: inputValue.plainText('Wrong build') },
@@ -89,13 +74,7 @@ describe('the queue hand-over with the worker killed between the write and the w
 
     // A worker ticks v1.5.0: the rejection ends it, the write hands the lock to v1.6.0, and the
     // worker dies before it wakes v1.6.0's job.
-    const dyingWorker = new DeploymentTicker({
-      catalog: h.sandbox.catalog,
-      store: h.app.store,
-      providers: h.sandbox.providers(),
-      log: createLogger('silent'),
-      clock: Date.now,
-      outbox: h.app.ctx.outbox,
+    const dyingWorker = tickerBeside(h, {
       effects: new EffectOutbox(h.redis, h.redis, h.prefix),
       queue: {
         wake: () => {

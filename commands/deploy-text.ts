@@ -7,7 +7,7 @@ import { echo, escapeText } from '../views/text.js';
 const STRATEGIES: readonly Strategy[] = ['blue-green', 'canary', 'rolling'];
 
 export const DEPLOY_USAGE = [
-  '`/deploy &lt;service&gt; &lt;version&gt; [&lt;environment&gt;] [blue-green|canary|rolling] [hotfix] [dry-run] [at HH:MM|YYYY-MM-DDTHH:MM|next-window]` — open the pre-deploy checklist (with `at`: start then)',
+  '`/deploy &lt;service&gt; &lt;version&gt; [&lt;environment&gt;] [blue-green|canary|rolling] [hotfix] [dry-run] [at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window]` — open the pre-deploy checklist (with `at`: start then)',
   '`/deploy promote &lt;service&gt; [&lt;environment&gt;]` — open the checklist for the version that last completed where the environment takes its versions from',
   '`/deploy status [service] [environment]` — active deployments',
   '`/deploy history &lt;service&gt; [&lt;environment&gt;] [n]` — the last n deployments',
@@ -181,7 +181,7 @@ export function parseDeployText(text: string, catalog: Catalog, now: number): Pa
   const service = knownService(catalog, first);
   if (!service)
     return fail(
-      `${unknownService(Object.keys(catalog.services), first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run] [at HH:MM|YYYY-MM-DDTHH:MM|next-window]\``,
+      `${unknownService(Object.keys(catalog.services), first)}. Usage: \`/deploy &lt;service&gt; &lt;version&gt; [blue-green|canary|rolling] [hotfix] [dry-run] [at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window]\``,
     );
   const [version, ...flags] = rest;
   const pattern = catalog.services[service]?.versionPattern;
@@ -213,7 +213,7 @@ export function parseDeployText(text: string, catalog: Catalog, now: number): Pa
       environment = flag;
     } else
       return fail(
-        `unknown option \`${echo(flag)}\`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window${catalog.environments ? `, or an environment (known environments: ${environments.join(', ')})` : ''}`,
+        `unknown option \`${echo(flag)}\`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window${catalog.environments ? `, or an environment (known environments: ${environments.join(', ')})` : ''}`,
       );
   }
   return { ok: true, command: { kind: 'deploy', service, version, strategy, hotfix, dryRun, environment, startAt } };

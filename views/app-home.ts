@@ -1,7 +1,7 @@
 import { durationMs, type Deployment } from '../src/domain/deployment.js';
 import type { DoraFigures } from '../src/domain/dora.js';
 import { formatDuration } from '../src/domain/steps.js';
-import { OUTCOMES, progressDetail, threadLink } from './reports.js';
+import { activeCount, OUTCOMES, progressDetail, threadLink } from './reports.js';
 import { statusLine } from './status-line.js';
 import { context, escapeText, plain, section, slackDate } from './text.js';
 
@@ -89,7 +89,7 @@ export function appHome(data: HomeData) {
       elements: [{ type: 'button', action_id: HOME_REFRESH_ACTION, text: plain('Refresh'), value: 'refresh' }],
     },
     divider,
-    header(`Active deployments (${data.active.length})`),
+    header(`Active deployments (${activeCount(data.active)})`),
     ...activeBlocks(data.active, data.now, data.namesEnvironments),
     divider,
     header('Recent deployments'),

@@ -30,16 +30,20 @@ export function progressDetail(d: Deployment, now: number): string {
   return parts.join(' · ');
 }
 
+/** `2, and 1 queued or scheduled`: the deployments holding a lock, and those waiting for one. */
+export function activeCount(active: Deployment[]): string {
+  const waiting = active.filter((d) => d.phase === 'queued').length;
+  return `${active.length - waiting}${waiting > 0 ? `, and ${waiting} queued or scheduled` : ''}`;
+}
+
 /**
  * `/deploy status`: per active deployment, its status line, its step and weights, and its thread;
  * `namesEnvironments` (a catalog with environments) puts each one's environment first.
  */
 export function statusReport(active: Deployment[], now: number, namesEnvironments = false): string {
   if (active.length === 0) return 'No active deployments.';
-  const waiting = active.filter((d) => d.phase === 'queued').length;
-  const running = active.length - waiting;
   return [
-    `*Active deployments* (${running}${waiting > 0 ? `, and ${waiting} queued or scheduled` : ''})`,
+    `*Active deployments* (${activeCount(active)})`,
     ...active.map(
       (d) =>
         `• ${namesEnvironments ? `[${d.environment}] ` : ''}*${d.service}* \`${d.version}\` (${d.strategy}${d.hotfix ? ', HOTFIX' : ''}) by <@${d.requester}>: ${statusLine(d, now)}${threadLink(d)}\n    ${progressDetail(d, now)}`,

@@ -253,7 +253,7 @@ describe('environments: locks, freezes and refusals are per service and environm
     await start();
     const deploy = await h.requester.command('/deploy', 'acme-api v1.5.0 qa');
     expect((deploy.json as { text?: string }).text).toBe(
-      ':warning: unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window, or an environment (known environments: staging, production)',
+      ':warning: unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window, or an environment (known environments: staging, production)',
     );
     const shift = await h.requester.command('/shift', 'acme-api qa 50');
     expect((shift.json as { text?: string }).text).toContain(

@@ -109,10 +109,10 @@ describe('parseDeployText: deploy', () => {
 
   it('refuses an unknown option, listing those accepted', () => {
     expect(error('acme-api v1.2.3 --force')).toBe(
-      'unknown option `--force`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window',
+      'unknown option `--force`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window',
     );
     expect(error('acme-api v1.2.3 hotfix now')).toBe(
-      'unknown option `now`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window',
+      'unknown option `now`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window',
     );
   });
 
@@ -214,7 +214,7 @@ describe('parseDeployText: at <time>', () => {
   });
 
   it('the usage names it', () => {
-    expect(DEPLOY_USAGE).toContain('[at HH:MM|YYYY-MM-DDTHH:MM|next-window]');
+    expect(DEPLOY_USAGE).toContain('[at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window]');
   });
 });
 
@@ -454,7 +454,7 @@ describe('parseDeployText: hostile input', () => {
   it('backticks cannot break out of the code span', () => {
     const e = error('acme-api v1.2.3 `x`<!channel>`');
     expect(e).toBe(
-      'unknown option `x!channel`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window',
+      'unknown option `x!channel`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window',
     );
   });
 

@@ -38,7 +38,7 @@ describe('the environment word in /deploy', () => {
 
   it('refuses an unknown word naming the known environments, and two environments', () => {
     expect(error('acme-api v1.2.3 qa')).toBe(
-      'unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM|YYYY-MM-DDTHH:MM|next-window, or an environment (known environments: staging, production)',
+      'unknown option `qa`; accepted: blue-green, canary, rolling, hotfix, dry-run, at HH:MM[:SS]|YYYY-MM-DDTHH:MM[:SS]|next-window, or an environment (known environments: staging, production)',
     );
     expect(error('acme-api v1.2.3 staging production')).toBe(
       'give at most one environment (known environments: staging, production)',

@@ -59,6 +59,30 @@ describe('App Home view', () => {
     expect(text).toContain('*Time to restore*\\n4s');
   });
 
+  it('lists queued and scheduled deployments after the active one, with their place or time', () => {
+    const running = deployment({ phase: 'running' });
+    const waiting = { fence: 0, stepIndex: 0, stepRecords: running.steps.map(() => ({})) };
+    const queued = deployment({ ...waiting, id: 'q1', version: 'v1.6.0', phase: 'queued', queuePosition: 1 });
+    const scheduled = deployment({
+      ...waiting,
+      id: 'q2',
+      version: 'v1.7.0',
+      phase: 'queued',
+      queuePosition: 2,
+      approvedAt: T0,
+      approver: 'U0RM1',
+      schedule: { startAt: T0 + 120 * MIN, timezone: 'Europe/Berlin' },
+    });
+    const view = appHome(data({ active: [running, queued, scheduled] }));
+    expect(viewProblems(view)).toEqual([]);
+    const text = texts(view.blocks);
+    expect(text).toContain('Active deployments (1, and 2 queued or scheduled)');
+    expect(text).toContain('`v1.6.0` (blue-green) by <@U0DEV1>\\n⏳ queued (position 1) · ⏸ awaiting approval');
+    // 15:00 UTC on T0's day is 16:00 in Berlin; two hours later, 18:00.
+    expect(text).toContain('`v1.7.0` (blue-green) by <@U0DEV1>\\n🗓️ scheduled for 18:00 Europe/Berlin');
+    expect(text.indexOf('v1.6.0')).toBeGreaterThan(text.indexOf('a1b2c3d'));
+  });
+
   it('escapes what people typed, such as a rejection reason', () => {
     const rejected = deployment({ phase: 'rejected', rejectReason: '<!channel> <@U999> no', finishedAt: T0 + MIN });
     const text = texts(appHome(data({ recent: [rejected] })).blocks);

@@ -63,13 +63,19 @@ export async function requestRollback(
   environment = targetEnvironment(ctx.catalog, undefined),
 ): Promise<string> {
   const intent = { by: user, at: ctx.clock(), reason };
-  const active = await ctx.store.active(service, environment);
-  if (active) {
-    const asked = await rollBackActive(ctx, active, intent);
-    if (asked !== undefined) return asked;
-  }
   const where = inEnvironment(ctx.catalog, environment);
-  const latest = await ctx.store.latestStarted(service, environment);
+  let latest: Deployment | undefined;
+  // A second look when the latest took the lock between the two reads (another /rollback
+  // reopened it after completion, a queued one started): then it is the active one to ask.
+  for (let look = 0; look < 2; look += 1) {
+    const active = await ctx.store.active(service, environment);
+    if (active) {
+      const asked = await rollBackActive(ctx, active, intent);
+      if (asked !== undefined) return asked;
+    }
+    latest = await ctx.store.latestStarted(service, environment);
+    if (!latest || isTerminal(latest.phase)) break;
+  }
   if (!latest) return `${service} has no deployment${where} to roll back.`;
   if (latest.phase !== 'succeeded')
     return `${service} has nothing${where} to roll back: its last deployment (${latest.version}) ${latest.phase === 'rolled-back' ? 'was already rolled back' : `ended ${latest.phase}`}.`;
